@@ -1,0 +1,2 @@
+//! The token sources shipped with the SDK.
+pub mod videokit;

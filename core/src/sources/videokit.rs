@@ -1,0 +1,336 @@
+//! VideoKit token sources: the gateway with an app (API) token, a fixed session token, the
+//! app's own backend, and an app-supplied provider.
+
+use crate::error::{scrub, Error, ErrorKind, Result};
+use crate::http::{json_object, parse_url, HeaderValue, Http, HttpRequest, HttpResponse};
+use crate::secret::Secret;
+use crate::source::{key_digest, parse_rfc3339, FetchContext, FetchedToken, SourceKind, TokenSource};
+use async_trait::async_trait;
+use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
+use serde_json::{json, Map, Value};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::SystemTime;
+
+/// The production VideoKit gateway.
+pub const DEFAULT_GATEWAY_URL: &str = "https://gateway.video.io";
+
+/// Longest identity we send (the gateway's own limit is not documented; this is generous).
+pub const MAX_IDENTITY_LEN: usize = 512;
+
+fn check_identity(identity: &str) -> Result<String> {
+    let id = identity.trim();
+    if id.is_empty() {
+        return Err(Error::invalid_argument("identity is empty: pass a unique id for the user or device"));
+    }
+    if id.len() > MAX_IDENTITY_LEN {
+        return Err(Error::invalid_argument(format!("identity is longer than {MAX_IDENTITY_LEN} bytes")));
+    }
+    if id.chars().any(char::is_control) {
+        return Err(Error::invalid_argument("identity contains control characters"));
+    }
+    Ok(id.to_string())
+}
+
+/// Read `sessionToken` and optional `expiresAt` / `identity` / `scopes` from a 2xx JSON body.
+fn parse_session_body(resp: &HttpResponse, what: &str, secrets: &[&str]) -> Result<FetchedToken> {
+    let o: Map<String, Value> = json_object(&resp.body, what)?;
+    if let Some(err) = o.get("error").filter(|v| !v.is_null()) {
+        let text = match err {
+            Value::String(s) => s.clone(),
+            other => other.to_string(),
+        };
+        return Err(Error::new(ErrorKind::Rejected, format!("{what} said no: {}", scrub(&text, secrets)))
+            .with_code(scrub(&text, secrets))
+            .with_status(resp.status));
+    }
+    let token = match o.get("sessionToken") {
+        Some(Value::String(s)) if !s.trim().is_empty() => Secret::new(s.trim()),
+        Some(Value::String(_)) => return Err(Error::malformed(format!("{what} sent an empty sessionToken"))),
+        Some(_) => return Err(Error::malformed(format!("{what} sent a sessionToken that is not a string"))),
+        None => return Err(Error::malformed(format!("{what} sent no sessionToken"))),
+    };
+    let expires_at = match o.get("expiresAt") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) => Some(parse_rfc3339(s).map_err(|_| Error::malformed(format!("{what} sent an expiresAt that is not RFC 3339")))?),
+        // Some backends send epoch seconds; accept them rather than fail a working sign-in.
+        Some(Value::Number(n)) => n.as_i64().map(crate::clock::from_unix_secs),
+        Some(_) => return Err(Error::malformed(format!("{what} sent an expiresAt that is not a time"))),
+    };
+    let identity = o.get("identity").and_then(Value::as_str).map(str::to_string);
+    let scopes = o
+        .get("scopes")
+        .and_then(Value::as_array)
+        .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_string)).collect())
+        .unwrap_or_default();
+    let mut t = FetchedToken { token, expires_at, issued_at: None, identity, scopes, details: Default::default() };
+    t.fill_from_jwt();
+    Ok(t)
+}
+
+/// Classify the response: transport-level status errors first, then the body.
+fn session_from_response(http: &Http, resp: &HttpResponse, what: &str, secrets: &[&str]) -> Result<FetchedToken> {
+    if let Some(e) = http.status_error(resp, what, secrets) {
+        return Err(e);
+    }
+    parse_session_body(resp, what, secrets)
+}
+
+static API_TOKEN_WARNED: AtomicBool = AtomicBool::new(false);
+
+/// `POST {gateway}/v1/sessions` with `Authorization: Bearer <app token>`.
+///
+/// Development only: an app token in a shipped app can be extracted by anyone. Production
+/// apps get session tokens from their own backend ([`BackendSource`]).
+pub struct ApiTokenSource {
+    gateway: url::Url,
+    app_token: Secret,
+    identity: String,
+    scopes: Vec<String>,
+}
+
+impl ApiTokenSource {
+    pub fn new(gateway_url: &str, app_token: Secret, identity: &str, scopes: Vec<String>, allow_insecure_http: bool) -> Result<Self> {
+        if app_token.expose().trim().is_empty() {
+            return Err(Error::invalid_argument("the app token is empty"));
+        }
+        let identity = check_identity(identity)?;
+        let base = parse_url(gateway_url, allow_insecure_http)?;
+        let gateway = base
+            .join(&format!("{}/v1/sessions", base.path().trim_end_matches('/')))
+            .map_err(|_| Error::invalid_argument("the gateway URL cannot take the /v1/sessions path"))?;
+        let scopes = scopes.into_iter().map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect();
+        Ok(ApiTokenSource { gateway, app_token, identity, scopes })
+    }
+}
+
+#[async_trait]
+impl TokenSource for ApiTokenSource {
+    fn kind(&self) -> SourceKind {
+        SourceKind::ApiToken
+    }
+    fn identity(&self) -> Option<String> {
+        Some(self.identity.clone())
+    }
+    fn store_key(&self) -> String {
+        format!(
+            "api_token.{}",
+            key_digest(&[self.gateway.as_str(), &self.identity, &self.scopes.join(" "), &self.app_token.fingerprint()])
+        )
+    }
+    fn secrets(&self) -> Vec<Secret> {
+        vec![self.app_token.clone()]
+    }
+    async fn fetch(&self, ctx: &FetchContext<'_>) -> Result<FetchedToken> {
+        if !API_TOKEN_WARNED.swap(true, Ordering::Relaxed) {
+            log::warn!(target: "videokit", "API token mode is for development only: an app token shipped in an app can be extracted. In production, get session tokens from your backend.");
+        }
+        let body = json!({ "identity": self.identity, "scopes": self.scopes });
+        let req = HttpRequest::post_json(self.gateway.clone(), &body).bearer(&self.app_token);
+        let resp = ctx.http.send(req).await?;
+        let mut t = session_from_response(ctx.http, &resp, "the VideoKit gateway", &[self.app_token.expose()])?;
+        if t.identity.is_none() {
+            t.identity = Some(self.identity.clone());
+        }
+        if t.scopes.is_empty() {
+            t.scopes = self.scopes.clone();
+        }
+        Ok(t)
+    }
+}
+
+/// A session token the app already has. It cannot be renewed: when it lapses the session
+/// becomes `expired`, and the app starts again with a new one.
+pub struct FixedTokenSource {
+    token: Secret,
+}
+
+impl FixedTokenSource {
+    pub fn new(token: Secret) -> Result<Self> {
+        if token.expose().trim().is_empty() {
+            return Err(Error::invalid_argument("the session token is empty"));
+        }
+        Ok(FixedTokenSource { token: Secret::new(token.expose().trim()) })
+    }
+}
+
+#[async_trait]
+impl TokenSource for FixedTokenSource {
+    fn kind(&self) -> SourceKind {
+        SourceKind::SessionToken
+    }
+    fn identity(&self) -> Option<String> {
+        FetchedToken::bare(self.token.clone()).identity
+    }
+    fn store_key(&self) -> String {
+        format!("session_token.{}", self.token.fingerprint())
+    }
+    fn can_renew(&self) -> bool {
+        false
+    }
+    fn secrets(&self) -> Vec<Secret> {
+        vec![self.token.clone()]
+    }
+    async fn fetch(&self, ctx: &FetchContext<'_>) -> Result<FetchedToken> {
+        let t = FetchedToken::bare(self.token.clone());
+        if let Some(exp) = t.expires_at {
+            if exp <= ctx.http.server_now() {
+                return Err(Error::new(ErrorKind::Expired, "the session token given is already expired"));
+            }
+        }
+        Ok(t)
+    }
+}
+
+/// Characters escaped when an identity is put into a URL path: everything but unreserved.
+const IDENTITY_ESCAPE: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'~');
+
+/// Fill `{identity}` in a URL template, percent-encoding the identity.
+pub fn fill_template(template: &str, identity: &str) -> String {
+    template.replace("{identity}", &utf8_percent_encode(identity, IDENTITY_ESCAPE).to_string())
+}
+
+/// The app's own backend: `GET {template}` with `{identity}` filled in →
+/// `{"sessionToken": "...", "expiresAt"?: "..."}`. Extra headers (the app's own auth) are
+/// sent with every request and treated as secrets.
+pub struct BackendSource {
+    url: url::Url,
+    template: String,
+    identity: String,
+    headers: Vec<(String, Secret)>,
+}
+
+impl BackendSource {
+    pub fn new(template: &str, identity: &str, headers: Vec<(String, Secret)>, allow_insecure_http: bool) -> Result<Self> {
+        let identity = check_identity(identity)?;
+        let filled = fill_template(template.trim(), &identity);
+        let url = parse_url(&filled, allow_insecure_http)?;
+        for (name, _) in &headers {
+            if name.is_empty() || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
+                return Err(Error::invalid_argument(format!("'{}' is not a valid header name", scrub(name, &[]))));
+            }
+        }
+        Ok(BackendSource { url, template: template.trim().to_string(), identity, headers })
+    }
+}
+
+#[async_trait]
+impl TokenSource for BackendSource {
+    fn kind(&self) -> SourceKind {
+        SourceKind::Backend
+    }
+    fn identity(&self) -> Option<String> {
+        Some(self.identity.clone())
+    }
+    fn store_key(&self) -> String {
+        format!("backend.{}", key_digest(&[&self.template, &self.identity]))
+    }
+    fn secrets(&self) -> Vec<Secret> {
+        self.headers.iter().map(|(_, v)| v.clone()).collect()
+    }
+    async fn fetch(&self, ctx: &FetchContext<'_>) -> Result<FetchedToken> {
+        let mut req = HttpRequest::get(self.url.clone());
+        for (k, v) in &self.headers {
+            req = req.header(k, HeaderValue::Secret(v.clone()));
+        }
+        let resp = ctx.http.send(req).await?;
+        let secrets: Vec<&str> = self.headers.iter().map(|(_, v)| v.expose()).collect();
+        let mut t = session_from_response(ctx.http, &resp, "the app backend", &secrets)?;
+        if t.identity.is_none() {
+            t.identity = Some(self.identity.clone());
+        }
+        Ok(t)
+    }
+}
+
+/// A token the app's own code produced.
+#[derive(Clone)]
+pub struct ProvidedToken {
+    pub token: Secret,
+    /// Server-time expiry, if the app knows it; otherwise read from the JWT `exp` if any.
+    pub expires_at: Option<SystemTime>,
+}
+
+/// Implemented by the app (Swift closure, Kotlin lambda, Rust) to supply tokens its own way.
+#[async_trait]
+pub trait TokenProvider: Send + Sync + 'static {
+    async fn fetch_token(&self, identity: Option<String>) -> Result<ProvidedToken>;
+}
+
+/// Adapts a [`TokenProvider`] to a source.
+pub struct CustomSource {
+    provider: Arc<dyn TokenProvider>,
+    identity: Option<String>,
+}
+
+impl CustomSource {
+    pub fn new(provider: Arc<dyn TokenProvider>, identity: Option<String>) -> Result<Self> {
+        let identity = match identity {
+            Some(i) => Some(check_identity(&i)?),
+            None => None,
+        };
+        Ok(CustomSource { provider, identity })
+    }
+}
+
+#[async_trait]
+impl TokenSource for CustomSource {
+    fn kind(&self) -> SourceKind {
+        SourceKind::Custom
+    }
+    fn identity(&self) -> Option<String> {
+        self.identity.clone()
+    }
+    fn store_key(&self) -> String {
+        format!("custom.{}", key_digest(&[self.identity.as_deref().unwrap_or("")]))
+    }
+    async fn fetch(&self, _ctx: &FetchContext<'_>) -> Result<FetchedToken> {
+        let p = self.provider.fetch_token(self.identity.clone()).await?;
+        if p.token.expose().trim().is_empty() {
+            return Err(Error::invalid_token("the token provider returned an empty token"));
+        }
+        let mut t = FetchedToken::bare(p.token);
+        if p.expires_at.is_some() {
+            t.expires_at = p.expires_at;
+        }
+        if t.identity.is_none() {
+            t.identity = self.identity.clone();
+        }
+        Ok(t)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn template_percent_encodes_identity() {
+        assert_eq!(fill_template("http://127.0.0.1:1/token/{identity}", "alice"), "http://127.0.0.1:1/token/alice");
+        assert_eq!(fill_template("http://h/token/{identity}", "a b/c?d&é"), "http://h/token/a%20b%2Fc%3Fd%26%C3%A9");
+        assert_eq!(fill_template("http://h/t?u={identity}&x={identity}", "u@x"), "http://h/t?u=u%40x&x=u%40x");
+    }
+
+    #[test]
+    fn constructors_validate_arguments() {
+        let e = ApiTokenSource::new(DEFAULT_GATEWAY_URL, Secret::new(""), "a", vec![], false).err().unwrap();
+        assert_eq!(e.kind(), ErrorKind::InvalidArgument);
+        let e = ApiTokenSource::new(DEFAULT_GATEWAY_URL, Secret::new("t"), "  ", vec![], false).err().unwrap();
+        assert_eq!(e.kind(), ErrorKind::InvalidArgument);
+        let e = BackendSource::new("http://example.com/token/{identity}", "a", vec![], false).err().unwrap();
+        assert_eq!(e.kind(), ErrorKind::InsecureTransport);
+        assert!(FixedTokenSource::new(Secret::new(" ")).is_err());
+        let s = ApiTokenSource::new("https://gw.example/base/", Secret::new("t"), "a", vec![], false).unwrap();
+        assert_eq!(s.gateway.as_str(), "https://gw.example/base/v1/sessions");
+        let s = ApiTokenSource::new("https://gw.example", Secret::new("t"), "a", vec![], false).unwrap();
+        assert_eq!(s.gateway.as_str(), "https://gw.example/v1/sessions");
+    }
+
+    #[test]
+    fn store_keys_hide_secrets() {
+        let s = ApiTokenSource::new(DEFAULT_GATEWAY_URL, Secret::new("vk_very_secret"), "alice", vec![], false).unwrap();
+        assert!(!s.store_key().contains("vk_very_secret"));
+        let f = FixedTokenSource::new(Secret::new("tok_secret_123")).unwrap();
+        assert!(!f.store_key().contains("tok_secret_123"));
+    }
+}

@@ -1,0 +1,192 @@
+//! Session persistence. A store keeps one opaque record per session key; the engine owns the
+//! record format ([`StoredSession`], versioned JSON). Platforms implement [`SessionStore`]
+//! over the Keychain (iOS) or encrypted SharedPreferences (Android); the CLI uses
+//! [`FileStore`]; the default is [`MemoryStore`].
+//!
+//! Records hold the token: implementations must keep them where the platform keeps secrets.
+
+use crate::error::{Error, ErrorKind, Result};
+use crate::secret::Secret;
+use crate::source::SourceKind;
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Mutex;
+
+/// Byte-level storage of session records, keyed by a source's store key.
+pub trait SessionStore: Send + Sync + 'static {
+    fn load(&self, key: &str) -> Result<Option<Vec<u8>>>;
+    fn save(&self, key: &str, record: &[u8]) -> Result<()>;
+    fn clear(&self, key: &str) -> Result<()>;
+}
+
+/// Process-lifetime storage (the default: nothing survives a restart).
+#[derive(Default)]
+pub struct MemoryStore {
+    map: Mutex<HashMap<String, Vec<u8>>>,
+}
+
+impl MemoryStore {
+    pub fn new() -> Self {
+        Self::default()
+    }
+}
+
+impl SessionStore for MemoryStore {
+    fn load(&self, key: &str) -> Result<Option<Vec<u8>>> {
+        Ok(self.map.lock().unwrap_or_else(|p| p.into_inner()).get(key).cloned())
+    }
+    fn save(&self, key: &str, record: &[u8]) -> Result<()> {
+        self.map.lock().unwrap_or_else(|p| p.into_inner()).insert(key.to_string(), record.to_vec());
+        Ok(())
+    }
+    fn clear(&self, key: &str) -> Result<()> {
+        self.map.lock().unwrap_or_else(|p| p.into_inner()).remove(key);
+        Ok(())
+    }
+}
+
+/// One file per key in a directory, written atomically (temp file + rename), mode 0600.
+pub struct FileStore {
+    dir: PathBuf,
+}
+
+impl FileStore {
+    pub fn new(dir: impl Into<PathBuf>) -> Self {
+        FileStore { dir: dir.into() }
+    }
+    fn path(&self, key: &str) -> PathBuf {
+        // Keys are ours ("kind.hexdigest"), but never trust them as paths.
+        let safe: String = key.chars().map(|c| if c.is_ascii_alphanumeric() || c == '.' || c == '_' || c == '-' { c } else { '_' }).collect();
+        self.dir.join(format!("{safe}.json"))
+    }
+}
+
+fn storage_err(what: &str, e: std::io::Error) -> Error {
+    Error::new(ErrorKind::Storage, format!("could not {what} the session file: {e}"))
+}
+
+impl SessionStore for FileStore {
+    fn load(&self, key: &str) -> Result<Option<Vec<u8>>> {
+        match std::fs::read(self.path(key)) {
+            Ok(b) => Ok(Some(b)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(storage_err("read", e)),
+        }
+    }
+    fn save(&self, key: &str, record: &[u8]) -> Result<()> {
+        std::fs::create_dir_all(&self.dir).map_err(|e| storage_err("create the directory of", e))?;
+        let path = self.path(key);
+        let tmp = path.with_extension("json.tmp");
+        {
+            use std::io::Write;
+            let mut opts = std::fs::OpenOptions::new();
+            opts.write(true).create(true).truncate(true);
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::OpenOptionsExt;
+                opts.mode(0o600);
+            }
+            let mut f = opts.open(&tmp).map_err(|e| storage_err("write", e))?;
+            f.write_all(record).map_err(|e| storage_err("write", e))?;
+            f.sync_all().map_err(|e| storage_err("write", e))?;
+        }
+        std::fs::rename(&tmp, &path).map_err(|e| storage_err("write", e))
+    }
+    fn clear(&self, key: &str) -> Result<()> {
+        match std::fs::remove_file(self.path(key)) {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(storage_err("remove", e)),
+        }
+    }
+}
+
+/// Current record format version.
+pub const RECORD_VERSION: u32 = 1;
+
+/// The persisted form of a session. Times are Unix milliseconds of server time.
+#[derive(Clone, Serialize, Deserialize)]
+pub struct StoredSession {
+    pub v: u32,
+    pub key: String,
+    pub source: String,
+    pub token: String,
+    pub expires_at_ms: Option<i64>,
+    pub issued_at_ms: Option<i64>,
+    pub identity: Option<String>,
+    #[serde(default)]
+    pub scopes: Vec<String>,
+}
+
+impl std::fmt::Debug for StoredSession {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StoredSession").field("key", &self.key).field("source", &self.source).field("token", &Secret::new("")).finish_non_exhaustive()
+    }
+}
+
+impl StoredSession {
+    pub fn encode(&self) -> Vec<u8> {
+        // Serialising a struct of strings and integers cannot fail.
+        serde_json::to_vec(self).unwrap_or_default()
+    }
+    /// Decode and validate a record for `key`. Any problem is `storage` with a reason.
+    pub fn decode(bytes: &[u8], key: &str) -> Result<StoredSession> {
+        if bytes.len() > 64 * 1024 {
+            return Err(Error::new(ErrorKind::Storage, "the stored session record is too large"));
+        }
+        let r: StoredSession = serde_json::from_slice(bytes).map_err(|_| Error::new(ErrorKind::Storage, "the stored session record is not valid"))?;
+        if r.v != RECORD_VERSION {
+            return Err(Error::new(ErrorKind::Storage, format!("the stored session record has version {}, expected {RECORD_VERSION}", r.v)));
+        }
+        if r.key != key {
+            return Err(Error::new(ErrorKind::Storage, "the stored session record belongs to another session"));
+        }
+        if r.token.trim().is_empty() || SourceKind::parse(&r.source).is_none() {
+            return Err(Error::new(ErrorKind::Storage, "the stored session record is incomplete"));
+        }
+        Ok(r)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rec(key: &str) -> StoredSession {
+        StoredSession { v: 1, key: key.into(), source: "backend".into(), token: "t0k".into(), expires_at_ms: Some(5), issued_at_ms: None, identity: Some("alice".into()), scopes: vec![] }
+    }
+
+    #[test]
+    fn record_round_trip_and_validation() {
+        let r = rec("backend.abc");
+        let b = r.encode();
+        assert_eq!(StoredSession::decode(&b, "backend.abc").unwrap().token, "t0k");
+        assert_eq!(StoredSession::decode(&b, "other").unwrap_err().kind(), ErrorKind::Storage);
+        assert_eq!(StoredSession::decode(b"{garbage", "backend.abc").unwrap_err().kind(), ErrorKind::Storage);
+        let mut bad = rec("k");
+        bad.v = 9;
+        assert_eq!(StoredSession::decode(&bad.encode(), "k").unwrap_err().kind(), ErrorKind::Storage);
+        assert!(!format!("{r:?}").contains("t0k"));
+    }
+
+    #[test]
+    fn file_store_round_trip() {
+        let dir = std::env::temp_dir().join(format!("vk-store-test-{}", std::process::id()));
+        let s = FileStore::new(&dir);
+        assert_eq!(s.load("k.1").unwrap(), None);
+        s.save("k.1", b"abc").unwrap();
+        assert_eq!(s.load("k.1").unwrap().as_deref(), Some(&b"abc"[..]));
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(dir.join("k.1.json")).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+        s.clear("k.1").unwrap();
+        s.clear("k.1").unwrap();
+        assert_eq!(s.load("k.1").unwrap(), None);
+        assert_eq!(s.path("../../etc/passwd"), dir.join(".._.._etc_passwd.json"));
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
