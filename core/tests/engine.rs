@@ -1,0 +1,508 @@
+//! State-machine tests on a paused tokio clock with a scripted transport: every transition,
+//! renewal timing, single-flight, backoff, Retry-After, terminal vs transient, stop during
+//! refresh, clock skew, expiry, store resume. No real time passes and no socket is opened.
+
+use async_trait::async_trait;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use tokio::time::Instant;
+use videokit_core::http::{HttpRequest, HttpResponse, Transport};
+use videokit_core::sources::videokit::{ApiTokenSource, BackendSource, FixedTokenSource};
+use videokit_core::store::MemoryStore;
+use videokit_core::{
+    Clock, ErrorKind, FakeClock, Jitter, RetryPolicy, Secret, Session, SessionConfig, SessionDeps, SessionState, SessionStore, StateChange,
+};
+
+const T0: u64 = 1_795_305_600; // 2026-11-22T00:00:00Z
+
+type Responder = dyn Fn(usize, &HttpRequest, SystemTime) -> Result<HttpResponse, videokit_core::Error> + Send + Sync;
+
+/// A transport that answers with a closure of (request number, request, server time).
+struct Script {
+    clock: Arc<FakeClock>,
+    skew: Duration,
+    skew_ahead: bool,
+    delay: Mutex<Duration>,
+    count: AtomicUsize,
+    at: Mutex<Vec<Instant>>,
+    respond: Box<Responder>,
+}
+
+impl Script {
+    fn new(clock: Arc<FakeClock>, respond: impl Fn(usize, &HttpRequest, SystemTime) -> Result<HttpResponse, videokit_core::Error> + Send + Sync + 'static) -> Arc<Self> {
+        Arc::new(Script { clock, skew: Duration::ZERO, skew_ahead: true, delay: Mutex::new(Duration::ZERO), count: AtomicUsize::new(0), at: Mutex::new(vec![]), respond: Box::new(respond) })
+    }
+    fn count(&self) -> usize {
+        self.count.load(Ordering::SeqCst)
+    }
+    fn set_delay(&self, d: Duration) {
+        *self.delay.lock().unwrap() = d;
+    }
+    fn gaps_ms(&self) -> Vec<u128> {
+        let at = self.at.lock().unwrap();
+        at.windows(2).map(|w| (w[1] - w[0]).as_millis()).collect()
+    }
+    fn server_now(&self) -> SystemTime {
+        let w = self.clock.wall();
+        if self.skew_ahead {
+            w + self.skew
+        } else {
+            w - self.skew
+        }
+    }
+}
+
+#[async_trait]
+impl Transport for Script {
+    async fn send(&self, req: HttpRequest, _max: usize) -> Result<HttpResponse, videokit_core::Error> {
+        let n = self.count.fetch_add(1, Ordering::SeqCst) + 1;
+        self.at.lock().unwrap().push(Instant::now());
+        let d = *self.delay.lock().unwrap();
+        if !d.is_zero() {
+            tokio::time::sleep(d).await;
+        }
+        let now = self.server_now();
+        let mut r = (self.respond)(n, &req, now)?;
+        r.headers.push(("date".into(), httpdate::fmt_http_date(now)));
+        Ok(r)
+    }
+}
+
+fn ok_session(n: usize, now: SystemTime, lifetime_secs: u64) -> HttpResponse {
+    let exp = videokit_core::source::format_rfc3339(now + Duration::from_secs(lifetime_secs));
+    json(200, &format!(r#"{{"sessionToken":"tok-{n}","expiresAt":"{exp}","identity":"alice"}}"#))
+}
+
+fn json(status: u16, body: &str) -> HttpResponse {
+    HttpResponse { status, headers: vec![("content-type".into(), "application/json".into())], body: body.as_bytes().to_vec() }
+}
+
+fn status(s: u16, retry_after: Option<u64>) -> HttpResponse {
+    let mut r = json(s, "{}");
+    if let Some(ra) = retry_after {
+        r.headers.push(("retry-after".into(), ra.to_string()));
+    }
+    r
+}
+
+struct Rig {
+    session: Session,
+    changes: Arc<Mutex<Vec<StateChange>>>,
+}
+
+impl Rig {
+    fn states(&self) -> Vec<String> {
+        self.changes.lock().unwrap().iter().map(|c| format!("{}>{}", c.from, c.to)).collect()
+    }
+}
+
+fn config() -> SessionConfig {
+    let mut c = SessionConfig::default();
+    c.retry = RetryPolicy { jitter: Jitter::None, ..Default::default() };
+    c
+}
+
+fn rig_with(cfg: SessionConfig, clock: Arc<FakeClock>, transport: Arc<Script>, store: Arc<dyn SessionStore>) -> Rig {
+    let deps = SessionDeps { clock: clock.clone(), transport: Some(transport), store, jitter_seed: Some(7) };
+    let session = Session::with_deps(cfg, deps, tokio::runtime::Handle::current()).unwrap();
+    let changes = Arc::new(Mutex::new(Vec::new()));
+    let c2 = changes.clone();
+    session.subscribe(Arc::new(move |c: &StateChange| c2.lock().unwrap().push(c.clone())));
+    Rig { session, changes }
+}
+
+fn clock() -> Arc<FakeClock> {
+    Arc::new(FakeClock::at_unix(T0))
+}
+
+fn api_source() -> Arc<ApiTokenSource> {
+    Arc::new(ApiTokenSource::new("https://gateway.video.io", Secret::new("vk_app_test"), "alice", vec!["videos.read".into()], false).unwrap())
+}
+
+/// Let spawned tasks run without moving the clock.
+async fn settle() {
+    for _ in 0..20 {
+        tokio::task::yield_now().await;
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn start_gives_active_with_exact_transitions_and_data() {
+    let c = clock();
+    let t = Script::new(c.clone(), |n, req, now| {
+        assert_eq!(req.url.as_str(), "https://gateway.video.io/v1/sessions");
+        let auth = req.headers.iter().find(|(k, _)| k == "authorization").unwrap();
+        assert_eq!(auth.1.as_str(), "Bearer vk_app_test");
+        let body: serde_json::Value = serde_json::from_slice(req.body.as_ref().unwrap()).unwrap();
+        assert_eq!(body, serde_json::json!({"identity": "alice", "scopes": ["videos.read"]}));
+        Ok(ok_session(n, now, 3600))
+    });
+    let rig = rig_with(config(), c.clone(), t.clone(), Arc::new(MemoryStore::new()));
+    let data = rig.session.start(api_source()).await.unwrap();
+    settle().await;
+    assert_eq!(data.token.expose(), "tok-1");
+    assert_eq!(data.identity.as_deref(), Some("alice"));
+    assert_eq!(data.scopes, vec!["videos.read".to_string()]);
+    assert_eq!(data.expires_at, Some(UNIX_EPOCH + Duration::from_secs(T0 + 3600)));
+    assert_eq!(data.source.as_str(), "api_token");
+    assert!(!data.resumed);
+    assert_eq!(rig.session.state(), SessionState::Active);
+    assert_eq!(rig.states(), ["idle>idle", "idle>starting", "starting>active"]);
+    let seqs: Vec<u64> = rig.changes.lock().unwrap().iter().map(|c| c.seq).collect();
+    assert_eq!(seqs, [0, 1, 2]);
+    assert_eq!(t.count(), 1);
+    assert_eq!(rig.session.renewal_due_in(), Some(Duration::from_secs(3300)));
+}
+
+#[tokio::test(start_paused = true)]
+async fn renews_at_expiry_minus_lead_and_observers_see_each_transition_once() {
+    let c = clock();
+    let t = Script::new(c.clone(), |n, _, now| Ok(ok_session(n, now, 600)));
+    let rig = rig_with(config(), c.clone(), t.clone(), Arc::new(MemoryStore::new()));
+    rig.session.start(api_source()).await.unwrap();
+    // Lifetime 600 s → lead min(300, 60) = 60 → renewal at 540 s.
+    tokio::time::sleep(Duration::from_millis(539_900)).await;
+    assert_eq!(t.count(), 1);
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    settle().await;
+    assert_eq!(t.count(), 2);
+    assert_eq!(rig.session.token().await.unwrap().expose(), "tok-2");
+    // And again 540 s after the second token.
+    tokio::time::sleep(Duration::from_secs(540)).await;
+    settle().await;
+    assert_eq!(t.count(), 3);
+    assert_eq!(
+        rig.states(),
+        ["idle>idle", "idle>starting", "starting>active", "active>refreshing", "refreshing>active", "active>refreshing", "refreshing>active"]
+    );
+    rig.session.stop();
+    settle().await;
+    assert_eq!(rig.states().last().unwrap(), "active>stopped");
+    assert_eq!(rig.session.token().await.unwrap_err().kind(), ErrorKind::NotStarted);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_thousand_concurrent_token_calls_share_one_request() {
+    let c = clock();
+    let t = Script::new(c.clone(), |n, _, now| Ok(ok_session(n, now, 600)));
+    t.set_delay(Duration::from_secs(1));
+    let rig = rig_with(config(), c.clone(), t.clone(), Arc::new(MemoryStore::new()));
+    let session = Arc::new(rig.session);
+    // (a) During start.
+    let s2 = session.clone();
+    let starter = tokio::spawn(async move { s2.start(api_source()).await });
+    settle().await;
+    let calls: Vec<_> = (0..1000).map(|_| { let s = session.clone(); tokio::spawn(async move { s.token().await }) }).collect();
+    for h in calls {
+        assert_eq!(h.await.unwrap().unwrap().expose(), "tok-1");
+    }
+    starter.await.unwrap().unwrap();
+    assert_eq!(t.count(), 1);
+    // (b) After the device slept past expiry (wall clock moved, monotonic did not).
+    c.jump_wall(700_000);
+    let calls: Vec<_> = (0..1000).map(|_| { let s = session.clone(); tokio::spawn(async move { s.token().await }) }).collect();
+    for h in calls {
+        assert_eq!(h.await.unwrap().unwrap().expose(), "tok-2");
+    }
+    assert_eq!(t.count(), 2);
+}
+
+#[tokio::test(start_paused = true)]
+async fn transient_failures_back_off_exponentially_then_succeed() {
+    let c = clock();
+    let t = Script::new(c.clone(), |n, _, now| if n <= 5 { Ok(status(503, None)) } else { Ok(ok_session(n, now, 600)) });
+    let mut cfg = config();
+    cfg.retry.start_attempts = 10;
+    let rig = rig_with(cfg, c.clone(), t.clone(), Arc::new(MemoryStore::new()));
+    let started = Instant::now();
+    let data = rig.session.start(api_source()).await.unwrap();
+    assert_eq!(data.token.expose(), "tok-6");
+    assert_eq!(t.gaps_ms(), [500, 1000, 2000, 4000, 8000]);
+    assert_eq!(started.elapsed(), Duration::from_millis(15_500));
+    settle().await;
+    assert_eq!(rig.states(), ["idle>idle", "idle>starting", "starting>active"]);
+}
+
+#[tokio::test(start_paused = true)]
+async fn start_gives_up_after_its_attempts_with_the_last_transient_error() {
+    let c = clock();
+    let t = Script::new(c.clone(), |_, _, _| Err(videokit_core::Error::new(ErrorKind::Network, "could not connect to gateway.video.io")));
+    let rig = rig_with(config(), c.clone(), t.clone(), Arc::new(MemoryStore::new()));
+    let e = rig.session.start(api_source()).await.unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Network);
+    assert_eq!(t.count(), 4);
+    assert_eq!(t.gaps_ms(), [500, 1000, 2000]);
+    settle().await;
+    assert_eq!(rig.session.state(), SessionState::Failed);
+    assert_eq!(rig.states(), ["idle>idle", "idle>starting", "starting>failed"]);
+    assert_eq!(rig.changes.lock().unwrap()[2].error.as_ref().unwrap().kind(), ErrorKind::Network);
+}
+
+#[tokio::test(start_paused = true)]
+async fn retry_after_is_honoured_exactly() {
+    let c = clock();
+    let t = Script::new(c.clone(), |n, _, now| match n {
+        1 => Ok(status(429, Some(7))),
+        2 => Ok(status(503, Some(2))),
+        _ => Ok(ok_session(n, now, 600)),
+    });
+    let rig = rig_with(config(), c.clone(), t.clone(), Arc::new(MemoryStore::new()));
+    rig.session.start(api_source()).await.unwrap();
+    assert_eq!(t.gaps_ms(), [7000, 2000]);
+}
+
+#[tokio::test(start_paused = true)]
+async fn terminal_errors_stop_at_once() {
+    for (resp, kind, code) in [
+        (json(401, r#"{"error":"invalid app token"}"#), ErrorKind::Unauthorized, None),
+        (json(403, "{}"), ErrorKind::Unauthorized, None),
+        (json(400, r#"{"error":"identity is required"}"#), ErrorKind::Rejected, None),
+        (json(200, r#"{"error":"app disabled"}"#), ErrorKind::Rejected, Some("app disabled")),
+        (json(404, "not found"), ErrorKind::HttpStatus, None),
+        (json(200, r#"{"sessionToken": abc.def.ghi"#), ErrorKind::MalformedResponse, None),
+        (json(200, r#"{"expiresAt":"2026-11-23T08:00:00.000Z"}"#), ErrorKind::MalformedResponse, None),
+        (json(200, r#"{"sessionToken":"t","expiresAt":"tomorrow"}"#), ErrorKind::MalformedResponse, None),
+    ] {
+        let c = clock();
+        let t = Script::new(c.clone(), move |_, _, _| Ok(resp.clone()));
+        let rig = rig_with(config(), c.clone(), t.clone(), Arc::new(MemoryStore::new()));
+        let e = rig.session.start(api_source()).await.unwrap_err();
+        assert_eq!(e.kind(), kind, "{e}");
+        assert_eq!(e.code(), code);
+        assert!(!e.to_string().contains("vk_app_test"));
+        assert_eq!(t.count(), 1, "{e}");
+        assert_eq!(rig.session.state(), SessionState::Failed);
+        assert_eq!(rig.session.token().await.unwrap_err().kind(), kind);
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn renewal_failures_keep_serving_the_valid_token_then_expire_then_recover() {
+    let c = clock();
+    let fail = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let f2 = fail.clone();
+    let t = Script::new(c.clone(), move |n, _, now| if f2.load(Ordering::SeqCst) { Ok(status(502, None)) } else { Ok(ok_session(n, now, 600)) });
+    let rig = rig_with(config(), c.clone(), t.clone(), Arc::new(MemoryStore::new()));
+    rig.session.start(api_source()).await.unwrap();
+    fail.store(true, Ordering::SeqCst);
+    // Renewal at 540 s fails; retries at +0.5, +1, +2, +4, +8, +16, +32 ... the token stays.
+    tokio::time::sleep(Duration::from_secs(545)).await;
+    settle().await;
+    assert_eq!(rig.session.state(), SessionState::Refreshing);
+    assert_eq!(rig.session.token().await.unwrap().expose(), "tok-1");
+    // Past expiry (600 s): expired.
+    tokio::time::sleep(Duration::from_secs(60)).await;
+    settle().await;
+    assert_eq!(rig.session.state(), SessionState::Expired);
+    assert_eq!(rig.session.last_error().unwrap().kind(), ErrorKind::HttpStatus);
+    // token() now tries at once (no Retry-After in force) and reports that attempt's error.
+    let before = t.count();
+    let e = rig.session.token().await.unwrap_err();
+    assert_eq!((e.kind(), e.status()), (ErrorKind::HttpStatus, Some(502)));
+    assert_eq!(t.count(), before + 1);
+    // The backend recovers: the next retry brings the session back.
+    fail.store(false, Ordering::SeqCst);
+    tokio::time::sleep(Duration::from_secs(61)).await;
+    settle().await;
+    assert_eq!(rig.session.state(), SessionState::Active);
+    assert!(rig.session.token().await.unwrap().expose().starts_with("tok-"));
+    assert_eq!(
+        rig.states(),
+        ["idle>idle", "idle>starting", "starting>active", "active>refreshing", "refreshing>expired", "expired>active"]
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_terminal_error_during_renewal_fails_the_session() {
+    let c = clock();
+    let t = Script::new(c.clone(), |n, _, now| if n == 1 { Ok(ok_session(n, now, 600)) } else { Ok(json(401, r#"{"error":"invalid app token"}"#)) });
+    let rig = rig_with(config(), c.clone(), t.clone(), Arc::new(MemoryStore::new()));
+    rig.session.start(api_source()).await.unwrap();
+    tokio::time::sleep(Duration::from_secs(541)).await;
+    settle().await;
+    assert_eq!(rig.session.state(), SessionState::Failed);
+    assert_eq!(t.count(), 2);
+    assert_eq!(rig.session.token().await.unwrap_err().kind(), ErrorKind::Unauthorized);
+    assert!(rig.session.session_data().is_none());
+    assert_eq!(rig.states(), ["idle>idle", "idle>starting", "starting>active", "active>refreshing", "refreshing>failed"]);
+}
+
+#[tokio::test(start_paused = true)]
+async fn stop_during_refresh_cancels_the_request_and_waiters() {
+    let c = clock();
+    let t = Script::new(c.clone(), |n, _, now| Ok(ok_session(n, now, 600)));
+    let rig = rig_with(config(), c.clone(), t.clone(), Arc::new(MemoryStore::new()));
+    let session = Arc::new(rig.session);
+    session.start(api_source()).await.unwrap();
+    t.set_delay(Duration::from_secs(30));
+    c.jump_wall(601_000); // token lapsed: token() must wait for the renewal
+    let s2 = session.clone();
+    let waiter = tokio::spawn(async move { s2.token().await });
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert_eq!(session.state(), SessionState::Refreshing);
+    assert_eq!(t.count(), 2);
+    session.stop();
+    assert_eq!(waiter.await.unwrap().unwrap_err().kind(), ErrorKind::Cancelled);
+    tokio::time::sleep(Duration::from_secs(3600)).await;
+    settle().await;
+    assert_eq!(t.count(), 2, "no request after stop");
+    assert_eq!(session.state(), SessionState::Stopped);
+    assert!(session.session_data().is_none());
+    let states: Vec<String> = rig.changes.lock().unwrap().iter().map(|c| format!("{}>{}", c.from, c.to)).collect();
+    assert_eq!(states, ["idle>idle", "idle>starting", "starting>active", "active>refreshing", "refreshing>stopped"]);
+}
+
+#[tokio::test(start_paused = true)]
+async fn expiry_is_judged_on_server_time_from_the_date_header() {
+    for ahead in [true, false] {
+        let c = clock();
+        let mut script = Script { clock: c.clone(), skew: Duration::from_secs(3600), skew_ahead: ahead, delay: Mutex::new(Duration::ZERO), count: AtomicUsize::new(0), at: Mutex::new(vec![]), respond: Box::new(|n, _, now| Ok(ok_session(n, now, 600))) };
+        script.skew_ahead = ahead;
+        let t = Arc::new(script);
+        let rig = rig_with(config(), c.clone(), t.clone(), Arc::new(MemoryStore::new()));
+        rig.session.start(api_source()).await.unwrap();
+        // Server clock is an hour off; the token lives 600 s of *server* time.
+        let due = rig.session.renewal_due_in().unwrap();
+        assert!(due >= Duration::from_millis(539_000) && due <= Duration::from_millis(540_500), "{due:?}");
+        tokio::time::sleep(Duration::from_secs(541)).await;
+        settle().await;
+        assert_eq!(t.count(), 2, "renewed on server time (ahead={ahead})");
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_stored_valid_session_resumes_without_a_request() {
+    let store: Arc<dyn SessionStore> = Arc::new(MemoryStore::new());
+    let c = clock();
+    let t = Script::new(c.clone(), |n, _, now| Ok(ok_session(n, now, 3600)));
+    {
+        let rig = rig_with(config(), c.clone(), t.clone(), store.clone());
+        rig.session.start(api_source()).await.unwrap();
+        // Dropped without stop (the app was killed): the record stays.
+    }
+    let rig = rig_with(config(), c.clone(), t.clone(), store.clone());
+    let data = rig.session.start(api_source()).await.unwrap();
+    assert!(data.resumed);
+    assert_eq!(data.token.expose(), "tok-1");
+    assert_eq!(t.count(), 1);
+    // stop() clears the record: the next start fetches.
+    rig.session.stop();
+    let rig = rig_with(config(), c.clone(), t.clone(), store.clone());
+    assert!(!rig.session.start(api_source()).await.unwrap().resumed);
+    assert_eq!(t.count(), 2);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_corrupt_stored_record_is_discarded_and_fetched_anew() {
+    let store = Arc::new(MemoryStore::new());
+    let key = api_source().store_key_for_test();
+    store.save(&key, b"{not json").unwrap();
+    let c = clock();
+    let t = Script::new(c.clone(), |n, _, now| Ok(ok_session(n, now, 3600)));
+    let rig = rig_with(config(), c.clone(), t.clone(), store.clone());
+    let d = rig.session.start(api_source()).await.unwrap();
+    assert!(!d.resumed);
+    assert_eq!(t.count(), 1);
+    // The bad record was replaced by the new session.
+    assert!(String::from_utf8(store.load(&key).unwrap().unwrap()).unwrap().contains("tok-1"));
+}
+
+trait KeyForTest {
+    fn store_key_for_test(&self) -> String;
+}
+impl KeyForTest for ApiTokenSource {
+    fn store_key_for_test(&self) -> String {
+        videokit_core::TokenSource::store_key(self)
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_late_subscriber_gets_the_current_state_first() {
+    let c = clock();
+    let t = Script::new(c.clone(), |n, _, now| Ok(ok_session(n, now, 600)));
+    let rig = rig_with(config(), c.clone(), t.clone(), Arc::new(MemoryStore::new()));
+    rig.session.start(api_source()).await.unwrap();
+    let late = Arc::new(Mutex::new(Vec::new()));
+    let l2 = late.clone();
+    let id = rig.session.subscribe(Arc::new(move |c: &StateChange| l2.lock().unwrap().push(format!("{}>{}#{}", c.from, c.to, c.seq))));
+    rig.session.refresh().await.unwrap();
+    settle().await;
+    assert_eq!(*late.lock().unwrap(), ["active>active#2", "active>refreshing#3", "refreshing>active#4"]);
+    rig.session.unsubscribe(id);
+    rig.session.refresh().await.unwrap();
+    settle().await;
+    assert_eq!(late.lock().unwrap().len(), 3);
+    assert_eq!(t.count(), 3);
+}
+
+fn jwt_with_exp(exp: u64) -> String {
+    use base64::Engine;
+    let e = |s: &str| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(s);
+    format!("{}.{}.{}", e(r#"{"alg":"HS256","typ":"JWT"}"#), e(&format!(r#"{{"sub":"bob","exp":{exp},"iat":{T0}}}"#)), e("sig"))
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_fixed_jwt_session_token_expires_and_cannot_renew() {
+    let c = clock();
+    let t = Script::new(c.clone(), |_, _, _| panic!("a fixed token needs no request"));
+    let rig = rig_with(config(), c.clone(), t.clone(), Arc::new(MemoryStore::new()));
+    let tok = jwt_with_exp(T0 + 100);
+    let d = rig.session.start(Arc::new(FixedTokenSource::new(Secret::new(tok.clone())).unwrap())).await.unwrap();
+    assert_eq!(d.identity.as_deref(), Some("bob"));
+    assert_eq!(d.expires_at, Some(UNIX_EPOCH + Duration::from_secs(T0 + 100)));
+    assert_eq!(rig.session.refresh().await.unwrap_err().kind(), ErrorKind::InvalidArgument);
+    tokio::time::sleep(Duration::from_secs(101)).await;
+    settle().await;
+    assert_eq!(rig.session.state(), SessionState::Expired);
+    assert_eq!(rig.session.token().await.unwrap_err().kind(), ErrorKind::Expired);
+    assert_eq!(t.count(), 0);
+    // An already-expired token fails the start with `expired`.
+    let e = rig.session.start(Arc::new(FixedTokenSource::new(Secret::new(jwt_with_exp(T0))).unwrap())).await.unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Expired);
+    settle().await;
+    assert_eq!(rig.states(), ["idle>idle", "idle>starting", "starting>active", "active>expired", "expired>starting", "starting>failed"]);
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_opaque_token_without_expiry_is_active_without_renewal() {
+    let c = clock();
+    let t = Script::new(c.clone(), |_, _, _| Ok(json(200, r#"{"sessionToken":"opaque-token-value"}"#)));
+    let rig = rig_with(config(), c.clone(), t.clone(), Arc::new(MemoryStore::new()));
+    let src = BackendSource::new("http://127.0.0.1:9/token/{identity}", "a b", vec![], false).unwrap();
+    let d = rig.session.start(Arc::new(src)).await.unwrap();
+    assert!(!d.expiry_known());
+    assert_eq!(rig.session.renewal_due_in(), None);
+    tokio::time::sleep(Duration::from_secs(30 * 24 * 3600)).await;
+    assert_eq!(t.count(), 1);
+    assert_eq!(rig.session.token().await.unwrap().expose(), "opaque-token-value");
+}
+
+#[tokio::test(start_paused = true)]
+async fn start_while_running_stops_the_old_session_first() {
+    let c = clock();
+    let t = Script::new(c.clone(), |n, _, now| Ok(ok_session(n, now, 600)));
+    let rig = rig_with(config(), c.clone(), t.clone(), Arc::new(MemoryStore::new()));
+    rig.session.start(api_source()).await.unwrap();
+    rig.session.start(api_source()).await.unwrap();
+    settle().await;
+    assert_eq!(rig.states(), ["idle>idle", "idle>starting", "starting>active", "active>stopped", "stopped>starting", "starting>active"]);
+    assert_eq!(t.count(), 2);
+}
+
+#[tokio::test(start_paused = true)]
+async fn start_with_callback_returns_at_once() {
+    let c = clock();
+    let t = Script::new(c.clone(), |n, _, now| Ok(ok_session(n, now, 600)));
+    t.set_delay(Duration::from_secs(10));
+    let rig = rig_with(config(), c.clone(), t.clone(), Arc::new(MemoryStore::new()));
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    let before = Instant::now();
+    rig.session.start_with_callback(api_source(), move |r| {
+        let _ = tx.send(r.map(|d| d.token.expose().to_string()));
+    });
+    assert_eq!(before.elapsed(), Duration::ZERO);
+    assert_eq!(rig.session.state(), SessionState::Starting);
+    assert_eq!(rx.await.unwrap().unwrap(), "tok-1");
+    assert_eq!(before.elapsed(), Duration::from_secs(10));
+}
