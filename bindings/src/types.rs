@@ -1,0 +1,297 @@
+//! Records, enums and the error type of the FFI surface, and their conversions.
+
+use std::time::{Duration, SystemTime};
+use videokit_core::{Error, ErrorKind, SessionConfig, SessionData, SessionState, SourceKind, StateChange};
+
+/// Configuration set before `start`. Every field has a default.
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct VkConfig {
+    /// VideoKit gateway base URL (API-token mode).
+    #[uniffi(default = "https://gateway.video.io")]
+    pub gateway_url: String,
+    #[uniffi(default = 10000)]
+    pub connect_timeout_ms: u64,
+    /// Total time for one request.
+    #[uniffi(default = 30000)]
+    pub request_timeout_ms: u64,
+    /// Renew this long before expiry; `None` = min(5 min, 10% of the token's lifetime).
+    #[uniffi(default = None)]
+    pub renewal_lead_ms: Option<u64>,
+    /// Attempts `start` makes on transient failures before it fails.
+    #[uniffi(default = 4)]
+    pub start_attempts: u32,
+    /// Cap of one retry delay (exponential backoff with full jitter below it).
+    #[uniffi(default = 60000)]
+    pub max_retry_delay_ms: u64,
+    /// Largest response body accepted.
+    #[uniffi(default = 1048576)]
+    pub max_body_bytes: u64,
+    /// Allow plain http:// to non-loopback hosts. Development only.
+    #[uniffi(default = false)]
+    pub allow_insecure_http: bool,
+}
+
+impl Default for VkConfig {
+    fn default() -> Self {
+        let c = SessionConfig::default();
+        VkConfig {
+            gateway_url: c.gateway_url,
+            connect_timeout_ms: c.http.connect_timeout.as_millis() as u64,
+            request_timeout_ms: c.http.request_timeout.as_millis() as u64,
+            renewal_lead_ms: None,
+            start_attempts: c.retry.start_attempts,
+            max_retry_delay_ms: c.retry.max_delay.as_millis() as u64,
+            max_body_bytes: c.http.max_body_bytes as u64,
+            allow_insecure_http: false,
+        }
+    }
+}
+
+impl VkConfig {
+    pub(crate) fn to_core(&self) -> Result<SessionConfig, VkError> {
+        let bad = |m: &str| VkError::from(Error::invalid_argument(m));
+        if self.connect_timeout_ms == 0 || self.request_timeout_ms == 0 {
+            return Err(bad("timeouts must be greater than zero"));
+        }
+        if self.max_body_bytes < 1024 {
+            return Err(bad("max_body_bytes must be at least 1024"));
+        }
+        if self.gateway_url.trim().is_empty() {
+            return Err(bad("gateway_url is empty"));
+        }
+        let mut c = SessionConfig::default();
+        c.gateway_url = self.gateway_url.trim().to_string();
+        c.http.connect_timeout = Duration::from_millis(self.connect_timeout_ms);
+        c.http.request_timeout = Duration::from_millis(self.request_timeout_ms);
+        c.http.max_body_bytes = usize::try_from(self.max_body_bytes).unwrap_or(usize::MAX);
+        c.http.allow_insecure_http = self.allow_insecure_http;
+        c.renewal.lead = self.renewal_lead_ms.map(Duration::from_millis);
+        c.retry.start_attempts = self.start_attempts.max(1);
+        c.retry.max_delay = Duration::from_millis(self.max_retry_delay_ms.max(1));
+        Ok(c)
+    }
+}
+
+/// The stable error kinds (see `videokit_core::ErrorKind`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum VkErrorKind {
+    Network,
+    Timeout,
+    HttpStatus,
+    MalformedResponse,
+    Rejected,
+    Unauthorized,
+    Expired,
+    InvalidToken,
+    InvalidArgument,
+    InsecureTransport,
+    Cancelled,
+    NotStarted,
+    Storage,
+    /// Something inside the SDK failed that should not (a bug: please report it).
+    Internal,
+}
+
+impl From<ErrorKind> for VkErrorKind {
+    fn from(k: ErrorKind) -> Self {
+        match k {
+            ErrorKind::Network => VkErrorKind::Network,
+            ErrorKind::Timeout => VkErrorKind::Timeout,
+            ErrorKind::HttpStatus => VkErrorKind::HttpStatus,
+            ErrorKind::MalformedResponse => VkErrorKind::MalformedResponse,
+            ErrorKind::Rejected => VkErrorKind::Rejected,
+            ErrorKind::Unauthorized => VkErrorKind::Unauthorized,
+            ErrorKind::Expired => VkErrorKind::Expired,
+            ErrorKind::InvalidToken => VkErrorKind::InvalidToken,
+            ErrorKind::InvalidArgument => VkErrorKind::InvalidArgument,
+            ErrorKind::InsecureTransport => VkErrorKind::InsecureTransport,
+            ErrorKind::Cancelled => VkErrorKind::Cancelled,
+            ErrorKind::NotStarted => VkErrorKind::NotStarted,
+            ErrorKind::Storage => VkErrorKind::Storage,
+        }
+    }
+}
+
+impl VkErrorKind {
+    fn to_core(self) -> ErrorKind {
+        match self {
+            VkErrorKind::Network | VkErrorKind::Internal => ErrorKind::Network,
+            VkErrorKind::Timeout => ErrorKind::Timeout,
+            VkErrorKind::HttpStatus => ErrorKind::HttpStatus,
+            VkErrorKind::MalformedResponse => ErrorKind::MalformedResponse,
+            VkErrorKind::Rejected => ErrorKind::Rejected,
+            VkErrorKind::Unauthorized => ErrorKind::Unauthorized,
+            VkErrorKind::Expired => ErrorKind::Expired,
+            VkErrorKind::InvalidToken => ErrorKind::InvalidToken,
+            VkErrorKind::InvalidArgument => ErrorKind::InvalidArgument,
+            VkErrorKind::InsecureTransport => ErrorKind::InsecureTransport,
+            VkErrorKind::Cancelled => ErrorKind::Cancelled,
+            VkErrorKind::NotStarted => ErrorKind::NotStarted,
+            VkErrorKind::Storage => ErrorKind::Storage,
+        }
+    }
+}
+
+/// The one error type crossing the FFI. A single variant carrying a kind keeps the
+/// platform layers simple: they wrap it in `VKError` (Swift) / `VKException` (Kotlin).
+/// (No field is named `message`: it would clash with `Throwable.message` in Kotlin.)
+#[derive(Debug, Clone, thiserror::Error, uniffi::Error)]
+pub enum VkError {
+    #[error("{detail}")]
+    Failure { kind: VkErrorKind, detail: String, code: Option<String>, http_status: Option<u16> },
+}
+
+impl VkError {
+    pub(crate) fn internal(detail: impl Into<String>) -> Self {
+        VkError::Failure { kind: VkErrorKind::Internal, detail: detail.into(), code: None, http_status: None }
+    }
+
+    /// Back to the core error (for errors thrown by app callbacks).
+    pub(crate) fn into_core(self) -> Error {
+        let VkError::Failure { kind, detail, code, http_status } = self;
+        let mut e = Error::new(kind.to_core(), videokit_core::error::scrub(&detail, &[]));
+        if let Some(c) = code {
+            e = e.with_code(c);
+        }
+        if let Some(s) = http_status {
+            e = e.with_status(s);
+        }
+        e
+    }
+}
+
+impl From<Error> for VkError {
+    fn from(e: Error) -> Self {
+        VkError::Failure { kind: e.kind().into(), detail: e.message().to_string(), code: e.code().map(str::to_string), http_status: e.status() }
+    }
+}
+
+impl From<uniffi::UnexpectedUniFFICallbackError> for VkError {
+    fn from(e: uniffi::UnexpectedUniFFICallbackError) -> Self {
+        // An exception the app's callback did not declare: treated as transient.
+        VkError::Failure { kind: VkErrorKind::Network, detail: format!("the app's callback failed: {}", videokit_core::error::scrub(&e.reason, &[])), code: None, http_status: None }
+    }
+}
+
+/// An error as data (in state changes and `last_error`).
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct VkErrorInfo {
+    pub kind: VkErrorKind,
+    pub detail: String,
+    pub code: Option<String>,
+    pub http_status: Option<u16>,
+}
+
+impl From<&Error> for VkErrorInfo {
+    fn from(e: &Error) -> Self {
+        VkErrorInfo { kind: e.kind().into(), detail: e.message().to_string(), code: e.code().map(str::to_string), http_status: e.status() }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum VkSessionState {
+    Idle,
+    Starting,
+    Active,
+    Refreshing,
+    Expired,
+    Failed,
+    Stopped,
+}
+
+impl From<SessionState> for VkSessionState {
+    fn from(s: SessionState) -> Self {
+        match s {
+            SessionState::Idle => VkSessionState::Idle,
+            SessionState::Starting => VkSessionState::Starting,
+            SessionState::Active => VkSessionState::Active,
+            SessionState::Refreshing => VkSessionState::Refreshing,
+            SessionState::Expired => VkSessionState::Expired,
+            SessionState::Failed => VkSessionState::Failed,
+            SessionState::Stopped => VkSessionState::Stopped,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum VkSourceKind {
+    ApiToken,
+    SessionToken,
+    Backend,
+    Custom,
+    Kaltura,
+    VideoSdk,
+}
+
+impl From<SourceKind> for VkSourceKind {
+    fn from(k: SourceKind) -> Self {
+        match k {
+            SourceKind::ApiToken => VkSourceKind::ApiToken,
+            SourceKind::SessionToken => VkSourceKind::SessionToken,
+            SourceKind::Backend => VkSourceKind::Backend,
+            SourceKind::Custom => VkSourceKind::Custom,
+            SourceKind::Kaltura => VkSourceKind::Kaltura,
+            SourceKind::VideoSdk => VkSourceKind::VideoSdk,
+        }
+    }
+}
+
+/// The current session. The platform layers wrap it so that `description` /
+/// `toString()` never print the token.
+#[derive(Clone, PartialEq, uniffi::Record)]
+pub struct VkSessionData {
+    pub identity: Option<String>,
+    pub token: String,
+    /// Server-time expiry; `None` when unknown (then no renewal is scheduled).
+    pub expires_at: Option<SystemTime>,
+    pub issued_at: Option<SystemTime>,
+    pub source: VkSourceKind,
+    pub scopes: Vec<String>,
+    /// Resumed from the store without a request.
+    pub resumed: bool,
+}
+
+impl std::fmt::Debug for VkSessionData {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("VkSessionData").field("identity", &self.identity).field("token", &"***").field("source", &self.source).finish_non_exhaustive()
+    }
+}
+
+impl From<&SessionData> for VkSessionData {
+    fn from(d: &SessionData) -> Self {
+        VkSessionData {
+            identity: d.identity.clone(),
+            token: d.token.expose().to_string(),
+            expires_at: d.expires_at,
+            issued_at: d.issued_at,
+            source: d.source.into(),
+            scopes: d.scopes.clone(),
+            resumed: d.resumed,
+        }
+    }
+}
+
+/// One transition.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct VkStateChange {
+    pub seq: u64,
+    pub from: VkSessionState,
+    pub to: VkSessionState,
+    pub at: SystemTime,
+    pub error: Option<VkErrorInfo>,
+}
+
+impl From<&StateChange> for VkStateChange {
+    fn from(c: &StateChange) -> Self {
+        VkStateChange { seq: c.seq, from: c.from.into(), to: c.to.into(), at: c.at, error: c.error.as_ref().map(VkErrorInfo::from) }
+    }
+}
+
+/// What an app-supplied provider returns.
+#[derive(Clone, uniffi::Record)]
+pub struct VkProvidedToken {
+    pub token: String,
+    /// Server-time expiry if known; otherwise read from the token's JWT `exp`, if any.
+    #[uniffi(default = None)]
+    pub expires_at: Option<SystemTime>,
+}
