@@ -37,3 +37,5 @@ pub use http::HttpConfig;
 pub use secret::Secret;
 pub use source::{FetchedToken, SourceKind, TokenDetails, TokenSource};
 pub use store::{FileStore, MemoryStore, SessionStore};
+pub mod videosdk;
+pub mod kaltura;

@@ -1,0 +1,42 @@
+//! Kaltura: the pure pieces of the appToken flow (no I/O here; the token source in
+//! `sources::kaltura` does the requests).
+//!
+//! ## The appToken flow
+//! Apps must not ship a partner's admin secret. Instead an administrator creates an
+//! *Application Token* (`appToken`: an id, a secret `token`, a `hashType`, optional user, type,
+//! privileges and expiry rules) and the app proves it knows the token without sending it:
+//!
+//! 1. `session.startWidgetSession?widgetId=_<partnerId>` gives an anonymous, user-type widget
+//!    KS ([`parse_widget_session`] → [`WidgetSession`]).
+//! 2. `tokenHash = lowercase hex HASH(widgetKs + token)` with the appToken's hash type
+//!    ([`token_hash`], [`HashType`]).
+//! 3. `appToken.startSession(id, tokenHash, userId, type, expiry, sessionPrivileges)`, called
+//!    with the widget KS, gives the real KS and its details ([`parse_session_info`] →
+//!    [`KalturaSessionInfo`]).
+//!
+//! Both calls use API v3 with `format=1` (JSON). Errors arrive with HTTP 200 as a
+//! `KalturaAPIException` body and become [`crate::ErrorKind::Rejected`] errors with the Kaltura
+//! code kept (`INVALID_APP_TOKEN_HASH`, `APP_TOKEN_ID_NOT_FOUND`…). Only `INVALID_KS` during the
+//! flow is worth one retry with a fresh widget session ([`is_retryable_widget_error`]).
+//!
+//! ## Hash type: SHA256 here, SHA1 on the server
+//! The SDK's [`HashType::default`] is `SHA256`: new appTokens should be created with it, and a
+//! default that is safe to recommend beats one that only matches old tokens. **The Kaltura
+//! server's default `hashType` is `SHA1`**, so an appToken created without one expects SHA1:
+//! configure the hash type the token was actually created with, or every attempt ends in
+//! `INVALID_APP_TOKEN_HASH`.
+//!
+//! ## Reading a KS
+//! [`decode_ks`] reads what a client can read without the secret: every field of a v1 KS,
+//! only the version and partner id of a v2 KS ([`KsInfo`]).
+
+pub mod api;
+pub mod hash;
+pub mod ks;
+
+pub use api::{
+    is_retryable_widget_error, parse_session_info, parse_widget_session, KalturaSessionInfo, WidgetSession,
+    API_EXCEPTION, INVALID_KS,
+};
+pub use hash::{token_hash, HashType};
+pub use ks::{decode_ks, KsInfo, MAX_KS_LEN};
