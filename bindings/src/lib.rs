@@ -29,16 +29,20 @@ uniffi::setup_scaffolding!("videokit");
 mod logging;
 mod store;
 mod types;
+mod vendors;
 
 pub use logging::*;
 pub use store::*;
 pub use types::*;
+pub use vendors::*;
 
 use once_cell::sync::Lazy;
 use std::collections::HashMap;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
+use videokit_core::sources::kaltura::KalturaSource;
+use videokit_core::sources::videosdk::VideoSdkSource;
 use videokit_core::sources::videokit::{ApiTokenSource, BackendSource, CustomSource, FixedTokenSource, ProvidedToken, TokenProvider};
 use videokit_core::{Secret, Session, SessionConfig, SessionDeps, SessionObserver, StateChange, TokenSource};
 
@@ -178,6 +182,20 @@ impl VkSessionCore {
     /// The app's own provider.
     pub async fn start_provider(&self, provider: Arc<dyn VkTokenProvider>, identity: Option<String>) -> Result<VkSessionData, VkError> {
         let src = CustomSource::new(Arc::new(ProviderAdapter(provider)), identity).map(|s| Arc::new(s) as Arc<dyn TokenSource>);
+        self.start_source(src).await
+    }
+
+    /// A Kaltura session (KS) through the appToken flow: widget session → token hash →
+    /// `appToken.startSession`; renewed before the KS expires (one request per renewal).
+    pub async fn start_kaltura(&self, config: VkKalturaConfig) -> Result<VkSessionData, VkError> {
+        let src = KalturaSource::new(config.to_core(), self.allow_insecure_http).map(|s| Arc::new(s) as Arc<dyn TokenSource>);
+        self.start_source(src).await
+    }
+
+    /// A VideoSDK access token from the app's token server (`GET url[?roomId&participantId]`
+    /// → `{"token"}`), checked against VideoSDK's claim rules and renewed before `exp`.
+    pub async fn start_videosdk(&self, token_server_url: String, room_id: Option<String>, participant_id: Option<String>) -> Result<VkSessionData, VkError> {
+        let src = VideoSdkSource::new(&token_server_url, room_id, participant_id, 0, self.allow_insecure_http).map(|s| Arc::new(s) as Arc<dyn TokenSource>);
         self.start_source(src).await
     }
 

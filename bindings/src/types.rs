@@ -249,6 +249,10 @@ pub struct VkSessionData {
     pub scopes: Vec<String>,
     /// Resumed from the store without a request.
     pub resumed: bool,
+    /// Kaltura sessions: what the server said about the KS.
+    pub kaltura: Option<crate::VkKalturaInfo>,
+    /// VideoSDK sessions: the token's checked claims.
+    pub videosdk: Option<crate::VkVideoSdkClaims>,
 }
 
 impl std::fmt::Debug for VkSessionData {
@@ -267,6 +271,8 @@ impl From<&SessionData> for VkSessionData {
             source: d.source.into(),
             scopes: d.scopes.clone(),
             resumed: d.resumed,
+            kaltura: crate::vendors::kaltura_info(&d.details),
+            videosdk: crate::vendors::videosdk_claims(&d.details),
         }
     }
 }

@@ -58,6 +58,8 @@ pub enum TokenDetails {
     None,
     /// A Kaltura session: the KS is the token.
     Kaltura { partner_id: i64, user_id: String, session_type: i32, privileges: String },
+    /// A VideoSDK access token's checked claims.
+    VideoSdk(crate::videosdk::VideoSdkClaims),
 }
 
 /// What a source returns: a token and what is known about it. Times are *server* times.

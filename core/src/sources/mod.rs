@@ -1,2 +1,4 @@
 //! The token sources shipped with the SDK.
+pub mod kaltura;
 pub mod videokit;
+pub mod videosdk;
