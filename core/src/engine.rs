@@ -590,13 +590,21 @@ impl Inner {
             }
         };
         let Some(exp_ms) = rec.expires_at_ms else { return false };
+        let details = match (source.kind(), &rec.kaltura) {
+            (SourceKind::Kaltura, Some(k)) => TokenDetails::Kaltura { partner_id: k.partner_id, user_id: k.user_id.clone(), session_type: k.session_type, privileges: k.privileges.clone() },
+            (SourceKind::VideoSdk, _) => match crate::videosdk::decode_unchecked_time(&rec.token) {
+                Ok(c) => TokenDetails::VideoSdk(c),
+                Err(_) => return false,
+            },
+            _ => TokenDetails::None,
+        };
         let tok = FetchedToken {
             token: Secret::new(rec.token),
             expires_at: Some(crate::clock::add_ms(std::time::UNIX_EPOCH, exp_ms)),
             issued_at: rec.issued_at_ms.map(|ms| crate::clock::add_ms(std::time::UNIX_EPOCH, ms)),
             identity: rec.identity,
             scopes: rec.scopes,
-            details: TokenDetails::None,
+            details,
         };
         let cur = self.make_current(tok, source.kind(), true);
         match self.remaining(&cur) {
@@ -628,6 +636,15 @@ impl Inner {
             issued_at_ms: data.issued_at.map(|t| diff_ms(t, std::time::UNIX_EPOCH)),
             identity: data.identity.clone(),
             scopes: data.scopes.clone(),
+            kaltura: match &data.details {
+                TokenDetails::Kaltura { partner_id, user_id, session_type, privileges } => Some(crate::store::StoredKaltura {
+                    partner_id: *partner_id,
+                    user_id: user_id.clone(),
+                    session_type: *session_type,
+                    privileges: privileges.clone(),
+                }),
+                _ => None,
+            },
         };
         if data.expires_at.is_none() {
             return; // nothing to resume safely without an expiry

@@ -117,6 +117,18 @@ pub struct StoredSession {
     pub identity: Option<String>,
     #[serde(default)]
     pub scopes: Vec<String>,
+    /// Kaltura sessions: what the server said about the KS (a v2 KS cannot be decoded).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kaltura: Option<StoredKaltura>,
+}
+
+/// The Kaltura facts kept with a stored KS.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StoredKaltura {
+    pub partner_id: i64,
+    pub user_id: String,
+    pub session_type: i32,
+    pub privileges: String,
 }
 
 impl std::fmt::Debug for StoredSession {
@@ -154,7 +166,7 @@ mod tests {
     use super::*;
 
     fn rec(key: &str) -> StoredSession {
-        StoredSession { v: 1, key: key.into(), source: "backend".into(), token: "t0k".into(), expires_at_ms: Some(5), issued_at_ms: None, identity: Some("alice".into()), scopes: vec![] }
+        StoredSession { v: 1, key: key.into(), source: "backend".into(), token: "t0k".into(), expires_at_ms: Some(5), issued_at_ms: None, identity: Some("alice".into()), scopes: vec![], kaltura: None }
     }
 
     #[test]
