@@ -1,0 +1,200 @@
+//! The Kaltura and VideoSDK sources through the engine, on a paused clock with a scripted
+//! transport: exact requests, request counts (cold start 2, renewal 1), error mapping,
+//! renewal timing. (Against a real server: core/tests/devserver_vendors.rs.)
+
+use async_trait::async_trait;
+use serde_json::Value;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime};
+use videokit_core::http::{HttpRequest, HttpResponse, Transport};
+use videokit_core::kaltura::{token_hash, HashType};
+use videokit_core::sources::kaltura::{KalturaConfig, KalturaSessionType, KalturaSource};
+use videokit_core::sources::videosdk::VideoSdkSource;
+use videokit_core::{Clock, ErrorKind, FakeClock, Secret, Session, SessionConfig, SessionDeps, SessionState, TokenDetails};
+
+const T0: u64 = 1_795_305_600; // 2026-11-22T00:00:00Z
+const APP_TOKEN: &str = "c9883312395bf5ed4fd5c9a5d86c985c";
+
+type Handler = dyn Fn(&str, &std::collections::HashMap<String, String>, i64) -> (u16, String) + Send + Sync;
+
+struct Fake {
+    clock: Arc<FakeClock>,
+    log: Mutex<Vec<(String, std::collections::HashMap<String, String>)>>,
+    n: AtomicUsize,
+    handler: Box<Handler>,
+}
+
+#[async_trait]
+impl Transport for Fake {
+    async fn send(&self, req: HttpRequest, _max: usize) -> Result<HttpResponse, videokit_core::Error> {
+        self.n.fetch_add(1, Ordering::SeqCst);
+        let mut params: std::collections::HashMap<String, String> = req.url.query_pairs().map(|(k, v)| (k.into_owned(), v.into_owned())).collect();
+        if let Some(b) = &req.body {
+            for (k, v) in url::form_urlencoded::parse(b) {
+                params.insert(k.into_owned(), v.into_owned());
+            }
+        }
+        let now = videokit_core::clock::unix_secs(self.clock.wall());
+        let path = req.url.path().to_string();
+        let (status, body) = (self.handler)(&path, &params, now);
+        self.log.lock().unwrap().push((path, params));
+        Ok(HttpResponse {
+            status,
+            headers: vec![("date".into(), httpdate::fmt_http_date(self.clock.wall())), ("content-type".into(), "application/json".into())],
+            body: body.into_bytes(),
+        })
+    }
+}
+
+fn rig(handler: impl Fn(&str, &std::collections::HashMap<String, String>, i64) -> (u16, String) + Send + Sync + 'static) -> (Session, Arc<Fake>) {
+    let clock = Arc::new(FakeClock::at_unix(T0));
+    let fake = Arc::new(Fake { clock: clock.clone(), log: Mutex::new(vec![]), n: AtomicUsize::new(0), handler: Box::new(handler) });
+    let mut cfg = SessionConfig::default();
+    cfg.retry.jitter = videokit_core::Jitter::None;
+    let deps = SessionDeps { clock, transport: Some(fake.clone()), store: Arc::new(videokit_core::MemoryStore::new()), jitter_seed: Some(1) };
+    (Session::with_deps(cfg, deps, tokio::runtime::Handle::current()).unwrap(), fake)
+}
+
+fn kaltura_cfg() -> KalturaConfig {
+    let mut c = KalturaConfig::new(1851571, "0_xeu31jy5", Secret::new(APP_TOKEN));
+    c.service_url = "https://kaltura.example".into();
+    c.user_id = Some("user@example.com".into());
+    c.session_type = Some(KalturaSessionType::User);
+    c.expiry = Some(3600);
+    c.privileges = Some("sview:*".into());
+    c
+}
+
+/// A Kaltura server: widget KS "widgetks-N", user KS "userks-N" valid `life` seconds.
+fn kaltura_server(life: i64, bad_widget_once: bool) -> impl Fn(&str, &std::collections::HashMap<String, String>, i64) -> (u16, String) + Send + Sync {
+    let counter = AtomicUsize::new(0);
+    let refused = std::sync::atomic::AtomicBool::new(!bad_widget_once);
+    move |path, p, now| {
+        let n = counter.fetch_add(1, Ordering::SeqCst) + 1;
+        if path.ends_with("/session/action/startWidgetSession") {
+            assert_eq!(p["widgetId"], "_1851571");
+            assert_eq!(p["format"], "1");
+            (200, format!(r#"{{"partnerId":1851571,"ks":"widgetks-{n}","userId":0,"objectType":"KalturaStartWidgetSessionResponse"}}"#))
+        } else {
+            assert!(path.ends_with("/apptoken/action/startSession"), "{path}");
+            if !refused.swap(true, Ordering::SeqCst) {
+                let ks = &p["ks"];
+                return (200, format!(r#"{{"code":"INVALID_KS","message":"Invalid KS \"{ks}\", Error \"-1,INVALID_STR\"","objectType":"KalturaAPIException","args":{{"KSID":"{ks}"}}}}"#));
+            }
+            let want = token_hash(HashType::Sha256, &p["ks"], APP_TOKEN);
+            if p["tokenHash"] != want {
+                return (200, r#"{"code":"INVALID_APP_TOKEN_HASH","message":"Invalid application token hash","objectType":"KalturaAPIException","args":[]}"#.into());
+            }
+            assert_eq!((p["id"].as_str(), p["userId"].as_str(), p["type"].as_str(), p["expiry"].as_str(), p["sessionPrivileges"].as_str()), ("0_xeu31jy5", "user@example.com", "0", "3600", "sview:*"));
+            (200, format!(r#"{{"ks":"userks-{n}","sessionType":0,"partnerId":"1851571","userId":"user@example.com","expiry":{},"privileges":"sessionid:0_xeu31jy5,apptoken:0_xeu31jy5,sview:*","objectType":"KalturaSessionInfo"}}"#, now + life))
+        }
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn kaltura_cold_start_is_two_requests_and_each_renewal_one() {
+    let (s, fake) = rig(kaltura_server(3600, false));
+    let d = s.start(Arc::new(KalturaSource::new(kaltura_cfg(), false).unwrap())).await.unwrap();
+    assert_eq!(d.token.expose(), "userks-2");
+    assert_eq!(d.identity.as_deref(), Some("user@example.com"));
+    assert_eq!(d.expires_at, Some(SystemTime::UNIX_EPOCH + Duration::from_secs(T0 + 3600)));
+    assert_eq!(
+        d.details,
+        TokenDetails::Kaltura { partner_id: 1851571, user_id: "user@example.com".into(), session_type: 0, privileges: "sessionid:0_xeu31jy5,apptoken:0_xeu31jy5,sview:*".into() }
+    );
+    assert_eq!(fake.n.load(Ordering::SeqCst), 2);
+    // The widget KS travels in the POST body, never the URL.
+    assert!(fake.log.lock().unwrap().iter().all(|(path, _)| !path.contains("widgetks")));
+    // Lead = min(300, 360) = 300 → renewal at 3300 s: one request (widget KS cached).
+    tokio::time::sleep(Duration::from_secs(3301)).await;
+    for _ in 0..20 {
+        tokio::task::yield_now().await;
+    }
+    assert_eq!(fake.n.load(Ordering::SeqCst), 3);
+    assert_eq!(s.token().await.unwrap().expose(), "userks-3");
+    assert_eq!(fake.log.lock().unwrap()[2].1["ks"], "widgetks-1");
+}
+
+#[tokio::test(start_paused = true)]
+async fn kaltura_invalid_widget_ks_is_retried_once_with_a_fresh_one() {
+    let (s, fake) = rig(kaltura_server(3600, true));
+    let d = s.start(Arc::new(KalturaSource::new(kaltura_cfg(), false).unwrap())).await.unwrap();
+    assert_eq!(d.token.expose(), "userks-4");
+    let paths: Vec<String> = fake.log.lock().unwrap().iter().map(|(p, _)| p.rsplit('/').next().unwrap().to_string()).collect();
+    assert_eq!(paths, ["startWidgetSession", "startSession", "startWidgetSession", "startSession"]);
+}
+
+#[tokio::test(start_paused = true)]
+async fn kaltura_errors_are_rejected_with_their_code_and_no_secret() {
+    let mut cfg = kaltura_cfg();
+    cfg.app_token = Secret::new("wrongwrongwrongwrongwrongwrong00");
+    let (s, fake) = rig(kaltura_server(3600, false));
+    let e = s.start(Arc::new(KalturaSource::new(cfg, false).unwrap())).await.unwrap_err();
+    assert_eq!((e.kind(), e.code()), (ErrorKind::Rejected, Some("INVALID_APP_TOKEN_HASH")));
+    assert!(!e.to_string().contains("wrongwrong") && !e.to_string().contains("widgetks"));
+    assert_eq!(fake.n.load(Ordering::SeqCst), 2, "terminal: no retry");
+    assert_eq!(s.state(), SessionState::Failed);
+
+    // INVALID_KS twice: the retry is once only, and the KS never appears in the message.
+    let (s, fake) = rig(|path, p, _| {
+        if path.ends_with("startWidgetSession") {
+            (200, r#"{"partnerId":1851571,"ks":"djJ8MTg1MTU3MXxsecretwidgetkssecretwidgetks","userId":0,"objectType":"KalturaStartWidgetSessionResponse"}"#.into())
+        } else {
+            let ks = &p["ks"];
+            (200, format!(r#"{{"code":"INVALID_KS","message":"Invalid KS \"{ks}\", Error \"-1,INVALID_STR\"","objectType":"KalturaAPIException","args":{{"KSID":"{ks}"}}}}"#))
+        }
+    });
+    let e = s.start(Arc::new(KalturaSource::new(kaltura_cfg(), false).unwrap())).await.unwrap_err();
+    assert_eq!((e.kind(), e.code()), (ErrorKind::Rejected, Some("INVALID_KS")));
+    assert!(!e.to_string().contains("secretwidgetks"), "{e}");
+    assert_eq!(fake.n.load(Ordering::SeqCst), 4);
+
+    for (code, msg) in [("APP_TOKEN_ID_NOT_FOUND", "Application token id \\\"0_missing\\\" not found"), ("APP_TOKEN_NOT_ACTIVE", "x"), ("APP_TOKEN_EXPIRED", "x"), ("INVALID_WIDGET_ID", "Unknown widget [_999]"), ("MISSING_MANDATORY_PARAMETER", "Missing parameter \\\"tokenHash\\\"")] {
+        let body = format!(r#"{{"code":"{code}","message":"{msg}","objectType":"KalturaAPIException","args":[]}}"#);
+        let (s, _) = rig(move |_, _, _| (200, body.clone()));
+        let e = s.start(Arc::new(KalturaSource::new(kaltura_cfg(), false).unwrap())).await.unwrap_err();
+        assert_eq!((e.kind(), e.code()), (ErrorKind::Rejected, Some(code)));
+    }
+}
+
+fn vectors() -> Value {
+    serde_json::from_str(include_str!("data/jwt/videosdk-tokens.json")).unwrap()
+}
+
+fn vector(name: &str) -> String {
+    vectors()["cases"].as_array().unwrap().iter().find(|c| c["name"] == name).unwrap()["token"].as_str().unwrap().to_string()
+}
+
+#[tokio::test(start_paused = true)]
+async fn videosdk_tokens_are_checked_before_the_session_is_active() {
+    let good = vector("v2_room_participant_rtc");
+    let g2 = good.clone();
+    let (s, fake) = rig(move |path, p, _| {
+        assert_eq!(path, "/get-token");
+        assert_eq!((p["roomId"].as_str(), p["participantId"].as_str(), p["peerId"].as_str()), ("2kyv-gzay-64pg", "lxvdplwt", "lxvdplwt"));
+        (200, format!(r#"{{"token":"{g2}"}}"#))
+    });
+    let src = VideoSdkSource::new("https://tokens.example/get-token", Some("2kyv-gzay-64pg".into()), Some("lxvdplwt".into()), 0, false).unwrap();
+    let d = s.start(Arc::new(src)).await.unwrap();
+    assert_eq!(d.token.expose(), good);
+    assert_eq!(d.identity.as_deref(), Some("lxvdplwt"));
+    assert_eq!(d.scopes, vec!["allow_join".to_string()]);
+    match &d.details {
+        TokenDetails::VideoSdk(c) => {
+            assert_eq!(c.room_id.as_deref(), Some("2kyv-gzay-64pg"));
+            assert!(c.can_join() && !c.can_moderate());
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(fake.n.load(Ordering::SeqCst), 1);
+
+    for (name, code) in [("expired", "expired"), ("alg_none", "unsupported_algorithm"), ("missing_apikey", "missing_claim")] {
+        let tok = vector(name);
+        let (s, _) = rig(move |_, _, _| (200, format!(r#"{{"token":"{tok}"}}"#)));
+        let src = VideoSdkSource::new("https://tokens.example/get-token", None, None, 0, false).unwrap();
+        let e = s.start(Arc::new(src)).await.unwrap_err();
+        assert_eq!((e.kind(), e.code()), (ErrorKind::InvalidToken, Some(code)), "{name}");
+        assert_eq!(s.state(), SessionState::Failed);
+    }
+}
