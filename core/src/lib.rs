@@ -22,6 +22,8 @@ pub mod clock;
 pub mod config;
 pub mod engine;
 pub mod error;
+#[doc(hidden)]
+pub mod fuzz_targets;
 pub mod http;
 pub mod jwt;
 pub mod secret;

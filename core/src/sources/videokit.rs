@@ -32,8 +32,9 @@ fn check_identity(identity: &str) -> Result<String> {
     Ok(id.to_string())
 }
 
-/// Read `sessionToken` and optional `expiresAt` / `identity` / `scopes` from a 2xx JSON body.
-fn parse_session_body(resp: &HttpResponse, what: &str, secrets: &[&str]) -> Result<FetchedToken> {
+/// Read `sessionToken` and optional `expiresAt` / `identity` / `scopes` from a 2xx JSON body
+/// (the gateway's and the app backend's response shape). Public for fuzzing.
+pub fn parse_session_body(resp: &HttpResponse, what: &str, secrets: &[&str]) -> Result<FetchedToken> {
     let o: Map<String, Value> = json_object(&resp.body, what)?;
     if let Some(err) = o.get("error").filter(|v| !v.is_null()) {
         let text = match err {

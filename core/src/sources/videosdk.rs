@@ -58,6 +58,18 @@ pub fn check_fetched(token: &str, server_now_unix: i64, leeway_secs: i64) -> Res
     })
 }
 
+/// Parse a token server's `{"token": "..."}` body and check the token. Public for fuzzing.
+pub fn parse_token_server_body(body: &[u8], server_now_unix: i64, leeway_secs: i64) -> Result<(Secret, videosdk::VideoSdkClaims)> {
+    let o = json_object(body, "the VideoSDK token server")?;
+    let token = match o.get("token") {
+        Some(Value::String(s)) if !s.trim().is_empty() => Secret::new(s.trim()),
+        Some(_) => return Err(Error::malformed("the VideoSDK token server sent a token that is not a non-empty string")),
+        None => return Err(Error::malformed("the VideoSDK token server sent no token")),
+    };
+    let claims = check_fetched(token.expose(), server_now_unix, leeway_secs)?;
+    Ok((token, claims))
+}
+
 #[async_trait]
 impl TokenSource for VideoSdkSource {
     fn kind(&self) -> SourceKind {
@@ -74,14 +86,8 @@ impl TokenSource for VideoSdkSource {
         if let Some(e) = ctx.http.status_error(&resp, "the VideoSDK token server", &[]) {
             return Err(e);
         }
-        let o = json_object(&resp.body, "the VideoSDK token server")?;
-        let token = match o.get("token") {
-            Some(Value::String(s)) if !s.trim().is_empty() => Secret::new(s.trim()),
-            Some(_) => return Err(Error::malformed("the VideoSDK token server sent a token that is not a non-empty string")),
-            None => return Err(Error::malformed("the VideoSDK token server sent no token")),
-        };
         let now = crate::clock::unix_secs(ctx.http.server_now());
-        let claims = check_fetched(token.expose(), now, self.leeway_secs)?;
+        let (token, claims) = parse_token_server_body(&resp.body, now, self.leeway_secs)?;
         Ok(FetchedToken {
             expires_at: claims.exp.map(crate::clock::from_unix_secs),
             issued_at: claims.iat.map(crate::clock::from_unix_secs),

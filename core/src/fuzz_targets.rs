@@ -1,0 +1,80 @@
+//! Entry points shared by the `cargo fuzz` targets (fuzz/) and the corpus-replay test
+//! (core/tests/fuzz_replay.rs). Each takes arbitrary bytes and must never panic; errors are
+//! the expected outcome for most inputs. Not part of the SDK's API.
+
+use crate::http::HttpResponse;
+
+fn text(data: &[u8]) -> &str {
+    std::str::from_utf8(data).unwrap_or("")
+}
+
+/// The generic JWT decoder.
+pub fn jwt(data: &[u8]) {
+    let _ = crate::jwt::decode(text(data));
+    let _ = crate::jwt::looks_like_jwt(text(data));
+}
+
+/// The VideoSDK token decoder and checker (first 8 bytes pick "now").
+pub fn videosdk(data: &[u8]) {
+    let (now, rest) = split_i64(data);
+    let _ = crate::videosdk::check(text(rest), now, 0);
+    let _ = crate::videosdk::decode_unchecked_time(text(rest));
+}
+
+/// The Kaltura KS decoder.
+pub fn ks(data: &[u8]) {
+    let _ = crate::kaltura::decode_ks(text(data));
+}
+
+/// Kaltura API v3 JSON responses (both actions).
+pub fn kaltura_api(data: &[u8]) {
+    let _ = crate::kaltura::parse_widget_session(data, &["secret-token"]);
+    let _ = crate::kaltura::parse_session_info(data, &["secret-token"]);
+}
+
+/// The VideoKit gateway and app-backend response parser, and the status classifier.
+pub fn session_response(data: &[u8]) {
+    let status = if data.first().is_some_and(|b| b & 1 == 1) { 200 } else { 401 };
+    let resp = HttpResponse { status, headers: vec![], body: data.to_vec() };
+    let _ = crate::sources::videokit::parse_session_body(&resp, "fuzz", &["secret-token"]);
+    let _ = crate::http::backend_error_text(data);
+}
+
+/// The VideoSDK token server response parser.
+pub fn videosdk_server(data: &[u8]) {
+    let (now, rest) = split_i64(data);
+    let _ = crate::sources::videosdk::parse_token_server_body(rest, now, 0);
+}
+
+/// The URL template filler and URL policy, and header parsing (Date, Retry-After).
+pub fn url_template(data: &[u8]) {
+    let s = text(data);
+    let (template, identity) = s.split_once('\n').unwrap_or((s, "alice"));
+    let filled = crate::sources::videokit::fill_template(template, identity);
+    let _ = crate::http::parse_url(&filled, false);
+    let resp = HttpResponse { status: 503, headers: vec![("retry-after".into(), s.into()), ("date".into(), s.into())], body: vec![] };
+    let _ = resp.retry_after(std::time::SystemTime::UNIX_EPOCH);
+    let _ = resp.date();
+    let _ = crate::source::parse_rfc3339(s);
+}
+
+fn split_i64(data: &[u8]) -> (i64, &[u8]) {
+    if data.len() >= 8 {
+        let mut b = [0u8; 8];
+        b.copy_from_slice(&data[..8]);
+        (i64::from_le_bytes(b), &data[8..])
+    } else {
+        (1_795_305_600, data)
+    }
+}
+
+/// Every target by name (for the replay test).
+pub const TARGETS: [(&str, fn(&[u8])); 7] = [
+    ("jwt", jwt),
+    ("videosdk", videosdk),
+    ("ks", ks),
+    ("kaltura_api", kaltura_api),
+    ("session_response", session_response),
+    ("videosdk_server", videosdk_server),
+    ("url_template", url_template),
+];
