@@ -1,0 +1,137 @@
+// Configuration and the app-supplied pieces: token provider, session store, logger.
+package io.videokit.core
+
+import java.time.Duration
+import java.util.concurrent.Executor
+import kotlinx.coroutines.Dispatchers
+import kotlinx.coroutines.withContext
+
+/**
+ * Configuration of [VKSession], applied with [VKSession.configure] before `start`. Every
+ * field has a default; the defaults suit a production app.
+ *
+ * ```kotlin
+ * VKSession.current.configure(VKConfiguration(gatewayUrl = "https://gateway.example.com"))
+ * ```
+ *
+ * @property gatewayUrl the VideoKit gateway base URL (API-token mode posts to
+ *   `{gatewayUrl}/v1/sessions`).
+ * @property connectTimeout connect timeout of one request.
+ * @property requestTimeout total time of one request.
+ * @property renewalLead renew this long before expiry; `null` = the smaller of 5 minutes
+ *   and 10% of the token's lifetime (always clamped to half the lifetime).
+ * @property startAttempts attempts `start` makes on transient failures (network, timeout,
+ *   5xx, 429) before it fails. Renewal keeps retrying while the session runs.
+ * @property maxRetryDelay cap of one retry delay (exponential backoff with full jitter).
+ * @property allowInsecureHttp allow plain `http://` to non-loopback hosts. Development only;
+ *   loopback (127.0.0.1, ::1, localhost) is always allowed.
+ * @property store where the session is persisted so that the next `start` resumes it
+ *   without a request; `null` keeps it in memory only. On Android use
+ *   `VKSharedPreferencesStore(context)`.
+ * @property logger receives the SDK's log records (never a secret); `null` = the platform
+ *   default (Logcat on Android, nothing on a desktop JVM). Process-wide: the last
+ *   configuration applied wins.
+ * @property logLevel the lowest level forwarded to [logger].
+ * @property callbackExecutor where completions, token callbacks and listeners run. `null` =
+ *   the Android main thread, or on a JVM without one, one SDK-owned daemon thread
+ *   ("videokit-callbacks"). Give a serial executor if listener order matters to you.
+ */
+data class VKConfiguration @JvmOverloads constructor(
+    val gatewayUrl: String = DEFAULT_GATEWAY_URL,
+    val connectTimeout: Duration = Duration.ofSeconds(10),
+    val requestTimeout: Duration = Duration.ofSeconds(30),
+    val renewalLead: Duration? = null,
+    val startAttempts: Int = 4,
+    val maxRetryDelay: Duration = Duration.ofSeconds(60),
+    val allowInsecureHttp: Boolean = false,
+    val store: VKSessionStore? = null,
+    val logger: VKLogger? = null,
+    val logLevel: VKLogLevel = VKLogLevel.WARN,
+    val callbackExecutor: Executor? = null,
+) {
+    /** @suppress */
+    companion object {
+        /** The production VideoKit gateway. */
+        const val DEFAULT_GATEWAY_URL: String = "https://gateway.video.io"
+    }
+}
+
+/**
+ * An app-supplied token source: your own code gets a session token (from your backend,
+ * your auth SDK...). The SDK calls it for the first token and before each expiry, one call
+ * at a time, on a background coroutine.
+ *
+ * Throw [VKException] with [VKErrorKind.UNAUTHORIZED] or [VKErrorKind.REJECTED] to stop the
+ * session; any other exception counts as a transient failure and is retried with backoff.
+ * Blocking code (Java, a blocking HTTP client) can extend [VKBlockingTokenProvider].
+ */
+interface VKTokenProvider {
+    /** A fresh session token for [identity] (as given to `start`). */
+    suspend fun fetchToken(identity: String?): VKProvidedToken
+}
+
+/**
+ * A [VKTokenProvider] for blocking code, Java in particular: [fetchTokenBlocking] runs on a
+ * background I/O thread, never on the main thread.
+ *
+ * ```java
+ * VKSession.getCurrent().start(new VKBlockingTokenProvider() {
+ *     @Override public VKProvidedToken fetchTokenBlocking(String identity) {
+ *         return new VKProvidedToken(myBackend.fetchToken(identity));
+ *     }
+ * }, "alice", (state, data, error) -> { });
+ * ```
+ */
+abstract class VKBlockingTokenProvider : VKTokenProvider {
+    /** A fresh session token for [identity]; may block. */
+    abstract fun fetchTokenBlocking(identity: String?): VKProvidedToken
+
+    /** Runs [fetchTokenBlocking] on `Dispatchers.IO`. */
+    final override suspend fun fetchToken(identity: String?): VKProvidedToken =
+        withContext(Dispatchers.IO) { fetchTokenBlocking(identity) }
+}
+
+/**
+ * Byte storage for session records, so that a restarted app resumes its session without a
+ * request. Records contain the session token: keep them where the platform keeps secrets
+ * (on Android, `VKSharedPreferencesStore` encrypts them with a key from the Android
+ * Keystore). Called on SDK threads; may block briefly. A failure (any exception) is logged
+ * and never stops a session.
+ */
+interface VKSessionStore {
+    /** The record saved under [key], or `null`. */
+    fun load(key: String): ByteArray?
+
+    /** Save (replace) the record under [key]. */
+    fun save(key: String, record: ByteArray)
+
+    /** Remove the record under [key], if any. */
+    fun clear(key: String)
+}
+
+/** Log levels, most severe first. */
+enum class VKLogLevel {
+    /** Failures. */
+    ERROR,
+
+    /** Retries, expiry, recoverable problems (the default level). */
+    WARN,
+
+    /** Lifecycle: started, renewed, stopped. */
+    INFO,
+
+    /** State transitions and requests. */
+    DEBUG,
+
+    /** Everything. */
+    TRACE,
+}
+
+/**
+ * Receives the SDK's log records (they never contain a secret). Called on SDK threads, not
+ * on the callback thread: keep it short and thread-safe.
+ */
+fun interface VKLogger {
+    /** One record; [target] is "videokit", "videokit::http", ... */
+    fun log(level: VKLogLevel, target: String, message: String)
+}

@@ -1,0 +1,376 @@
+// VKSession: the handwritten Kotlin face of the Rust session engine. Thin: every decision
+// (states, renewal, retries, single-flight, persistence) is made by the Rust core behind the
+// generated `VkSessionCore`; this file only adapts calls, threads and types. It mirrors the
+// Swift `VKSession` (swift-package/Sources/VideoKitCore/VKSession.swift).
+package io.videokit.core
+
+import io.videokit.core.ffi.VkSessionCore
+import io.videokit.core.ffi.VkSessionData
+import io.videokit.core.ffi.setLogger
+import java.util.concurrent.Executor
+import kotlinx.coroutines.CancellationException
+import kotlinx.coroutines.CoroutineName
+import kotlinx.coroutines.CoroutineScope
+import kotlinx.coroutines.CoroutineStart
+import kotlinx.coroutines.Dispatchers
+import kotlinx.coroutines.SupervisorJob
+import kotlinx.coroutines.flow.MutableStateFlow
+import kotlinx.coroutines.flow.StateFlow
+import kotlinx.coroutines.flow.asStateFlow
+import kotlinx.coroutines.launch
+
+/**
+ * The app's video session: start it once, then ask it for a valid [token] whenever you need
+ * one. It renews the token before expiry, retries transient failures, and reports every
+ * state change.
+ *
+ * ```kotlin
+ * class App : Application() {
+ *     override fun onCreate() {
+ *         super.onCreate()
+ *         VKSession.current.start(apiToken = BuildConfig.VK_APP_TOKEN, identity = "alice") { state, data, error ->
+ *             // main thread: state == ACTIVE with data, or FAILED with error
+ *         }
+ *     }
+ * }
+ * ```
+ *
+ * **Never blocks.** Every `start` returns at once; the result comes to a [VKCompletion]
+ * (on the Android main thread by default) or, from a coroutine, through the suspend
+ * variants. Kotlin cannot overload `start(sessionToken = ...)` as both a callback function
+ * and a suspend function with the same parameters, so the suspend variants are named
+ * [awaitStart]; Swift spells both `start(...)` (`try await` for the async one).
+ *
+ * **Threads.** Completions, token callbacks and listeners run on
+ * [VKConfiguration.callbackExecutor] when given, else on the Android main thread, else (a
+ * desktop JVM) on one SDK-owned daemon thread, "videokit-callbacks", in order. All other
+ * members are thread-safe and may be called from any thread.
+ *
+ * **Java.** `VKSession.getCurrent().start(appToken, "alice", scopes, (state, data, error) -> {...})`;
+ * the token-URL variant is `startWithTokenUrl` in Java (its parameter types equal the
+ * API-token variant's).
+ */
+class VKSession private constructor() {
+    private val lock = Any()
+
+    @Volatile
+    private var config: VKConfiguration = VKConfiguration()
+
+    @Volatile
+    private var coreOrNull: VkSessionCore? = null
+
+    /** Listeners added by the app; re-attached to a new core by [configure]. */
+    private val listeners = mutableListOf<ListenerEntry>()
+
+    private val statesFlow = MutableStateFlow(VKSessionState.IDLE)
+
+    private var statesRegistration: Long? = null
+
+    /** Runs the suspend calls behind the callback API; never the caller's thread. */
+    private val scope = CoroutineScope(SupervisorJob() + Dispatchers.IO + CoroutineName("videokit"))
+
+    private inner class ListenerEntry(val listener: VKStateListener) : VKListenerHandle {
+        var core: VkSessionCore? = null
+        var id: ULong = 0u
+
+        @Volatile
+        var removed = false
+
+        fun attach(core: VkSessionCore, executor: Executor) {
+            this.core = core
+            id = core.addListener(ListenerAdapter { change ->
+                executor.execute { if (!removed) listener.onStateChange(change) }
+            })
+        }
+
+        fun detach() {
+            core?.removeListener(id)
+            core = null
+        }
+
+        override fun remove() {
+            synchronized(lock) {
+                if (removed) return
+                removed = true
+                detach()
+                listeners.remove(this)
+            }
+        }
+    }
+
+    /** @suppress */
+    companion object {
+        /** The app's session. One per process, like the Swift `VKSession.current`. */
+        @JvmStatic
+        val current: VKSession = VKSession()
+    }
+
+    /** The core, created with the current configuration on first use. */
+    private val core: VkSessionCore
+        get() = coreOrNull ?: synchronized(lock) { coreOrNull ?: install(config) }
+
+    /** Replaces the core with one built from [cfg]. Holds [lock]. */
+    private fun install(cfg: VKConfiguration): VkSessionCore {
+        val store = cfg.store?.let { StoreAdapter(it) }
+        val newCore = try {
+            VkSessionCore(cfg.toFfi(), store)
+        } catch (e: Throwable) {
+            throw e.toVKException()
+        }
+        setLogger((cfg.logger ?: Platform.defaultLogger)?.let { LoggerAdapter(it) }, cfg.logLevel.toFfi())
+        val old = coreOrNull
+        if (old != null) {
+            old.stop()
+            statesRegistration?.let { old.removeListener(it.toULong()) }
+            listeners.forEach { it.detach() }
+        }
+        coreOrNull = newCore
+        config = cfg
+        statesRegistration = newCore.addListener(ListenerAdapter { change ->
+            if (coreOrNull === newCore) statesFlow.value = change.to
+        }).toLong()
+        val executor = Platform.callbackExecutor(cfg)
+        listeners.forEach { it.attach(newCore, executor) }
+        return newCore
+    }
+
+    /**
+     * Apply [config]. Call before `start` (e.g. first thing in `Application.onCreate`).
+     * A running session is stopped (listeners see `STOPPED`), and the session starts over in
+     * `IDLE` with the new settings; listeners stay registered and first receive the new
+     * state. Never does network I/O.
+     *
+     * @throws VKException [VKErrorKind.INVALID_ARGUMENT] for an invalid configuration (zero
+     *   timeouts, an empty gateway URL, ...).
+     */
+    fun configure(config: VKConfiguration) {
+        synchronized(lock) { install(config) }
+    }
+
+    /** The configuration in use. */
+    val configuration: VKConfiguration get() = config
+
+    // ---- start: callback variants (return at once) ----
+
+    /**
+     * Start with a VideoKit app token and an identity (API-token mode, for development: the
+     * app token is a long-lived secret shipped in the app; production apps use a session
+     * token from their backend). `POST {gatewayUrl}/v1/sessions`. Returns at once; the
+     * result goes to [completion]. A running session is stopped first.
+     *
+     * @param apiToken the VideoKit app token.
+     * @param identity the user; must not be empty.
+     * @param scopes the scopes to request.
+     * @param completion called once with the result, on the callback thread.
+     */
+    @JvmOverloads
+    fun start(apiToken: String, identity: String, scopes: List<String> = emptyList(), completion: VKCompletion? = null) {
+        launchStart(completion) { it.startApiToken(apiToken, identity, scopes) }
+    }
+
+    /**
+     * Start with a session token the app already has (production mode). It cannot be
+     * renewed: when it expires the session goes `EXPIRED`; start again with a new one (or
+     * use the token-URL or provider variants, which renew). Returns at once.
+     *
+     * @param sessionToken the VideoKit session token.
+     * @param completion called once with the result, on the callback thread.
+     */
+    @JvmOverloads
+    fun start(sessionToken: String, completion: VKCompletion? = null) {
+        launchStart(completion) { it.startSessionToken(sessionToken) }
+    }
+
+    /**
+     * Start with the app's backend: `GET tokenUrl` with `{identity}` replaced by the
+     * (URL-encoded) identity, answering `{"sessionToken": ...}`; re-fetched before expiry.
+     * [headers] (e.g. your own auth) go with every request and are treated as secrets.
+     * Returns at once. In Java this is `startWithTokenUrl`.
+     *
+     * @param tokenUrl e.g. `https://api.example.com/token/{identity}`.
+     * @param identity the user; must not be empty.
+     * @param headers extra request headers.
+     * @param completion called once with the result, on the callback thread.
+     */
+    @JvmOverloads
+    @JvmName("startWithTokenUrl")
+    fun start(tokenUrl: String, identity: String, headers: Map<String, String> = emptyMap(), completion: VKCompletion? = null) {
+        launchStart(completion) { it.startTokenUrl(tokenUrl, identity, headers) }
+    }
+
+    /**
+     * Start with the app's own [provider], called for the first token and before each
+     * expiry. Returns at once.
+     *
+     * @param provider the app's token provider.
+     * @param identity passed to the provider (and shown in [sessionData]); optional.
+     * @param completion called once with the result, on the callback thread.
+     */
+    @JvmOverloads
+    fun start(provider: VKTokenProvider, identity: String? = null, completion: VKCompletion? = null) {
+        launchStart(completion) { it.startProvider(ProviderAdapter(provider), identity) }
+    }
+
+    // ---- start: suspend variants ----
+
+    /**
+     * Like `start(apiToken, identity, scopes)`, suspending until the session is active.
+     *
+     * @return the new session.
+     * @throws VKException why it could not start.
+     */
+    suspend fun awaitStart(apiToken: String, identity: String, scopes: List<String> = emptyList()): VKSessionData =
+        call { it.startApiToken(apiToken, identity, scopes).toVK() }
+
+    /**
+     * Like `start(sessionToken)`, suspending until the session is active.
+     *
+     * @return the new session.
+     * @throws VKException why it could not start.
+     */
+    suspend fun awaitStart(sessionToken: String): VKSessionData =
+        call { it.startSessionToken(sessionToken).toVK() }
+
+    /**
+     * Like `start(tokenUrl, identity, headers)`, suspending until the session is active.
+     *
+     * @return the new session.
+     * @throws VKException why it could not start.
+     */
+    suspend fun awaitStart(tokenUrl: String, identity: String, headers: Map<String, String> = emptyMap()): VKSessionData =
+        call { it.startTokenUrl(tokenUrl, identity, headers).toVK() }
+
+    /**
+     * Like `start(provider, identity)`, suspending until the session is active.
+     *
+     * @return the new session.
+     * @throws VKException why it could not start.
+     */
+    suspend fun awaitStart(provider: VKTokenProvider, identity: String? = null): VKSessionData =
+        call { it.startProvider(ProviderAdapter(provider), identity).toVK() }
+
+    // ---- tokens ----
+
+    /**
+     * A valid session token: at once when the current one is valid, otherwise after the
+     * renewal in flight, which all concurrent callers share (one request).
+     *
+     * @throws VKException [VKErrorKind.NOT_STARTED] before `start` / after `stop`, the
+     *   failure when the session failed, [VKErrorKind.EXPIRED] for a lapsed fixed token.
+     */
+    suspend fun token(): String = call { it.token() }
+
+    /**
+     * [token] in callback form: returns at once; [callback] gets the token or the error on
+     * the callback thread.
+     */
+    fun token(callback: VKTokenCallback) {
+        val core = core
+        val executor = Platform.callbackExecutor(config)
+        scope.launch(start = CoroutineStart.UNDISPATCHED) {
+            val result = try {
+                Result.success(core.token())
+            } catch (e: Throwable) {
+                Result.failure(e.toVKException())
+            }
+            executor.execute { callback.onResult(result.getOrNull(), result.exceptionOrNull() as VKException?) }
+        }
+    }
+
+    /**
+     * Renew now, whatever the expiry (sharing a renewal already in flight).
+     *
+     * @return the renewed session.
+     * @throws VKException [VKErrorKind.INVALID_ARGUMENT] for a fixed session token, or why
+     *   the renewal failed.
+     */
+    suspend fun refresh(): VKSessionData = call { it.refresh().toVK() }
+
+    // ---- state ----
+
+    /** The current state. Never blocks on I/O. */
+    val state: VKSessionState get() = core.state().toVK()
+
+    /** The current session (also while `EXPIRED`, for inspection), or `null`. */
+    val sessionData: VKSessionData? get() = core.sessionData()?.toVK()
+
+    /** The error behind the last failure, expiry or retry, or `null`. */
+    val lastError: VKException? get() = core.lastError()?.toVK()
+
+    /**
+     * The state as a flow (conflated, like every `StateFlow`): collect it in a
+     * lifecycle-aware scope to drive UI. For every transition in order, use [addListener].
+     */
+    val states: StateFlow<VKSessionState> get() = statesFlow.asStateFlow()
+
+    /**
+     * Observe state changes: [listener] first gets the current state (`from == to`), then
+     * every transition, in order, exactly once, on the callback thread. Survives
+     * [configure].
+     *
+     * @return a handle; [VKListenerHandle.remove] stops the deliveries.
+     */
+    fun addListener(listener: VKStateListener): VKListenerHandle {
+        synchronized(lock) {
+            val c = core
+            val entry = ListenerEntry(listener)
+            entry.attach(c, Platform.callbackExecutor(config))
+            listeners.add(entry)
+            return entry
+        }
+    }
+
+    /**
+     * Stop: cancel timers and requests, clear the token and the stored session. A pending
+     * `start` completes with [VKErrorKind.CANCELLED]; the state becomes `STOPPED`.
+     */
+    fun stop() {
+        core.stop()
+    }
+
+    /**
+     * Re-check expiry now and renew if due. Call when the app returns to the foreground
+     * (e.g. from `onStart` of your activity or a `ProcessLifecycleOwner` observer): a
+     * device's monotonic clock may not have advanced while it slept.
+     */
+    fun checkNow() {
+        core.checkNow()
+    }
+
+    // ---- plumbing ----
+
+    private suspend fun <T> call(block: suspend (VkSessionCore) -> T): T {
+        val core = core
+        try {
+            return block(core)
+        } catch (e: CancellationException) {
+            throw e
+        } catch (e: Throwable) {
+            throw e.toVKException()
+        }
+    }
+
+    /**
+     * Starts [block] on the SDK scope. UNDISPATCHED: the Rust call (argument checks, handing
+     * the start to the SDK runtime) begins on the caller's thread before `start` returns, so
+     * calls made right after `start` see it; the caller never waits for I/O.
+     */
+    private fun launchStart(completion: VKCompletion?, block: suspend (VkSessionCore) -> VkSessionData) {
+        val core = core
+        val executor = Platform.callbackExecutor(config)
+        scope.launch(start = CoroutineStart.UNDISPATCHED) {
+            val (state, data, error) = try {
+                Triple(VKSessionState.ACTIVE, block(core).toVK(), null)
+            } catch (e: Throwable) {
+                Triple(safeState(core), null, e.toVKException())
+            }
+            if (completion != null) executor.execute { completion.onResult(state, data, error) }
+        }
+    }
+
+    private fun safeState(core: VkSessionCore): VKSessionState = try {
+        core.state().toVK()
+    } catch (_: Throwable) {
+        VKSessionState.FAILED
+    }
+}

@@ -1,0 +1,208 @@
+package io.videokit.core
+
+import java.net.URI
+import java.net.http.HttpClient
+import java.net.http.HttpRequest
+import java.net.http.HttpResponse
+import java.util.concurrent.atomic.AtomicInteger
+import kotlinx.coroutines.Dispatchers
+import kotlinx.coroutines.runBlocking
+import kotlinx.coroutines.withContext
+import org.junit.Assert.assertEquals
+import org.junit.Assert.assertFalse
+import org.junit.Assert.assertNotEquals
+import org.junit.Assert.assertNotNull
+import org.junit.Assert.assertNull
+import org.junit.Assert.assertTrue
+import org.junit.Assert.fail
+import org.junit.Test
+
+/** Every way to start a session: API token, session token, token URL, Kotlin providers. */
+class StartModesTest : SessionTestBase() {
+
+    @Test
+    fun apiTokenWithCompletion() {
+        val probe = CompletionProbe()
+        session.start(apiToken = DevServer.appToken, identity = "alice", scopes = listOf("videos.read")) { state, data, error ->
+            probe.onResult(state, data, error)
+        }
+        val r = probe.await()
+        assertNull("error: ${r.error}", r.error)
+        assertEquals(VKSessionState.ACTIVE, r.state)
+        val data = r.data!!
+        assertEquals("alice", data.identity)
+        assertEquals(listOf("videos.read"), data.scopes)
+        assertEquals(VKSourceKind.API_TOKEN, data.source)
+        assertFalse(data.resumed)
+        assertEquals("alice", Jwt.sub(data.token))
+        assertNotNull(data.expiresAt)
+        assertEquals("callbacks run on the SDK's callback thread off Android", "videokit-callbacks", r.thread)
+        assertFalse("toString must not print the token", data.toString().contains(data.token))
+        assertEquals(VKSessionState.ACTIVE, session.state)
+        assertEquals(data, session.sessionData)
+        assertEquals(data.token, runBlocking { session.token() })
+        assertEquals(1, DevServer.count("sessions"))
+        assertEquals(1, probe.calls.get())
+    }
+
+    @Test
+    fun apiTokenSuspend() = runBlocking {
+        val data = session.awaitStart(apiToken = DevServer.appToken, identity = "alice")
+        assertEquals(VKSessionState.ACTIVE, session.state)
+        assertEquals("alice", data.identity)
+        assertEquals(emptyList<String>(), data.scopes)
+        assertEquals(data.token, session.token())
+    }
+
+    @Test
+    fun sessionTokenMode() = runBlocking {
+        val token = DevServer.backendToken("bob")
+        val data = session.awaitStart(sessionToken = token)
+        assertEquals(token, data.token)
+        assertEquals(VKSourceKind.SESSION_TOKEN, data.source)
+        assertEquals(token, session.token())
+        assertEquals("JWT exp read from the token", Jwt.exp(token), data.expiresAt)
+        // A fixed token cannot be renewed.
+        try {
+            session.refresh()
+            fail("refresh of a fixed session token must fail")
+        } catch (e: VKException) {
+            assertEquals(VKErrorKind.INVALID_ARGUMENT, e.kind)
+        }
+        // And the callback form, from scratch.
+        val probe = CompletionProbe()
+        session.start(sessionToken = token, completion = probe)
+        val r = probe.await()
+        assertEquals(VKSessionState.ACTIVE, r.state)
+        assertEquals(token, r.data!!.token)
+    }
+
+    @Test
+    fun tokenUrlMode() {
+        val probe = CompletionProbe()
+        session.start(tokenUrl = DevServer.base + "/token/{identity}", identity = "carol", headers = mapOf("X-App-Auth" to "app-secret")) { s, d, e ->
+            probe.onResult(s, d, e)
+        }
+        val r = probe.await()
+        assertNull("error: ${r.error}", r.error)
+        assertEquals(VKSessionState.ACTIVE, r.state)
+        assertEquals(VKSourceKind.BACKEND, r.data!!.source)
+        assertEquals("carol", Jwt.sub(r.data.token))
+        assertEquals(1, DevServer.count("token"))
+        // Renewal on demand re-fetches from the backend.
+        val renewed = runBlocking { session.refresh() }
+        assertEquals("carol", Jwt.sub(renewed.token))
+        assertEquals(2, DevServer.count("token"))
+        // Suspend form.
+        val d = runBlocking { session.awaitStart(tokenUrl = DevServer.base + "/token/{identity}", identity = "carol2") }
+        assertEquals("carol2", Jwt.sub(d.token))
+    }
+
+    /** A provider as an app writes it: its own HTTP call to its own backend. */
+    class BackendProvider : VKTokenProvider {
+        val calls = AtomicInteger()
+        private val http = HttpClient.newHttpClient()
+
+        override suspend fun fetchToken(identity: String?): VKProvidedToken = withContext(Dispatchers.IO) {
+            calls.incrementAndGet()
+            val body = http.send(HttpRequest.newBuilder(URI.create("${DevServer.base}/token/$identity")).build(), HttpResponse.BodyHandlers.ofString()).body()
+            val token = Regex("\"sessionToken\"\\s*:\\s*\"([^\"]+)\"").find(body)!!.groupValues[1]
+            VKProvidedToken(token) // expiry read from the JWT's exp
+        }
+    }
+
+    @Test
+    fun customKotlinProvider() = runBlocking {
+        val provider = BackendProvider()
+        val data = session.awaitStart(provider = provider, identity = "dave")
+        assertEquals(VKSourceKind.CUSTOM, data.source)
+        assertEquals("dave", Jwt.sub(data.token))
+        assertEquals(Jwt.exp(data.token), data.expiresAt)
+        assertEquals(1, provider.calls.get())
+        session.refresh()
+        assertEquals("refresh calls the provider again", 2, provider.calls.get())
+        assertEquals("dave", Jwt.sub(session.token()))
+        // Callback form.
+        val probe = CompletionProbe()
+        session.start(provider, "erin", probe)
+        assertEquals(VKSessionState.ACTIVE, probe.await().state)
+        assertEquals("erin", Jwt.sub(probe.await().data!!.token))
+    }
+
+    @Test
+    fun providerThrowingUnauthorizedStopsAtOnce() {
+        val calls = AtomicInteger()
+        val provider = object : VKTokenProvider {
+            override suspend fun fetchToken(identity: String?): VKProvidedToken {
+                calls.incrementAndGet()
+                throw VKException(VKErrorKind.UNAUTHORIZED, "the app's backend said no", code = "no_user", httpStatus = 401)
+            }
+        }
+        session.configure(testConfig(startAttempts = 4))
+        val probe = CompletionProbe()
+        session.start(provider = provider, identity = "frank", completion = probe)
+        val r = probe.await()
+        assertEquals(VKSessionState.FAILED, r.state)
+        assertNull(r.data)
+        assertEquals(VKErrorKind.UNAUTHORIZED, r.error!!.kind)
+        assertEquals("no_user", r.error.code)
+        assertEquals(401, r.error.httpStatus)
+        assertEquals("terminal: no retry", 1, calls.get())
+        assertEquals(VKSessionState.FAILED, session.state)
+        assertEquals(VKErrorKind.UNAUTHORIZED, session.lastError!!.kind)
+    }
+
+    @Test
+    fun providerThrowingAnythingElseIsRetriedThenFails() {
+        val calls = AtomicInteger()
+        val provider = object : VKTokenProvider {
+            override suspend fun fetchToken(identity: String?): VKProvidedToken {
+                calls.incrementAndGet()
+                throw IllegalStateException("backend down; secret=hunter2")
+            }
+        }
+        session.configure(testConfig(startAttempts = 2))
+        val r = runBlocking {
+            try {
+                session.awaitStart(provider = provider, identity = "gina")
+                null
+            } catch (e: VKException) {
+                e
+            }
+        }
+        assertNotNull("start must fail", r)
+        assertEquals("an unexpected exception is transient", VKErrorKind.NETWORK, r!!.kind)
+        assertEquals("retried up to startAttempts", 2, calls.get())
+        assertFalse("the app's exception message (could hold a secret) is not passed on", r.detail.contains("hunter2"))
+        assertEquals(VKSessionState.FAILED, session.state)
+    }
+
+    @Test
+    fun blockingProviderRunsOffTheCallerThread() = runBlocking {
+        val threads = mutableListOf<String>()
+        val token = DevServer.backendToken("hank")
+        val provider = object : VKBlockingTokenProvider() {
+            override fun fetchTokenBlocking(identity: String?): VKProvidedToken {
+                synchronized(threads) { threads.add(Thread.currentThread().name) }
+                Thread.sleep(50) // blocking is fine here
+                return VKProvidedToken(token)
+            }
+        }
+        val caller = Thread.currentThread().name
+        val data = session.awaitStart(provider = provider, identity = "hank")
+        assertEquals(token, data.token)
+        assertEquals(1, threads.size)
+        assertNotEquals(caller, threads[0])
+        assertTrue("a Dispatchers.IO thread: ${threads[0]}", threads[0].startsWith("DefaultDispatcher-worker"))
+    }
+
+    @Test
+    fun startAgainReplacesTheRunningSession() = runBlocking {
+        val first = session.awaitStart(apiToken = DevServer.appToken, identity = "ivy")
+        val second = session.awaitStart(apiToken = DevServer.appToken, identity = "jack")
+        assertEquals("ivy", first.identity)
+        assertEquals("jack", second.identity)
+        assertEquals("jack", Jwt.sub(session.token()))
+        assertEquals(2, DevServer.count("sessions"))
+    }
+}

@@ -1,0 +1,63 @@
+// The Kotlin layer called from Java: scripts/test-kotlin.sh compiles this with javac against
+// build/jvm/videokit.jar and runs it against `videokit serve`.
+import io.videokit.core.VKConfiguration;
+import io.videokit.core.VKErrorKind;
+import io.videokit.core.VKListenerHandle;
+import io.videokit.core.VKProvidedToken;
+import io.videokit.core.VKBlockingTokenProvider;
+import io.videokit.core.VKSession;
+import io.videokit.core.VKSessionState;
+import java.util.Collections;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+public class JavaExample {
+    public static void main(String[] args) throws Exception {
+        String gateway = args[0];
+        VKSession session = VKSession.getCurrent();
+        session.configure(new VKConfiguration(gateway));
+
+        VKListenerHandle handle = session.addListener(change -> System.out.println("java listener: " + change.getFrom() + " -> " + change.getTo()));
+
+        CompletableFuture<VKSessionState> started = new CompletableFuture<>();
+        session.start("vk_dev_app_token", "alice", List.of("videos.read"), (state, data, error) -> {
+            System.out.println("java start: " + state + " " + (data != null ? data.getIdentity() : error));
+            started.complete(state);
+        });
+        check(started.get(20, TimeUnit.SECONDS) == VKSessionState.ACTIVE, "api token start");
+
+        CompletableFuture<String> token = new CompletableFuture<>();
+        session.token((t, error) -> token.complete(t));
+        check(token.get(20, TimeUnit.SECONDS) != null, "token(callback)");
+
+        CompletableFuture<VKSessionState> viaUrl = new CompletableFuture<>();
+        session.startWithTokenUrl(gateway + "/token/{identity}", "bob", Collections.emptyMap(), (state, data, error) -> viaUrl.complete(state));
+        check(viaUrl.get(20, TimeUnit.SECONDS) == VKSessionState.ACTIVE, "token URL start");
+
+        String fixed = token.get();
+        CompletableFuture<VKSessionState> viaProvider = new CompletableFuture<>();
+        session.start(new VKBlockingTokenProvider() {
+            @Override public VKProvidedToken fetchTokenBlocking(String identity) {
+                return new VKProvidedToken(fixed);
+            }
+        }, "alice", (state, data, error) -> viaProvider.complete(state));
+        check(viaProvider.get(20, TimeUnit.SECONDS) == VKSessionState.ACTIVE, "blocking provider start");
+
+        CompletableFuture<VKErrorKind> bad = new CompletableFuture<>();
+        session.start("vk_dev_app_token", "", List.of(), (state, data, error) -> bad.complete(error.getKind()));
+        check(bad.get(20, TimeUnit.SECONDS) == VKErrorKind.INVALID_ARGUMENT, "empty identity");
+
+        handle.remove();
+        session.stop();
+        System.out.println("java example: ok");
+        System.exit(0);
+    }
+
+    private static void check(boolean ok, String what) {
+        if (!ok) {
+            System.out.println("java example: FAILED: " + what);
+            System.exit(1);
+        }
+    }
+}

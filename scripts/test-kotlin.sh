@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# The Kotlin layer's tests on the desktop JVM, against the host-built Rust library and the
+# devserver (`videokit serve --port 0 --json`, started by the tests and killed at the end):
+#   1. scripts/build-jvm.sh: tools, bindings, build/jvm/videokit.jar
+#   2. JUnit 4 tests in android-aar/src/test/kotlin (runner: io.videokit.core.TestMainKt)
+#   3. the README's Kotlin example (android-aar/src/test/resources/ReadmeExample.kt) compiled
+#      against the jar alone and run against the devserver: state ACTIVE and a token
+#   4. the Java example (JavaExample.java) compiled with javac and run likewise
+# Closes with exactly "N passed, N failed" (all of the above); exits non-zero on any failure.
+#
+#   bash scripts/test-kotlin.sh                  # everything
+#   bash scripts/test-kotlin.sh ErrorsTest ...   # only these JUnit classes (examples still run)
+set -uo pipefail
+cd "$(dirname "$0")/.."
+t_start=$SECONDS
+out=build/jvm
+examples="$out/examples"
+extra_passed=0
+extra_failed=0
+check() { # name, command...
+  local name="$1"; shift
+  if "$@"; then
+    echo "ok   $name"; extra_passed=$((extra_passed + 1))
+  else
+    echo "FAIL $name"; extra_failed=$((extra_failed + 1))
+  fi
+}
+finish() {
+  echo "test-kotlin: $((SECONDS - t_start)) s"
+  echo "$1 passed, $2 failed"
+  [[ "$2" == 0 && "$1" != 0 ]] && exit 0 || exit 1
+}
+
+if ! bash scripts/build-jvm.sh; then
+  echo "test-kotlin: build-jvm.sh failed"
+  finish 0 1
+fi
+# shellcheck source=/dev/null
+source "$out/env.sh"
+
+echo "test-kotlin: building the devserver CLI (videokit-cli)"
+if ! cargo build --quiet -p videokit-cli; then
+  echo "test-kotlin: cargo build -p videokit-cli failed"
+  finish 0 1
+fi
+cli="$(pwd)/${CARGO_TARGET_DIR:-target}/debug/videokit"
+
+# ---- JUnit ----
+echo "test-kotlin: compiling the tests"
+rm -rf "$out/test-classes"
+mkdir -p "$out/test-classes"
+if ! "$KOTLINC" -jvm-target 17 -cp "$VIDEOKIT_COMPILE_CP:$JUNIT_CP" -d "$out/test-classes" android-aar/src/test/kotlin > "$out/test-compile.log" 2>&1; then
+  grep -v 'unable to find kotlin-stdlib' "$out/test-compile.log"
+  echo "test-kotlin: the tests do not compile"
+  finish 0 1
+fi
+grep -v 'unable to find kotlin-stdlib' "$out/test-compile.log" || true
+
+echo "test-kotlin: running JUnit tests"
+timeout_cmd=()
+command -v timeout >/dev/null 2>&1 && timeout_cmd=(timeout --kill-after=10 900)
+"${timeout_cmd[@]}" java -cp "$out/test-classes:$VIDEOKIT_CP:$JUNIT_CP" -Dvideokit.cli="$cli" \
+  io.videokit.core.TestMainKt "$@" 2>&1 | tee "$out/test-output.txt"
+summary="$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$out/test-output.txt" | tail -1)"
+if [[ -n "$summary" ]]; then
+  junit_passed="${summary%% passed*}"
+  junit_failed="${summary##*, }"; junit_failed="${junit_failed%% failed}"
+else
+  echo "test-kotlin: the JUnit runner did not finish (crash or timeout)"
+  junit_passed=0; junit_failed=1
+fi
+
+# ---- the README and Java examples, against a devserver of their own ----
+rm -rf "$examples"
+mkdir -p "$examples/java"
+srv_log="$examples/devserver.out"
+"$cli" serve --port 0 --json > "$srv_log" 2>"$examples/devserver.err" &
+srv_pid=$!
+trap 'kill "$srv_pid" 2>/dev/null' EXIT
+base=""
+for _ in $(seq 1 600); do
+  base="$(sed -n 's/.*"base_url" *: *"\([^"]*\)".*/\1/p' "$srv_log" | head -1)"
+  [[ -n "$base" ]] && break
+  kill -0 "$srv_pid" 2>/dev/null || break
+  sleep 0.1
+done
+[[ -n "$base" ]] || { echo "test-kotlin: 'videokit serve --port 0 --json' did not start:"; cat "$examples/devserver.err"; }
+
+# The user's compile classpath is what the README names: the jar + coroutines + JNA.
+check "README example compiles against $out/videokit.jar" \
+  "$KOTLINC" -jvm-target 17 -nowarn -cp "$VIDEOKIT_COMPILE_CP" -d "$examples/readme.jar" android-aar/src/test/resources/ReadmeExample.kt
+check "README example gets state ACTIVE and a token from videokit serve" \
+  bash -c '[[ -n "$1" ]] && java -cp "$2:$3" ReadmeExampleKt "$1"' _ "$base" "$examples/readme.jar" "$VIDEOKIT_CP"
+check "Java example compiles (javac)" \
+  javac -cp "$VIDEOKIT_CP" -d "$examples/java" android-aar/src/test/resources/JavaExample.java
+check "Java example runs against videokit serve" \
+  bash -c '[[ -n "$1" ]] && java -cp "$2:$3" JavaExample "$1"' _ "$base" "$examples/java" "$VIDEOKIT_CP"
+kill "$srv_pid" 2>/dev/null
+wait "$srv_pid" 2>/dev/null
+
+finish $((junit_passed + extra_passed)) $((junit_failed + extra_failed))
