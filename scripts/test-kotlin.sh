@@ -10,6 +10,7 @@
 #
 #   bash scripts/test-kotlin.sh                  # everything
 #   bash scripts/test-kotlin.sh ErrorsTest ...   # only these JUnit classes (examples still run)
+#   VIDEOKIT_CLI=/path/to/videokit bash scripts/test-kotlin.sh   # use a prebuilt CLI
 set -uo pipefail
 cd "$(dirname "$0")/.."
 t_start=$SECONDS
@@ -38,12 +39,16 @@ fi
 # shellcheck source=/dev/null
 source "$out/env.sh"
 
-echo "test-kotlin: building the devserver CLI (videokit-cli)"
-if ! cargo build --quiet -p videokit-cli; then
-  echo "test-kotlin: cargo build -p videokit-cli failed"
-  finish 0 1
+if [[ -n "${VIDEOKIT_CLI:-}" ]]; then
+  cli="$VIDEOKIT_CLI" # a prebuilt `videokit` binary
+else
+  echo "test-kotlin: building the devserver CLI (videokit-cli)"
+  if ! cargo build --quiet -p videokit-cli; then
+    echo "test-kotlin: cargo build -p videokit-cli failed"
+    finish 0 1
+  fi
+  cli="$(pwd)/${CARGO_TARGET_DIR:-target}/debug/videokit"
 fi
-cli="$(pwd)/${CARGO_TARGET_DIR:-target}/debug/videokit"
 
 # ---- JUnit ----
 echo "test-kotlin: compiling the tests"
