@@ -136,9 +136,19 @@ pub struct VkSessionCore {
 impl VkSessionCore {
     async fn start_source(&self, source: videokit_core::Result<Arc<dyn TokenSource>>) -> Result<VkSessionData, VkError> {
         let source = source.map_err(VkError::from)?;
-        let session = self.session.clone();
-        let data = on_runtime(async move { session.start(source).await }).await?;
-        Ok(VkSessionData::from(&data))
+        runtime()?;
+        // The engine's start (stop the running session, go `starting`) happens right here, in
+        // the first poll, not later on the SDK runtime: the platform layers poll once before
+        // `start` returns, so a `stop()` or `token()` made just after `start()` sees the new
+        // session instead of racing it (a `start(); stop()` could leave it running).
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        self.session.start_with_callback(source, move |r| {
+            let _ = tx.send(r);
+        });
+        match rx.await {
+            Ok(r) => r.map(|d| VkSessionData::from(&d)).map_err(VkError::from),
+            Err(_) => Err(VkError::from(videokit_core::Error::cancelled())),
+        }
     }
 }
 

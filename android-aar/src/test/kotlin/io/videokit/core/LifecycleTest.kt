@@ -82,6 +82,24 @@ class LifecycleTest : SessionTestBase() {
     }
 
     @Test
+    fun callsRightAfterStartSeeTheNewSession() {
+        // start() hands the session to the engine before it returns: a stop() or token()
+        // made right after it is ordered after the start, never racing it.
+        repeat(50) { i ->
+            val probe = CompletionProbe()
+            session.start(apiToken = DevServer.appToken, identity = "alice", completion = probe)
+            session.stop()
+            val r = probe.await()
+            assertTrue("round $i: ${r.error}", r.error?.kind == VKErrorKind.CANCELLED || r.state == VKSessionState.ACTIVE)
+            assertEquals("round $i", VKSessionState.STOPPED, session.state)
+        }
+        repeat(50) { i ->
+            session.start(apiToken = DevServer.appToken, identity = "bob")
+            assertEquals("round $i", "bob", Jwt.sub(runBlocking { session.token() }))
+        }
+    }
+
+    @Test
     fun stateFlowFollowsTheSession() = runBlocking {
         assertEquals(VKSessionState.IDLE, session.states.value)
         session.start(apiToken = DevServer.appToken, identity = "alice")
