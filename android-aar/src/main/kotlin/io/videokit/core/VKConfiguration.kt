@@ -34,7 +34,9 @@ import kotlinx.coroutines.withContext
  * @property logLevel the lowest level forwarded to [logger].
  * @property callbackExecutor where completions, token callbacks and listeners run. `null` =
  *   the Android main thread, or on a JVM without one, one SDK-owned daemon thread
- *   ("videokit-callbacks"). Give a serial executor if listener order matters to you.
+ *   ("videokit-callbacks"). Give a serial executor if listener order matters to you, and
+ *   not one that runs tasks inline on the calling thread: that thread is the SDK's own
+ *   worker, and a callback blocking on the SDK there would wait on itself.
  */
 data class VKConfiguration @JvmOverloads constructor(
     val gatewayUrl: String = DEFAULT_GATEWAY_URL,
@@ -95,7 +97,8 @@ abstract class VKBlockingTokenProvider : VKTokenProvider {
  * Byte storage for session records, so that a restarted app resumes its session without a
  * request. Records contain the session token: keep them where the platform keeps secrets
  * (on Android, `VKSharedPreferencesStore` encrypts them with a key from the Android
- * Keystore). Called on SDK threads; may block briefly. A failure (any exception) is logged
+ * Keystore). Called on SDK threads, and by `start`/`stop` on the caller's thread; may
+ * block briefly, must not call back into [VKSession]. A failure (any exception) is logged
  * and never stops a session.
  */
 interface VKSessionStore {
