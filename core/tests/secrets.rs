@@ -1,0 +1,78 @@
+//! No secret in any log line at the most verbose level, nor in any error's text or Debug.
+//! Runs the VideoKit flows (success and failure) against the devserver with a capturing
+//! `log` logger at Trace, then searches everything captured for every secret seen.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use videokit_core::sources::videokit::{ApiTokenSource, BackendSource, FixedTokenSource};
+use videokit_core::{Error, Secret, Session, SessionConfig, TokenSource};
+use videokit_devserver::{DevServer, DevServerConfig, Fault, FaultKind, DEFAULT_APP_TOKEN};
+
+static CAPTURED: Mutex<Vec<String>> = Mutex::new(Vec::new());
+
+struct Capture;
+impl log::Log for Capture {
+    fn enabled(&self, _: &log::Metadata) -> bool {
+        true
+    }
+    fn log(&self, r: &log::Record) {
+        CAPTURED.lock().unwrap().push(format!("{} {} {}", r.level(), r.target(), r.args()));
+    }
+    fn flush(&self) {}
+}
+static LOGGER: Capture = Capture;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_secret_reaches_logs_or_errors() {
+    log::set_logger(&LOGGER).unwrap();
+    log::set_max_level(log::LevelFilter::Trace);
+
+    let srv = DevServer::start(DevServerConfig { port: 0, token_lifetime: Duration::from_secs(2), ..Default::default() }).await.unwrap();
+    let base = srv.base_url();
+    let mut secrets: Vec<String> = vec![DEFAULT_APP_TOKEN.to_string()];
+    let mut errors: Vec<Error> = Vec::new();
+    let mut cfg = SessionConfig::default();
+    cfg.retry.start_attempts = 1;
+    cfg.http.request_timeout = Duration::from_millis(500);
+
+    // Success paths, including a renewal.
+    let s = Session::new(cfg.clone(), tokio::runtime::Handle::current()).unwrap();
+    let d = s.start(Arc::new(ApiTokenSource::new(&base, Secret::new(DEFAULT_APP_TOKEN), "alice", vec![], false).unwrap())).await.unwrap();
+    secrets.push(d.token.expose().to_string());
+    secrets.push(s.refresh().await.unwrap().token.expose().to_string());
+    let backend_header = "Bearer app-user-cookie-secret-123";
+    let src = BackendSource::new(&format!("{base}/token/{{identity}}"), "bob", vec![("authorization".into(), Secret::new(backend_header))], false).unwrap();
+    let d = s.start(Arc::new(src)).await.unwrap();
+    secrets.push(backend_header.to_string());
+    secrets.push(d.token.expose().to_string());
+    let fixed = d.token.clone();
+    s.start(Arc::new(FixedTokenSource::new(fixed).unwrap())).await.unwrap();
+    s.stop();
+
+    // Failure paths.
+    let wrong = "vk_wrong_app_token_shh";
+    secrets.push(wrong.to_string());
+    let src = ApiTokenSource::new(&base, Secret::new(wrong), "carol", vec![], false).unwrap();
+    errors.push(s.start(Arc::new(src)).await.unwrap_err());
+    for fault in [FaultKind::Malformed, FaultKind::Truncated, FaultKind::Html, FaultKind::Status { status: 400, retry_after: None, body: Some(format!(r#"{{"error":"bad header {backend_header}"}}"#)) }] {
+        srv.controls().inject(Fault { route: "token".into(), kind: fault, count: 1 });
+        let src: Arc<dyn TokenSource> = Arc::new(BackendSource::new(&format!("{base}/token/{{identity}}"), "dan", vec![("authorization".into(), Secret::new(backend_header))], false).unwrap());
+        errors.push(s.start(src).await.unwrap_err());
+    }
+    s.stop();
+    srv.shutdown().await;
+
+    let logs = CAPTURED.lock().unwrap().clone();
+    assert!(logs.len() > 10, "the run logged ({} lines)", logs.len());
+    assert!(logs.iter().any(|l| l.starts_with("DEBUG")), "debug level was captured");
+    for secret in &secrets {
+        for line in &logs {
+            assert!(!line.contains(secret.as_str()), "secret found in log line: {line}");
+        }
+        for e in &errors {
+            assert!(!e.to_string().contains(secret.as_str()) && !format!("{e:?}").contains(secret.as_str()), "secret in error {e}");
+        }
+    }
+    // The echoed header in the 400 body was scrubbed, not dropped silently.
+    assert!(errors.iter().any(|e| e.message().contains("***")), "{errors:?}");
+}
