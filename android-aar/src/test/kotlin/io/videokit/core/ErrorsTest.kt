@@ -50,9 +50,55 @@ class ErrorsTest : SessionTestBase() {
     }
 
     @Test
-    fun htmlInsteadOfJsonIsMalformed() {
-        DevServer.fault("sessions", "html", "\"count\": 1")
+    fun truncatedBodyIsMalformed() {
+        DevServer.fault("sessions", "truncated", "\"count\": 1")
         assertFailed(startApi(), VKErrorKind.MALFORMED_RESPONSE)
+    }
+
+    @Test
+    fun invalidUtf8IsMalformed() {
+        DevServer.fault("sessions", "invalid_utf8", "\"count\": 1")
+        assertFailed(startApi(), VKErrorKind.MALFORMED_RESPONSE)
+    }
+
+    @Test
+    fun proxyHtmlErrorPageIsHttpStatus() {
+        // A proxy's 502 page in front of a dead backend: a (transient) HTTP status error.
+        DevServer.fault("sessions", "html", "\"count\": 1")
+        val r = startApi()
+        assertFailed(r, VKErrorKind.HTTP_STATUS)
+        assertEquals(502, r.error!!.httpStatus)
+    }
+
+    @Test
+    fun wrongContentTypeWithAValidBodyIsAccepted() {
+        DevServer.fault("sessions", "wrong_content_type", "\"count\": 1")
+        val r = startApi()
+        assertNull("error: ${r.error}", r.error)
+        assertEquals(VKSessionState.ACTIVE, r.state)
+    }
+
+    @Test
+    fun slowBodyPastTheRequestTimeoutIsTimeout() {
+        session.configure(testConfig(requestTimeout = Duration.ofMillis(600)))
+        DevServer.fault("sessions", "slow_body", "\"bytes_per_sec\": 20, \"count\": 1")
+        assertFailed(startApi(), VKErrorKind.TIMEOUT)
+    }
+
+    @Test
+    fun stalledBackendIsTimeout() {
+        session.configure(testConfig(requestTimeout = Duration.ofMillis(500)))
+        DevServer.fault("sessions", "stall", "\"count\": 1")
+        assertFailed(startApi(), VKErrorKind.TIMEOUT)
+    }
+
+    @Test
+    fun tokenUrlFaultsToo() {
+        DevServer.fault("token", "status", "\"status\": 403, \"count\": 1")
+        val e = runBlocking { runCatching { session.awaitStart(tokenUrl = DevServer.base + "/token/{identity}", identity = "alice") }.exceptionOrNull() }
+        assertEquals(VKErrorKind.UNAUTHORIZED, (e as VKException).kind)
+        assertEquals(403, e.httpStatus)
+        assertEquals(VKSessionState.FAILED, session.state)
     }
 
     @Test

@@ -79,8 +79,11 @@ object DevServer {
         if (r.statusCode() !in 200..299) error("POST $path -> ${r.statusCode()}: ${r.body()}")
     }
 
-    /** Clear faults, counts and configuration. */
-    fun reset() = control("/_control/reset", "{}")
+    /** Clear faults and counts; back to hour-long tokens and no clock offset. */
+    fun reset() {
+        control("/_control/reset", "{}")
+        control("/_control/config", "{\"token_lifetime_secs\": 3600, \"clock_offset_secs\": 0}")
+    }
 
     /** Inject a fault, e.g. `fault("sessions", "status", "\"status\": 503, \"count\": 1")`. */
     fun fault(route: String, kind: String, extra: String = "") =
