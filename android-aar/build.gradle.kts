@@ -15,9 +15,11 @@
 
 import org.jetbrains.kotlin.gradle.dsl.JvmTarget
 
+// Versions come from settings.gradle.kts when built standalone, or from the app's build when
+// this directory is included as a module (`include(":videokit")`), so they never clash.
 plugins {
-    id("com.android.library") version "8.7.3"
-    id("org.jetbrains.kotlin.android") version "2.1.20"
+    id("com.android.library")
+    id("org.jetbrains.kotlin.android")
 }
 
 val repoRoot: File = (findProperty("videokit.repoRoot") as String?)?.let { file(it) } ?: projectDir.parentFile

@@ -46,6 +46,9 @@ import kotlinx.coroutines.launch
  * desktop JVM) on one SDK-owned daemon thread, "videokit-callbacks", in order. All other
  * members are thread-safe and may be called from any thread.
  *
+ * **Name the arguments** (`apiToken =`, `tokenUrl =`, `sessionToken =`): the API-token and
+ * token-URL variants both take two strings, so a positional `start("a", "b")` does not compile.
+ *
  * **Java.** `VKSession.getCurrent().start(appToken, "alice", scopes, (state, data, error) -> {...})`;
  * the token-URL variant is `startWithTokenUrl` in Java (its parameter types equal the
  * API-token variant's).
