@@ -7,6 +7,7 @@ mod demo;
 mod inspect;
 mod inspect_ks;
 mod logger;
+mod vendors;
 
 use clap::{Args, Parser, Subcommand};
 use serde_json::{json, Value};
@@ -38,6 +39,12 @@ enum Cmd {
     /// Token commands.
     #[command(subcommand)]
     Token(TokenCmd),
+    /// Kaltura Sessions through the appToken flow.
+    #[command(subcommand)]
+    Kaltura(vendors::KalturaCmd),
+    /// VideoSDK access tokens.
+    #[command(subcommand)]
+    Videosdk(vendors::VideoSdkCmd),
 }
 
 #[derive(Args)]
@@ -128,6 +135,8 @@ fn main() {
             Cmd::Serve(a) => serve(a).await,
             Cmd::Session(SessionCmd::Start(a)) => session_start(a).await,
             Cmd::Token(TokenCmd::Inspect(a)) => inspect::run(a),
+            Cmd::Kaltura(c) => vendors::kaltura(c).await,
+            Cmd::Videosdk(c) => vendors::videosdk(c).await,
         }
     });
     std::process::exit(code);

@@ -113,3 +113,64 @@ fn token_inspect_checks_videosdk_tokens_and_decodes_ks() {
     let (code, j, _) = videokit(&["token", "inspect", "not-a-token", "--json"]);
     assert_eq!((code, j["error"]["kind"].as_str()), (1, Some("invalid_token")));
 }
+
+fn kaltura_server() -> DevServer {
+    let mut cfg = DevServerConfig { port: 0, ..Default::default() };
+    for (i, h) in ["MD5", "SHA1", "SHA512"].iter().enumerate() {
+        cfg.kaltura.app_tokens.push(videokit_devserver::KalturaAppToken {
+            id: format!("0_hash{i}"),
+            token: format!("token-for-{h}"),
+            partner_id: 1851571,
+            hash_type: h.to_string(),
+            status: 2,
+            session_duration: 7200,
+            expiry: None,
+            session_user_id: None,
+            session_type: None,
+            session_privileges: None,
+        });
+    }
+    DevServer::start_background(cfg).unwrap()
+}
+
+#[test]
+fn kaltura_session_for_each_hash_type_and_a_wrong_token() {
+    let srv = kaltura_server();
+    let base = srv.base_url();
+    let cases = [("SHA256", "0_xeu31jy5", "c9883312395bf5ed4fd5c9a5d86c985c"), ("MD5", "0_hash0", "token-for-MD5"), ("SHA1", "0_hash1", "token-for-SHA1"), ("SHA512", "0_hash2", "token-for-SHA512")];
+    for (hash, id, token) in cases {
+        let (code, j, err) = videokit(&["kaltura", "session", "--service-url", &base, "--partner-id", "1851571", "--app-token-id", id, "--app-token", token, "--hash-type", hash, "--user-id", "u1", "--json"]);
+        assert_eq!(code, 0, "{hash}: {err}");
+        assert!(j["ks"].as_str().unwrap().starts_with("djJ8"), "{hash}: a v2 KS");
+        assert_eq!((j["partner_id"].as_i64(), j["user_id"].as_str(), j["session_type"].as_str()), (Some(1851571), Some("u1"), Some("user")), "{hash}");
+        assert_eq!(j["privileges"], format!("sessionid:{id},apptoken:{id}"));
+    }
+    // Each cold start: one widget session and one appToken.startSession.
+    assert_eq!(srv.controls().request_count("kaltura.startWidgetSession"), 4);
+    assert_eq!(srv.controls().request_count("kaltura.appToken.startSession"), 4);
+    let (code, j, _) = videokit(&["kaltura", "session", "--service-url", &base, "--partner-id", "1851571", "--app-token-id", "0_xeu31jy5", "--app-token", "wrong-wrong-wrong-wrong", "--json"]);
+    assert_eq!(code, 1);
+    assert_eq!((j["error"]["kind"].as_str(), j["error"]["code"].as_str()), (Some("rejected"), Some("INVALID_APP_TOKEN_HASH")));
+    assert!(!j["error"]["message"].as_str().unwrap().contains("djJ8"), "no KS in the message");
+    let (code, j, _) = videokit(&["kaltura", "session", "--service-url", &base, "--partner-id", "1851571", "--app-token-id", "0_missing", "--app-token", "x", "--json"]);
+    assert_eq!((code, j["error"]["code"].as_str()), (1, Some("APP_TOKEN_ID_NOT_FOUND")));
+}
+
+#[test]
+fn videosdk_token_prints_exact_claims_and_600s_expiry() {
+    let srv = server();
+    let url = format!("{}/get-token", srv.base_url());
+    let (code, j, err) = videokit(&["videosdk", "token", "--url", &url, "--room-id", "r-1", "--participant-id", "p-1", "--json"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(j["state"], "active");
+    let c = &j["claims"];
+    assert_eq!(c["permissions"], serde_json::json!(["allow_join", "allow_mod"]));
+    assert_eq!((c["version"].as_i64(), c["roomId"].as_str(), c["participantId"].as_str()), (Some(2), Some("r-1"), Some("p-1")));
+    assert_eq!(c["roles"], serde_json::json!(["rtc"]));
+    assert_eq!(c["exp"].as_i64().unwrap() - c["iat"].as_i64().unwrap(), 600);
+    // sign → inspect round trip, and the meeting API judges signatures.
+    let tok = Command::new(env!("CARGO_BIN_EXE_videokit")).args(["videosdk", "sign", "--api-key", "k", "--secret", "s", "--permission", "allow_mod", "--room-id", "r"]).output().unwrap();
+    let tok = String::from_utf8(tok.stdout).unwrap();
+    let (code, j, _) = videokit(&["token", "inspect", tok.trim(), "--json"]);
+    assert_eq!((code, j["checked_claims"]["permissions"][0].as_str(), j["checked_claims"]["version"].as_i64()), (0, Some("allow_mod"), Some(2)));
+}

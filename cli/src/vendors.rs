@@ -1,0 +1,231 @@
+//! `videokit kaltura session`, `videokit videosdk token`, `videokit videosdk sign`.
+
+use crate::{fail, rfc3339, usage};
+use clap::{Args, Subcommand};
+use serde_json::json;
+use std::sync::Arc;
+use std::time::Duration;
+use videokit_core::kaltura::HashType;
+use videokit_core::sources::kaltura::{KalturaConfig, KalturaSessionType, KalturaSource, DEFAULT_SERVICE_URL};
+use videokit_core::sources::videosdk::VideoSdkSource;
+use videokit_core::{Error, ErrorKind, Secret, Session, SessionConfig, TokenDetails, TokenSource};
+
+#[derive(Subcommand)]
+pub enum KalturaCmd {
+    /// Get a KS through the appToken flow (startWidgetSession → token hash → appToken.startSession).
+    Session(KalturaArgs),
+}
+
+#[derive(Args)]
+pub struct KalturaArgs {
+    #[arg(long, default_value = DEFAULT_SERVICE_URL)]
+    service_url: String,
+    #[arg(long)]
+    partner_id: i64,
+    #[arg(long)]
+    app_token_id: String,
+    /// The appToken's token (a secret).
+    #[arg(long)]
+    app_token: String,
+    /// MD5, SHA1, SHA256 or SHA512: the hash type the app token was created with.
+    #[arg(long, default_value = "SHA256")]
+    hash_type: String,
+    #[arg(long)]
+    user_id: Option<String>,
+    /// user or admin.
+    #[arg(long = "type")]
+    session_type: Option<String>,
+    /// Requested KS lifetime in seconds.
+    #[arg(long)]
+    expiry: Option<u64>,
+    #[arg(long)]
+    privileges: Option<String>,
+    #[arg(long)]
+    widget_id: Option<String>,
+    #[arg(long, default_value_t = 30)]
+    timeout: u64,
+    #[arg(long)]
+    allow_insecure_http: bool,
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Subcommand)]
+pub enum VideoSdkCmd {
+    /// Fetch a token from a token server, check its claims, print them.
+    Token(VideoSdkTokenArgs),
+    /// Sign a VideoSDK token locally (development only: the secret belongs on a server).
+    Sign(VideoSdkSignArgs),
+}
+
+#[derive(Args)]
+pub struct VideoSdkTokenArgs {
+    /// Token server URL (e.g. http://127.0.0.1:8787/get-token).
+    #[arg(long)]
+    url: String,
+    #[arg(long)]
+    room_id: Option<String>,
+    #[arg(long)]
+    participant_id: Option<String>,
+    #[arg(long, default_value_t = 30)]
+    timeout: u64,
+    #[arg(long)]
+    allow_insecure_http: bool,
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Args)]
+pub struct VideoSdkSignArgs {
+    #[arg(long)]
+    api_key: String,
+    #[arg(long)]
+    secret: String,
+    /// allow_join, ask_join, allow_mod; repeatable (default allow_join).
+    #[arg(long = "permission")]
+    permissions: Vec<String>,
+    #[arg(long)]
+    room_id: Option<String>,
+    #[arg(long)]
+    participant_id: Option<String>,
+    /// crawler, rtc; repeatable (version 2 tokens).
+    #[arg(long = "role")]
+    roles: Vec<String>,
+    #[arg(long, default_value_t = 600)]
+    expires_in: u64,
+}
+
+fn session(timeout: u64, insecure: bool) -> Result<Session, Error> {
+    let mut c = SessionConfig::default();
+    c.http.request_timeout = Duration::from_secs(timeout.max(1));
+    c.http.connect_timeout = Duration::from_secs(timeout.clamp(1, 10));
+    c.http.allow_insecure_http = insecure;
+    c.retry.start_attempts = 2;
+    Session::new(c, tokio::runtime::Handle::current())
+}
+
+async fn start(s: &Session, src: Arc<dyn TokenSource>, timeout: u64) -> Result<videokit_core::SessionData, Error> {
+    match tokio::time::timeout(Duration::from_secs(timeout.max(1)), s.start(src)).await {
+        Ok(r) => r,
+        Err(_) => Err(Error::new(ErrorKind::Timeout, format!("no session within {timeout} s"))),
+    }
+}
+
+pub async fn kaltura(cmd: KalturaCmd) -> i32 {
+    let KalturaCmd::Session(a) = cmd;
+    let hash_type: HashType = match a.hash_type.parse() {
+        Ok(h) => h,
+        Err(_) => return usage("--hash-type must be MD5, SHA1, SHA256 or SHA512"),
+    };
+    let session_type = match a.session_type.as_deref() {
+        None => None,
+        Some("user") => Some(KalturaSessionType::User),
+        Some("admin") => Some(KalturaSessionType::Admin),
+        Some(_) => return usage("--type must be user or admin"),
+    };
+    let mut cfg = KalturaConfig::new(a.partner_id, a.app_token_id.clone(), Secret::new(a.app_token.as_str()));
+    cfg.service_url = a.service_url.clone();
+    cfg.hash_type = hash_type;
+    cfg.user_id = a.user_id.clone();
+    cfg.session_type = session_type;
+    cfg.expiry = a.expiry;
+    cfg.privileges = a.privileges.clone();
+    cfg.widget_id = a.widget_id.clone();
+    let src = match KalturaSource::new(cfg, a.allow_insecure_http) {
+        Ok(s) => Arc::new(s) as Arc<dyn TokenSource>,
+        Err(e) => return fail(&e, a.json),
+    };
+    let s = match session(a.timeout, a.allow_insecure_http) {
+        Ok(s) => s,
+        Err(e) => return fail(&e, a.json),
+    };
+    match start(&s, src, a.timeout).await {
+        Ok(d) => {
+            let (partner_id, user_id, st, privileges) = match &d.details {
+                TokenDetails::Kaltura { partner_id, user_id, session_type, privileges } => (*partner_id, user_id.clone(), *session_type, privileges.clone()),
+                _ => (a.partner_id, String::new(), 0, String::new()),
+            };
+            let out = json!({
+                "ks": d.token.expose(),
+                "partner_id": partner_id,
+                "user_id": user_id,
+                "expiry": d.expires_at.map(videokit_core::clock::unix_secs),
+                "expires_at": d.expires_at.map(rfc3339),
+                "session_type": if st == 2 { "admin" } else { "user" },
+                "privileges": privileges,
+            });
+            if a.json {
+                println!("{out}");
+            } else {
+                for (k, v) in out.as_object().into_iter().flatten() {
+                    println!("{k:<13} {}", v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string()));
+                }
+            }
+            0
+        }
+        Err(e) => fail(&e, a.json),
+    }
+}
+
+pub async fn videosdk(cmd: VideoSdkCmd) -> i32 {
+    match cmd {
+        VideoSdkCmd::Token(a) => {
+            let src = match VideoSdkSource::new(&a.url, a.room_id.clone(), a.participant_id.clone(), 0, a.allow_insecure_http) {
+                Ok(s) => Arc::new(s) as Arc<dyn TokenSource>,
+                Err(e) => return fail(&e, a.json),
+            };
+            let s = match session(a.timeout, a.allow_insecure_http) {
+                Ok(s) => s,
+                Err(e) => return fail(&e, a.json),
+            };
+            match start(&s, src, a.timeout).await {
+                Ok(d) => {
+                    let claims = match &d.details {
+                        TokenDetails::VideoSdk(c) => c.to_json(),
+                        _ => json!({}),
+                    };
+                    let out = json!({"token": d.token.expose(), "claims": claims, "expires_at": d.expires_at.map(rfc3339), "state": s.state().as_str()});
+                    if a.json {
+                        println!("{out}");
+                    } else {
+                        println!("state:      {}", s.state());
+                        println!("expires at: {}", d.expires_at.map(rfc3339).unwrap_or_default());
+                        println!("claims:     {}", serde_json::to_string_pretty(&out["claims"]).unwrap_or_default().replace('\n', "\n            "));
+                        println!("token:      {}", d.token.expose());
+                    }
+                    0
+                }
+                Err(e) => fail(&e, a.json),
+            }
+        }
+        VideoSdkCmd::Sign(a) => {
+            let perms = if a.permissions.is_empty() { vec!["allow_join".to_string()] } else { a.permissions.clone() };
+            for p in &perms {
+                if p.parse::<videokit_core::videosdk::Permission>().is_err() {
+                    return usage(&format!("unknown permission '{p}': use allow_join, ask_join or allow_mod"));
+                }
+            }
+            for r in &a.roles {
+                if r.parse::<videokit_core::videosdk::Role>().is_err() {
+                    return usage(&format!("unknown role '{r}': use crawler or rtc"));
+                }
+            }
+            let iat = videokit_core::clock::unix_secs(std::time::SystemTime::now());
+            let mut claims = json!({"apikey": a.api_key, "permissions": perms, "iat": iat, "exp": iat + a.expires_in as i64});
+            if a.room_id.is_some() || a.participant_id.is_some() || !a.roles.is_empty() {
+                claims["version"] = json!(2);
+                if let Some(r) = &a.room_id {
+                    claims["roomId"] = json!(r);
+                }
+                if let Some(p) = &a.participant_id {
+                    claims["participantId"] = json!(p);
+                }
+                if !a.roles.is_empty() {
+                    claims["roles"] = json!(a.roles);
+                }
+            }
+            println!("{}", videokit_devserver::sign_hs256(&claims, a.secret.as_bytes()));
+            0
+        }
+    }
+}
