@@ -31,7 +31,10 @@ if [[ -z "${SKIP_KOTLIN:-}" ]]; then
   stage "Kotlin JVM tests" bash scripts/test-kotlin.sh
 fi
 
-# 3. Swift: syntax of every handwritten Swift file, and API parity with Kotlin.
+# 3. The official Kaltura Node client against the devserver (npm kaltura-client).
+stage "Kaltura Node client interop" bash scripts/test-kaltura-node.sh
+
+# 4. Swift: syntax of every handwritten Swift file, and API parity with Kotlin.
 stage "Swift syntax check" python3 scripts/check-swift.py
 stage "Swift/Kotlin API parity" python3 scripts/check-api-parity.py
 
