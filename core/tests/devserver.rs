@@ -241,3 +241,42 @@ async fn insecure_transport_is_refused_before_any_request() {
     let e = ApiTokenSource::new("http://10.0.0.1:8080", Secret::new("x"), "a", vec![], false).err().unwrap();
     assert_eq!(e.kind(), ErrorKind::InsecureTransport);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kaltura_renewals_cost_one_request_each_against_the_devserver() {
+    use videokit_core::sources::kaltura::{KalturaConfig, KalturaSource};
+    let srv = server(3600).await;
+    srv.controls().set_kaltura_session_duration("0_xeu31jy5", 3);
+    let (s, mut rx) = session(quick_config());
+    let mut cfg = KalturaConfig::new(1851571, "0_xeu31jy5", Secret::new("c9883312395bf5ed4fd5c9a5d86c985c"));
+    cfg.service_url = srv.base_url();
+    cfg.user_id = Some("k-user".into());
+    let d = s.start(Arc::new(KalturaSource::new(cfg, false).unwrap())).await.unwrap();
+    assert!(matches!(&d.details, videokit_core::TokenDetails::Kaltura { partner_id: 1851571, user_id, .. } if user_id == "k-user"));
+    assert_eq!((srv.controls().request_count("kaltura.startWidgetSession"), srv.controls().request_count("kaltura.appToken.startSession")), (1, 1));
+    // KS lives 3 s → lead 0.3 s → renewal ~2.7 s; two renewals.
+    let seen = transitions(&mut rx, 6, Duration::from_secs(15)).await;
+    assert_eq!(seen, ["starting", "active", "refreshing", "active", "refreshing", "active"]);
+    assert_eq!((srv.controls().request_count("kaltura.startWidgetSession"), srv.controls().request_count("kaltura.appToken.startSession")), (1, 3));
+    s.stop();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn videosdk_tokens_from_the_devserver_are_checked_and_renewed() {
+    use videokit_core::sources::videosdk::VideoSdkSource;
+    let srv = server(3600).await;
+    srv.controls().set_videosdk_lifetime(Duration::from_secs(2));
+    let (s, mut rx) = session(quick_config());
+    let src = VideoSdkSource::new(&format!("{}/get-token", srv.base_url()), Some("room-1".into()), Some("peer-1".into()), 0, false).unwrap();
+    let d = s.start(Arc::new(src)).await.unwrap();
+    match &d.details {
+        videokit_core::TokenDetails::VideoSdk(c) => {
+            assert_eq!((c.version, c.room_id.as_deref(), c.participant_id.as_deref()), (Some(2), Some("room-1"), Some("peer-1")));
+            assert!(c.can_moderate());
+        }
+        other => panic!("{other:?}"),
+    }
+    let seen = transitions(&mut rx, 4, Duration::from_secs(10)).await;
+    assert_eq!(seen, ["starting", "active", "refreshing", "active"]);
+    assert_eq!(srv.controls().request_count("videosdk.getToken"), 2);
+}
