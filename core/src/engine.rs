@@ -766,7 +766,11 @@ impl Inner {
                 Ok(tok) => return self.activate(gen, source.as_ref(), tok),
                 Err(e) => e,
             };
-            if !e.is_transient() {
+            // A garbled body while a valid token is still held is more likely a proxy or
+            // backend hiccup than a permanent fault: renewal retries it (with backoff) and
+            // keeps serving the token; at start it fails at once.
+            let retry = e.is_transient() || (matches!(phase, Phase::Renew) && e.kind() == ErrorKind::MalformedResponse);
+            if !retry {
                 self.fail(gen, e);
                 return false;
             }
