@@ -304,7 +304,7 @@ class VKSession private constructor() {
      * The state as a flow (conflated, like every `StateFlow`): collect it in a
      * lifecycle-aware scope to drive UI. For every transition in order, use [addListener].
      */
-    val states: StateFlow<VKSessionState> get() = statesFlow.asStateFlow()
+    val states: StateFlow<VKSessionState> = statesFlow.asStateFlow()
 
     /**
      * Observe state changes: [listener] first gets the current state (`from == to`), then
