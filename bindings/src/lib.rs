@@ -46,18 +46,26 @@ use videokit_core::sources::videosdk::VideoSdkSource;
 use videokit_core::sources::videokit::{ApiTokenSource, BackendSource, CustomSource, FixedTokenSource, ProvidedToken, TokenProvider};
 use videokit_core::{Secret, Session, SessionConfig, SessionDeps, SessionObserver, StateChange, TokenSource};
 
-static RUNTIME: Lazy<Result<tokio::runtime::Runtime, String>> = Lazy::new(|| {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
+/// A current-thread runtime driven by one dedicated thread ("videokit-worker"): the same one
+/// worker as a 1-thread multi-thread runtime, without compiling in the work-stealing
+/// scheduler (smaller library). Blocking work (DNS) uses at most 2 short-lived threads.
+static RUNTIME: Lazy<Result<tokio::runtime::Handle, String>> = Lazy::new(|| {
+    let rt = tokio::runtime::Builder::new_current_thread()
         .max_blocking_threads(2)
         .thread_keep_alive(Duration::from_secs(10))
-        .thread_name("videokit-worker")
+        .thread_name("videokit-blocking")
         .enable_all()
         .build()
-        .map_err(|e| e.to_string())
+        .map_err(|e| e.to_string())?;
+    let handle = rt.handle().clone();
+    std::thread::Builder::new()
+        .name("videokit-worker".into())
+        .spawn(move || rt.block_on(std::future::pending::<()>()))
+        .map_err(|e| e.to_string())?;
+    Ok(handle)
 });
 
-fn runtime() -> Result<&'static tokio::runtime::Runtime, VkError> {
+fn runtime() -> Result<&'static tokio::runtime::Handle, VkError> {
     RUNTIME.as_ref().map_err(|e| VkError::internal(format!("could not start the SDK runtime: {e}")))
 }
 
@@ -165,7 +173,7 @@ impl VkSessionCore {
         }
         // reqwest's client must be built inside the runtime it will run on.
         let _guard = rt.enter();
-        let session = Session::with_deps(core_config, deps, rt.handle().clone()).map_err(VkError::from)?;
+        let session = Session::with_deps(core_config, deps, rt.clone()).map_err(VkError::from)?;
         Ok(Arc::new(VkSessionCore { session: Arc::new(session), allow_insecure_http: config.allow_insecure_http, gateway_url: config.gateway_url }))
     }
 
