@@ -1,0 +1,92 @@
+import Foundation
+
+// Adapters between the app-facing protocols and the generated UniFFI foreign traits.
+// They hold no logic beyond translation and the hop to the app's callback queue.
+
+final class StoreAdapter: VkSessionStore, @unchecked Sendable {
+    private let store: VKSessionStore
+    init(_ store: VKSessionStore) { self.store = store }
+
+    func load(key: String) throws -> Data? {
+        do { return try store.load(key: key) } catch { throw VKError(kind: .storage, detail: "load failed: \(error.localizedDescription)").ffi }
+    }
+    func save(key: String, record: Data) throws {
+        do { try store.save(key: key, record: record) } catch { throw VKError(kind: .storage, detail: "save failed: \(error.localizedDescription)").ffi }
+    }
+    func clear(key: String) throws {
+        do { try store.clear(key: key) } catch { throw VKError(kind: .storage, detail: "clear failed: \(error.localizedDescription)").ffi }
+    }
+}
+
+final class ProviderAdapter: VkTokenProvider, @unchecked Sendable {
+    private let provider: VKTokenProvider
+    init(_ provider: VKTokenProvider) { self.provider = provider }
+
+    func fetchToken(identity: String?) async throws -> VkProvidedToken {
+        do {
+            let t = try await provider.fetchToken(identity: identity)
+            return VkProvidedToken(token: t.token, expiresAt: t.expiresAt)
+        } catch let e as VKError {
+            throw e.ffi
+        } catch {
+            // Any other error is transient (retried); its text is not passed on (it may hold secrets).
+            throw VKError(kind: .network, detail: "the token provider threw \(type(of: error))").ffi
+        }
+    }
+}
+
+final class LoggerAdapter: VkLogger, @unchecked Sendable {
+    private let logger: VKLogger
+    init(_ logger: VKLogger) { self.logger = logger }
+
+    func log(record: VkLogRecord) throws {
+        logger.log(level: VKLogLevel(record.level), target: record.target, message: record.message)
+    }
+}
+
+/// Forwards FFI state changes to a Swift closure on the app's queue, in order.
+final class ListenerAdapter: VkStateListener, @unchecked Sendable {
+    private let queue: DispatchQueue
+    private let lock = NSLock()
+    private var removed = false
+    private let body: (VKStateChange) -> Void
+
+    init(queue: DispatchQueue, body: @escaping (VKStateChange) -> Void) {
+        self.queue = queue
+        self.body = body
+    }
+
+    func remove() {
+        lock.lock(); removed = true; lock.unlock()
+    }
+
+    func onStateChange(change: VkStateChange) throws {
+        let c = VKStateChange(change)
+        // A serial queue keeps the SDK's order; `.main` is serial.
+        queue.async { [weak self] in
+            guard let self = self else { return }
+            self.lock.lock(); let gone = self.removed; self.lock.unlock()
+            if !gone { self.body(c) }
+        }
+    }
+}
+
+/// Returned by ``VKSession/addListener(_:)``; `remove()` stops the deliveries.
+public final class VKListenerToken {
+    private let onRemove: () -> Void
+    private var done = false
+    private let lock = NSLock()
+
+    init(onRemove: @escaping () -> Void) { self.onRemove = onRemove }
+
+    /// Stop receiving state changes. Safe to call more than once.
+    public func remove() {
+        lock.lock()
+        let first = !done
+        done = true
+        lock.unlock()
+        if first { onRemove() }
+    }
+
+    deinit { }
+}

@@ -1,0 +1,39 @@
+import Foundation
+#if canImport(os)
+import os
+
+/// The default ``VKLogger``: unified logging (os_log), subsystem `io.videokit`, category = the
+/// SDK's log target ("videokit", "videokit::http", …). The SDK never logs a secret.
+public final class VKOSLogLogger: VKLogger {
+    private let subsystem: String
+    private var logs: [String: OSLog] = [:]
+    private let lock = NSLock()
+
+    public init(subsystem: String = "io.videokit") {
+        self.subsystem = subsystem
+    }
+
+    public func log(level: VKLogLevel, target: String, message: String) {
+        lock.lock()
+        let log = logs[target] ?? OSLog(subsystem: subsystem, category: target)
+        logs[target] = log
+        lock.unlock()
+        let type: OSLogType
+        switch level {
+        case .error: type = .error
+        case .warn: type = .default
+        case .info: type = .info
+        case .debug, .trace: type = .debug
+        }
+        os_log("%{public}@", log: log, type: type, message)
+    }
+}
+#else
+/// Fallback where os_log does not exist: standard error.
+public final class VKOSLogLogger: VKLogger {
+    public init(subsystem: String = "io.videokit") {}
+    public func log(level: VKLogLevel, target: String, message: String) {
+        FileHandle.standardError.write("[\(target)] \(message)\n".data(using: .utf8) ?? Data())
+    }
+}
+#endif

@@ -1,0 +1,238 @@
+import Foundation
+
+/// The session's lifecycle state.
+///
+/// `idle → starting → active ⇄ refreshing`; `active → expired` when a token lapses
+/// unrenewed; `starting | refreshing → failed` on a terminal rejection; any → `stopped`.
+public enum VKSessionState: String, Sendable, CaseIterable {
+    case idle, starting, active, refreshing, expired, failed, stopped
+
+    /// The stable snake_case name ("active", ...), as the CLI and Kotlin print it.
+    public var wireName: String { rawValue }
+
+    init(_ s: VkSessionState) {
+        switch s {
+        case .idle: self = .idle
+        case .starting: self = .starting
+        case .active: self = .active
+        case .refreshing: self = .refreshing
+        case .expired: self = .expired
+        case .failed: self = .failed
+        case .stopped: self = .stopped
+        }
+    }
+}
+
+/// The stable kind of a failure. `rawValue` is the snake_case name shared with Kotlin and the CLI.
+public enum VKErrorKind: String, Sendable, CaseIterable {
+    /// Could not connect, or the connection broke (retried).
+    case network
+    /// Connect or total timeout (retried).
+    case timeout
+    /// An HTTP status: 5xx / 429 / 408 are retried, others are terminal.
+    case httpStatus = "http_status"
+    /// Not UTF-8, not JSON, a missing field, or a body over the size cap.
+    case malformedResponse = "malformed_response"
+    /// The backend said no; `code` carries its code (e.g. `INVALID_APP_TOKEN_HASH`).
+    case rejected
+    /// HTTP 401 / 403.
+    case unauthorized
+    /// The token has expired.
+    case expired
+    /// A token could not be decoded or failed its checks.
+    case invalidToken = "invalid_token"
+    /// Something the app passed is unusable (empty identity, bad URL, bad configuration).
+    case invalidArgument = "invalid_argument"
+    /// Plain `http://` to a non-loopback host without opting in.
+    case insecureTransport = "insecure_transport"
+    /// `stop()` or a newer `start` cancelled the call.
+    case cancelled
+    /// `token()` before `start` or after `stop()`.
+    case notStarted = "not_started"
+    /// The session store failed (logged; never stops a session).
+    case storage
+    /// A bug inside the SDK: please report it.
+    case `internal`
+
+    /// The stable snake_case name.
+    public var wireName: String { rawValue }
+
+    /// The kind for a wire name, if any.
+    public static func from(wireName: String) -> VKErrorKind? { VKErrorKind(rawValue: wireName) }
+
+    init(_ k: VkErrorKind) {
+        switch k {
+        case .network: self = .network
+        case .timeout: self = .timeout
+        case .httpStatus: self = .httpStatus
+        case .malformedResponse: self = .malformedResponse
+        case .rejected: self = .rejected
+        case .unauthorized: self = .unauthorized
+        case .expired: self = .expired
+        case .invalidToken: self = .invalidToken
+        case .invalidArgument: self = .invalidArgument
+        case .insecureTransport: self = .insecureTransport
+        case .cancelled: self = .cancelled
+        case .notStarted: self = .notStarted
+        case .storage: self = .storage
+        case .internal: self = .internal
+        }
+    }
+
+    var ffi: VkErrorKind {
+        switch self {
+        case .network: return .network
+        case .timeout: return .timeout
+        case .httpStatus: return .httpStatus
+        case .malformedResponse: return .malformedResponse
+        case .rejected: return .rejected
+        case .unauthorized: return .unauthorized
+        case .expired: return .expired
+        case .invalidToken: return .invalidToken
+        case .invalidArgument: return .invalidArgument
+        case .insecureTransport: return .insecureTransport
+        case .cancelled: return .cancelled
+        case .notStarted: return .notStarted
+        case .storage: return .storage
+        case .internal: return .internal
+        }
+    }
+}
+
+/// An SDK error: a stable ``kind``, a human ``detail`` without secrets, and, when the backend
+/// gave them, its ``code`` and the ``httpStatus``.
+public struct VKError: Error, LocalizedError, CustomStringConvertible, Sendable, Equatable {
+    public let kind: VKErrorKind
+    public let detail: String
+    public let code: String?
+    public let httpStatus: Int?
+
+    public init(kind: VKErrorKind, detail: String, code: String? = nil, httpStatus: Int? = nil) {
+        self.kind = kind
+        self.detail = detail
+        self.code = code
+        self.httpStatus = httpStatus
+    }
+
+    public var errorDescription: String? { description }
+
+    public var description: String {
+        var s = "\(kind.wireName): \(detail)"
+        if let code = code { s += " [\(code)]" }
+        return s
+    }
+
+    init(_ info: VkErrorInfo) {
+        self.init(kind: VKErrorKind(info.kind), detail: info.detail, code: info.code, httpStatus: info.httpStatus.map(Int.init))
+    }
+
+    /// Any error thrown by the generated bindings, as a `VKError`.
+    static func from(_ error: Error) -> VKError {
+        if let e = error as? VKError { return e }
+        if let e = error as? VkError {
+            switch e {
+            case let .Failure(kind, detail, code, httpStatus):
+                return VKError(kind: VKErrorKind(kind), detail: detail, code: code, httpStatus: httpStatus.map(Int.init))
+            }
+        }
+        if error is CancellationError { return VKError(kind: .cancelled, detail: "the call was cancelled") }
+        return VKError(kind: .internal, detail: "unexpected error: \(error.localizedDescription)")
+    }
+
+    var ffi: VkError {
+        .Failure(kind: kind.ffi, detail: detail, code: code, httpStatus: httpStatus.flatMap { UInt16(exactly: $0) })
+    }
+}
+
+/// Which flow produced a session.
+public enum VKSourceKind: String, Sendable {
+    case apiToken = "api_token"
+    case sessionToken = "session_token"
+    case backend
+    case custom
+    case kaltura
+    case videoSdk = "videosdk"
+
+    init(_ k: VkSourceKind) {
+        switch k {
+        case .apiToken: self = .apiToken
+        case .sessionToken: self = .sessionToken
+        case .backend: self = .backend
+        case .custom: self = .custom
+        case .kaltura: self = .kaltura
+        case .videoSdk: self = .videoSdk
+        }
+    }
+}
+
+/// The current session. `description` never prints the token.
+public struct VKSessionData: CustomStringConvertible, CustomDebugStringConvertible, Sendable {
+    public let identity: String?
+    /// The token to send to the video backend. Never log it.
+    public let token: String
+    /// Server-time expiry; `nil` when unknown (then no renewal is scheduled).
+    public let expiresAt: Date?
+    public let issuedAt: Date?
+    public let source: VKSourceKind
+    public let scopes: [String]
+    /// `true` when resumed from the store without a request.
+    public let resumed: Bool
+    /// Kaltura sessions: what the server said about the KS.
+    public let kaltura: VKKalturaInfo?
+    /// VideoSDK sessions: the token's checked claims.
+    public let videoSdk: VKVideoSdkClaims?
+
+    init(_ d: VkSessionData) {
+        identity = d.identity
+        token = d.token
+        expiresAt = d.expiresAt
+        issuedAt = d.issuedAt
+        source = VKSourceKind(d.source)
+        scopes = d.scopes
+        resumed = d.resumed
+        kaltura = d.kaltura.map(VKKalturaInfo.init)
+        videoSdk = d.videosdk.map(VKVideoSdkClaims.init)
+    }
+
+    public var description: String {
+        "VKSessionData(identity: \(identity ?? "nil"), token: ***, expiresAt: \(expiresAt.map { "\($0)" } ?? "unknown"), source: \(source.rawValue), resumed: \(resumed))"
+    }
+
+    public var debugDescription: String { description }
+}
+
+/// One state transition.
+public struct VKStateChange: Sendable, CustomStringConvertible {
+    /// 1, 2, 3… per session; the first event a new listener gets repeats the last one's number.
+    public let seq: UInt64
+    public let from: VKSessionState
+    public let to: VKSessionState
+    public let at: Date
+    public let error: VKError?
+    /// `true` for the first event a listener gets: the current state (`from == to`).
+    public var isInitial: Bool { from == to }
+
+    init(_ c: VkStateChange) {
+        seq = c.seq
+        from = VKSessionState(c.from)
+        to = VKSessionState(c.to)
+        at = c.at
+        error = c.error.map(VKError.init)
+    }
+
+    public var description: String { "\(from.rawValue) → \(to.rawValue)" + (error.map { " (\($0))" } ?? "") }
+}
+
+/// What a ``VKTokenProvider`` returns. `description` never prints the token.
+public struct VKProvidedToken: Sendable, CustomStringConvertible {
+    public let token: String
+    /// Server-time expiry if known; otherwise read from the token's JWT `exp`, if any.
+    public let expiresAt: Date?
+
+    public init(token: String, expiresAt: Date? = nil) {
+        self.token = token
+        self.expiresAt = expiresAt
+    }
+
+    public var description: String { "VKProvidedToken(token: ***, expiresAt: \(expiresAt.map { "\($0)" } ?? "nil"))" }
+}

@@ -1,0 +1,166 @@
+import Foundation
+
+/// Hash of (widget KS + appToken token). Must match the `hashType` the app token was created
+/// with. The Kaltura server's own default is SHA1; ours is SHA256 (create tokens with SHA256).
+public enum VKKalturaHashType: String, Sendable, CaseIterable {
+    case md5 = "MD5", sha1 = "SHA1", sha256 = "SHA256", sha512 = "SHA512"
+
+    var ffi: VkKalturaHashType {
+        switch self {
+        case .md5: return .md5
+        case .sha1: return .sha1
+        case .sha256: return .sha256
+        case .sha512: return .sha512
+        }
+    }
+}
+
+/// Kaltura session type: user (0) or admin (2).
+public enum VKKalturaSessionType: String, Sendable, CaseIterable {
+    case user, admin
+
+    var ffi: VkKalturaSessionType { self == .admin ? .admin : .user }
+    init(_ t: VkKalturaSessionType) { self = t == .admin ? .admin : .user }
+}
+
+/// What an app gives to get a Kaltura Session (KS) through an Application Token. No admin
+/// secret is ever needed. `description` never prints ``appToken``.
+public struct VKKalturaConfiguration: Sendable, CustomStringConvertible {
+    public var partnerId: Int64
+    public var appTokenId: String
+    /// The app token's `token` value (a secret).
+    public var appToken: String
+    /// `https://www.kaltura.com` or an on-prem host.
+    public var serviceURL: URL
+    public var hashType: VKKalturaHashType
+    public var userId: String?
+    public var sessionType: VKKalturaSessionType?
+    /// Requested KS lifetime (the server caps it at the token's sessionDuration).
+    public var expiry: TimeInterval?
+    public var privileges: String?
+    /// Defaults to `_<partnerId>`.
+    public var widgetId: String?
+
+    public init(partnerId: Int64, appTokenId: String, appToken: String,
+                serviceURL: URL = URL(string: "https://www.kaltura.com")!,
+                hashType: VKKalturaHashType = .sha256, userId: String? = nil,
+                sessionType: VKKalturaSessionType? = nil, expiry: TimeInterval? = nil,
+                privileges: String? = nil, widgetId: String? = nil) {
+        self.partnerId = partnerId
+        self.appTokenId = appTokenId
+        self.appToken = appToken
+        self.serviceURL = serviceURL
+        self.hashType = hashType
+        self.userId = userId
+        self.sessionType = sessionType
+        self.expiry = expiry
+        self.privileges = privileges
+        self.widgetId = widgetId
+    }
+
+    public var description: String {
+        "VKKalturaConfiguration(partnerId: \(partnerId), appTokenId: \(appTokenId), appToken: ***, serviceURL: \(serviceURL), hashType: \(hashType.rawValue))"
+    }
+
+    var ffi: VkKalturaConfig {
+        VkKalturaConfig(serviceUrl: serviceURL.absoluteString, partnerId: partnerId, appTokenId: appTokenId,
+                        appToken: appToken, widgetId: widgetId, hashType: hashType.ffi, userId: userId,
+                        sessionType: sessionType?.ffi, expirySecs: expiry.map { UInt64(max(1, $0.rounded())) },
+                        privileges: privileges)
+    }
+}
+
+/// What the Kaltura server said about a KS.
+public struct VKKalturaInfo: Sendable {
+    public let partnerId: Int64
+    /// "" when neither the request nor the app token set a user.
+    public let userId: String
+    public let sessionType: VKKalturaSessionType
+    public let privileges: String
+
+    init(_ i: VkKalturaInfo) {
+        partnerId = i.partnerId
+        userId = i.userId
+        sessionType = VKKalturaSessionType(i.sessionType)
+        privileges = i.privileges
+    }
+}
+
+/// VideoSDK token permissions.
+public enum VKVideoSdkPermission: String, Sendable, CaseIterable {
+    case allowJoin = "allow_join", askJoin = "ask_join", allowMod = "allow_mod"
+
+    init(_ p: VkVideoSdkPermission) {
+        switch p {
+        case .allowJoin: self = .allowJoin
+        case .askJoin: self = .askJoin
+        case .allowMod: self = .allowMod
+        }
+    }
+}
+
+/// VideoSDK token roles (version 2 tokens).
+public enum VKVideoSdkRole: String, Sendable, CaseIterable {
+    case crawler, rtc
+
+    init(_ r: VkVideoSdkRole) { self = r == .crawler ? .crawler : .rtc }
+}
+
+/// The checked claims of a VideoSDK access token, typed: ask "may this participant moderate?"
+/// without parsing JWTs.
+public struct VKVideoSdkClaims: Sendable {
+    public let apiKey: String
+    public let permissions: Set<VKVideoSdkPermission>
+    /// 2 for room/participant-scoped tokens.
+    public let version: Int?
+    public let roomId: String?
+    public let participantId: String?
+    public let roles: Set<VKVideoSdkRole>
+    public let issuedAt: Date?
+    public let expiresAt: Date?
+    public let notBefore: Date?
+    /// `allow_join`: joins directly.
+    public let canJoin: Bool
+    /// Must ask to join (`ask_join` without `allow_join`).
+    public let mustAskToJoin: Bool
+    /// `allow_mod`: may moderate.
+    public let canModerate: Bool
+
+    init(_ c: VkVideoSdkClaims) {
+        apiKey = c.apikey
+        permissions = Set(c.permissions.map(VKVideoSdkPermission.init))
+        version = c.version.map(Int.init)
+        roomId = c.roomId
+        participantId = c.participantId
+        roles = Set(c.roles.map(VKVideoSdkRole.init))
+        issuedAt = c.issuedAt
+        expiresAt = c.expiresAt
+        notBefore = c.notBefore
+        canJoin = c.canJoin
+        mustAskToJoin = c.mustAskToJoin
+        canModerate = c.canModerate
+    }
+}
+
+/// Decoding and checking VideoSDK access tokens on the device (without the secret).
+public enum VKVideoSdk {
+    /// Decode and check `token` against the device clock with `leeway`. Throws ``VKError`` of
+    /// kind `invalidToken` or `expired`, with the VideoSDK error kind in `code` (`malformed`,
+    /// `expired`, `not_yet_valid`, `missing_claim`, `invalid_claim`, `unsupported_algorithm`).
+    public static func decode(token: String, leeway: TimeInterval = 0) throws -> VKVideoSdkClaims {
+        do {
+            return VKVideoSdkClaims(try decodeVideosdkToken(token: token, leewaySecs: Int64(leeway)))
+        } catch {
+            throw VKError.from(error)
+        }
+    }
+
+    /// Like ``decode(token:leeway:)``, judged at `now`.
+    public static func check(token: String, at now: Date, leeway: TimeInterval = 0) throws -> VKVideoSdkClaims {
+        do {
+            return VKVideoSdkClaims(try checkVideosdkTokenAt(token: token, now: now, leewaySecs: Int64(leeway)))
+        } catch {
+            throw VKError.from(error)
+        }
+    }
+}
