@@ -2,6 +2,9 @@ import Foundation
 
 /// Settings applied by ``VKSession/configure(_:)`` before `start`. Every field has a default.
 public struct VKConfiguration {
+    /// The production VideoKit gateway.
+    public static let defaultGatewayURL = "https://gateway.video.io"
+
     /// VideoKit gateway base URL (API-token mode).
     public var gatewayURL: String
     public var connectTimeout: TimeInterval
@@ -23,7 +26,7 @@ public struct VKConfiguration {
     /// Where completions and listeners run (main by default).
     public var callbackQueue: DispatchQueue
 
-    public init(gatewayURL: String = "https://gateway.video.io", connectTimeout: TimeInterval = 10,
+    public init(gatewayURL: String = VKConfiguration.defaultGatewayURL, connectTimeout: TimeInterval = 10,
                 requestTimeout: TimeInterval = 30, renewalLead: TimeInterval? = nil, startAttempts: Int = 4,
                 maxRetryDelay: TimeInterval = 60, allowInsecureHTTP: Bool = false, store: VKSessionStore? = nil,
                 logger: VKLogger? = nil, logLevel: VKLogLevel = .warn, callbackQueue: DispatchQueue = .main) {
