@@ -5,9 +5,11 @@ import PackageDescription
 import Foundation
 
 // Development: `scripts/build-xcframework.sh` leaves `videokit_ffiFFI.xcframework` next to this
-// file and `VIDEOKIT_LOCAL_XCFRAMEWORK=1` (or the flag below) uses it. Release: the URL and
-// checksum below are rewritten by `scripts/build-xcframework.sh --release-url URL`.
-let useLocalFramework = true || ProcessInfo.processInfo.environment["VIDEOKIT_LOCAL_XCFRAMEWORK"] != nil
+// file, and it is used whenever it is there (or VIDEOKIT_LOCAL_XCFRAMEWORK is set). Release:
+// without it, the URL + checksum below (rewritten by `build-xcframework.sh --release-url URL`).
+let packageDir = URL(fileURLWithPath: #filePath).deletingLastPathComponent().path
+let useLocalFramework = FileManager.default.fileExists(atPath: packageDir + "/videokit_ffiFFI.xcframework")
+    || ProcessInfo.processInfo.environment["VIDEOKIT_LOCAL_XCFRAMEWORK"] != nil
 let releaseURL = "https://github.com/videokit/videokit/releases/download/0.1.0/videokit_ffiFFI.xcframework.zip"
 let releaseChecksum = "0000000000000000000000000000000000000000000000000000000000000000"
 
