@@ -1,6 +1,8 @@
 //! No secret in any log line at the most verbose level, nor in any error's text or Debug.
-//! Runs the VideoKit flows (success and failure) against the devserver with a capturing
-//! `log` logger at Trace, then searches everything captured for every secret seen.
+//! Runs every flow (VideoKit gateway, app backend, fixed token, Kaltura, VideoSDK; success
+//! and failure) against the devserver with a capturing `log` logger at Trace, then searches
+//! everything captured for every secret seen: app tokens, session tokens, header secrets,
+//! appToken tokens, KS (widget and user), VideoSDK JWTs and the API secret.
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -60,6 +62,38 @@ async fn no_secret_reaches_logs_or_errors() {
         errors.push(s.start(src).await.unwrap_err());
     }
     s.stop();
+
+    // Kaltura: appToken token, widget KS, user KS; errors that echo a KS.
+    {
+        use videokit_core::sources::kaltura::{KalturaConfig, KalturaSource};
+        let app_token = "c9883312395bf5ed4fd5c9a5d86c985c";
+        secrets.push(app_token.to_string());
+        let mut cfg = KalturaConfig::new(1851571, "0_xeu31jy5", Secret::new(app_token));
+        cfg.service_url = base.clone();
+        let d = s.start(Arc::new(KalturaSource::new(cfg.clone(), false).unwrap())).await.unwrap();
+        secrets.push(d.token.expose().to_string());
+        secrets.push(s.refresh().await.unwrap().token.expose().to_string());
+        let invalid_ks = r#"{"code":"INVALID_KS","message":"Invalid KS \"djJ8MTg1MTU3MXxleHBvc2VkLWtzLXNlY3JldC12YWx1ZQ==\", Error \"-1,INVALID_STR\"","objectType":"KalturaAPIException","args":{"KSID":"djJ8MTg1MTU3MXxleHBvc2VkLWtzLXNlY3JldC12YWx1ZQ=="}}"#;
+        secrets.push("djJ8MTg1MTU3MXxleHBvc2VkLWtzLXNlY3JldC12YWx1ZQ==".to_string());
+        srv.controls().inject(Fault { route: "kaltura.appToken.startSession".into(), kind: FaultKind::Status { status: 200, retry_after: None, body: Some(invalid_ks.to_string()) }, count: 2 });
+        errors.push(s.start(Arc::new(KalturaSource::new(cfg.clone(), false).unwrap())).await.unwrap_err());
+        let mut wrong = cfg;
+        wrong.app_token = Secret::new("kaltura-wrong-app-token-secret");
+        secrets.push("kaltura-wrong-app-token-secret".to_string());
+        errors.push(s.start(Arc::new(KalturaSource::new(wrong, false).unwrap())).await.unwrap_err());
+    }
+    // VideoSDK: the JWT from the token server, and a refused one.
+    {
+        use videokit_core::sources::videosdk::VideoSdkSource;
+        let d = s.start(Arc::new(VideoSdkSource::new(&format!("{base}/get-token"), Some("r".into()), Some("p".into()), 0, false).unwrap())).await.unwrap();
+        secrets.push(d.token.expose().to_string());
+        secrets.push(DevServerConfig::default().videosdk.secret);
+        let none = "eyJhbGciOiJub25lIn0.eyJhcGlrZXkiOiJzZWNyZXQta2V5IiwicGVybWlzc2lvbnMiOlsiYWxsb3dfam9pbiJdfQ.";
+        secrets.push(none.to_string());
+        srv.controls().inject(Fault { route: "videosdk.getToken".into(), kind: FaultKind::Status { status: 200, retry_after: None, body: Some(format!(r#"{{"token":"{none}"}}"#)) }, count: 1 });
+        errors.push(s.start(Arc::new(VideoSdkSource::new(&format!("{base}/get-token"), None, None, 0, false).unwrap())).await.unwrap_err());
+    }
+    s.stop();
     srv.shutdown().await;
 
     let logs = CAPTURED.lock().unwrap().clone();
@@ -73,6 +107,8 @@ async fn no_secret_reaches_logs_or_errors() {
             assert!(!e.to_string().contains(secret.as_str()) && !format!("{e:?}").contains(secret.as_str()), "secret in error {e}");
         }
     }
+    assert!(errors.iter().any(|e| e.code() == Some("INVALID_KS")), "{errors:?}");
+    assert!(errors.iter().any(|e| e.code() == Some("unsupported_algorithm")), "{errors:?}");
     // The echoed header in the 400 body was scrubbed, not dropped silently.
     assert!(errors.iter().any(|e| e.message().contains("***")), "{errors:?}");
 }
