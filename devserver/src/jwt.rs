@@ -1,5 +1,6 @@
-//! HS256 signing and verification, for the devserver and the CLI only (never compiled into
-//! the mobile library: the client never holds a signing secret).
+//! HS256 JWT signing and verification (HMAC-SHA256 over `header.payload`, base64url without
+//! padding), for the devserver and the CLI only: the mobile library never holds a signing
+//! secret.
 
 use base64::Engine as _;
 use hmac::{Hmac, Mac};
@@ -20,7 +21,7 @@ fn mac(secret: &[u8], data: &[u8]) -> Vec<u8> {
     m.finalize().into_bytes().to_vec()
 }
 
-/// Sign `claims` as a compact HS256 JWT (header `{"alg":"HS256","typ":"JWT"}`).
+/// Sign `claims` as a compact HS256 JWT with the header `{"alg":"HS256","typ":"JWT"}`.
 pub fn sign_hs256(claims: &Value, secret: &[u8]) -> String {
     let header = b64(br#"{"alg":"HS256","typ":"JWT"}"#);
     let payload = b64(claims.to_string().as_bytes());
@@ -29,7 +30,10 @@ pub fn sign_hs256(claims: &Value, secret: &[u8]) -> String {
     format!("{signing_input}.{sig}")
 }
 
-/// Verify an HS256 JWT's structure, algorithm and signature; return its claims.
+/// Verify a compact JWT: three base64url segments, a JSON header whose `alg` is exactly
+/// `HS256` (`none` and every other algorithm refused), a matching signature (compared in
+/// constant time) and a JSON object payload. Returns the claims; `exp`/`nbf` are not checked
+/// here.
 pub fn verify_hs256(token: &str, secret: &[u8]) -> Option<serde_json::Map<String, Value>> {
     let mut parts = token.trim().split('.');
     let (h, p, s) = (parts.next()?, parts.next()?, parts.next()?);

@@ -1,268 +1,361 @@
-//! The Kaltura API v3 subset of the Application Token flow:
-//! `session.startWidgetSession` and `appToken.startSession`, with the server's rules for
-//! expiry, user, type, privileges and check order, errors as `KalturaAPIException` objects
-//! with HTTP 200, `format=1` JSON and `format=2` XML, and KS v2 strings built and validated
-//! as the server does (AES-128-CBC, zero IV, key = first 16 bytes of SHA-1 of the partner's
-//! admin secret, SHA-1 of the fields prepended, URL-safe base64).
+//! The Kaltura API v3 subset of the Application Token flow: `session.startWidgetSession` and
+//! `appToken.startSession`, as the server implements them (SessionService, AppTokenService,
+//! kSessionBase): its rules for expiry, user, type and privileges, its check order, errors as
+//! `KalturaAPIException` objects with HTTP 200, `format=1` JSON (the default here) and
+//! `format=2` XML as its serializers write them, and KS v2 strings built and validated as it
+//! does (see [`crate::ks`]).
+//!
+//! Requests: `/api_v3/service/<service>/action/<action>` (service and action
+//! case-insensitive, `index.php/` optional, further `/name/value` path pairs are parameters),
+//! or `/api_v3/?service=..&action=..`; parameters from the query, a form body or a JSON body
+//! (the official clients' `clientTag`, `apiVersion`, `kalsig`, ... are accepted and ignored).
 
-use crate::config::KalturaAppToken;
-use crate::http::{Req, Resp};
-use crate::server::State;
-use aes::cipher::{BlockDecrypt, BlockEncrypt, KeyInit};
-use base64::Engine as _;
+use crate::config::{DevServerConfig, KalturaAppToken};
+use crate::http::{header, params, Reply};
+use crate::ks::{generate_ks_v2, ks_partner_id, parse_ks, KsInfo};
+use crate::server::{answer, conn_of, elapsed_secs, read_body, App};
+use axum::extract::{Request, State};
+use axum::response::Response;
 use serde_json::{json, Value};
-use sha1::{Digest, Sha1};
+use sha1::Digest;
 use std::collections::HashMap;
+use std::time::Instant;
 
-const RANDOM_SIZE: usize = 16;
-const SHA1_SIZE: usize = 20;
+/// The widget session's privileges (kSessionBase::WIDGET_PRIVILEGE).
+const WIDGET_PRIVILEGE: &str = "view:*,widget:1";
 
-/// Route name of a Kaltura request: `/api_v3/service/<s>/action/<a>` (case-insensitive) or
-/// `/api_v3/?service=<s>&action=<a>`.
-pub(crate) fn route(lower_path: &str, query: &HashMap<String, String>) -> Option<&'static str> {
-    let (service, action) = if let Some(rest) = lower_path.strip_prefix("/api_v3/service/") {
-        let mut it = rest.split('/');
-        let s = it.next()?.to_string();
-        let _ = it.next().filter(|x| *x == "action")?;
-        (s, it.next()?.to_string())
-    } else {
-        let get = |k: &str| query.iter().find(|(n, _)| n.eq_ignore_ascii_case(k)).map(|(_, v)| v.to_ascii_lowercase());
-        (get("service")?, get("action")?)
-    };
-    match (service.as_str(), action.as_str()) {
-        ("session", "startwidgetsession") => Some("kaltura.startWidgetSession"),
-        ("apptoken", "startsession") => Some("kaltura.appToken.startSession"),
-        _ => Some("kaltura.unknown"),
-    }
+/// Privilege names the server reserves (kSessionBase::PRIVILEGE_*): a `sessionPrivileges`
+/// request parameter cannot add these.
+const SERVER_PRIVILEGES: &[&str] = &[
+    "edit", "sview", "list", "download", "downloadasset", "editplaylist", "sviewplaylist", "actionslimit", "setrole", "limitentry", "iprestrict", "urirestrict",
+    "enableentitlement", "disableentitlement", "disableentitlementforentry", "disableentitlementforplaylist", "privacycontext", "enablecategorymoderation", "reftime",
+    "sessionkey", "preview", "sessionid", "jobtype", "apptoken", "enablechangeaccount", "edituser", "enablecaptionmoderation", "editadmintags",
+    "restrictexplicitliveview", "virtualeventid", "searchcontext",
+];
+
+/// A result object: its class and its properties in declared order.
+struct KObject {
+    class: &'static str,
+    props: Vec<(&'static str, Value)>,
 }
 
-fn key_of(admin_secret: &str) -> [u8; 16] {
-    let d = Sha1::digest(admin_secret.as_bytes());
-    let mut k = [0u8; 16];
-    k.copy_from_slice(&d[..16]);
-    k
-}
-
-/// Build a KS v2 string for `partner_id` from `fields` (e.g. `_e`, `_t`, `_u`, privileges).
-pub fn encrypt_ks_v2(partner_id: i64, admin_secret: &str, fields: &[(String, String)]) -> String {
-    let query = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(fields).finish();
-    let mut plain: Vec<u8> = (0..RANDOM_SIZE).map(|_| fastrand::u8(..)).collect();
-    plain.extend_from_slice(query.as_bytes());
-    let mut data = Sha1::digest(&plain).to_vec();
-    data.extend_from_slice(&plain);
-    while data.len() % 16 != 0 {
-        data.push(0);
-    }
-    let cipher = aes::Aes128::new(&key_of(admin_secret).into());
-    let mut prev = [0u8; 16];
-    for block in data.chunks_mut(16) {
-        for (b, p) in block.iter_mut().zip(prev.iter()) {
-            *b ^= p;
-        }
-        let ga = aes::cipher::generic_array::GenericArray::from_mut_slice(block);
-        cipher.encrypt_block(ga);
-        prev.copy_from_slice(block);
-    }
-    let mut decoded = format!("v2|{partner_id}|").into_bytes();
-    decoded.extend_from_slice(&data);
-    base64::engine::general_purpose::URL_SAFE.encode(decoded)
-}
-
-/// Decrypt and verify a KS v2 with `admin_secret`: its partner id and fields, or `None`
-/// when it is not a v2 KS of a partner with this secret.
-pub fn decrypt_ks_v2(ks: &str, admin_secret: &str) -> Option<(i64, HashMap<String, String>)> {
-    let raw = ks.trim().trim_end_matches('=');
-    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(raw).or_else(|_| base64::engine::general_purpose::STANDARD_NO_PAD.decode(raw)).ok()?;
-    let rest = bytes.strip_prefix(b"v2|")?;
-    let bar = rest.iter().position(|b| *b == b'|')?;
-    let partner: i64 = std::str::from_utf8(&rest[..bar]).ok()?.parse().ok()?;
-    let mut data = rest[bar + 1..].to_vec();
-    if data.is_empty() || data.len() % 16 != 0 {
-        return None;
-    }
-    let cipher = aes::Aes128::new(&key_of(admin_secret).into());
-    let mut prev = [0u8; 16];
-    for block in data.chunks_mut(16) {
-        let mut saved = [0u8; 16];
-        saved.copy_from_slice(block);
-        let ga = aes::cipher::generic_array::GenericArray::from_mut_slice(block);
-        cipher.decrypt_block(ga);
-        for (b, p) in block.iter_mut().zip(prev.iter()) {
-            *b ^= p;
-        }
-        prev = saved;
-    }
-    while data.last() == Some(&0) {
-        data.pop();
-    }
-    if data.len() < SHA1_SIZE + RANDOM_SIZE {
-        return None;
-    }
-    let (sig, plain) = data.split_at(SHA1_SIZE);
-    if Sha1::digest(plain).as_slice() != sig {
-        return None;
-    }
-    let fields = url::form_urlencoded::parse(&plain[RANDOM_SIZE..]).into_owned().collect();
-    Some((partner, fields))
-}
-
-fn ks_fields(expiry: i64, session_type: i32, user: &str, privileges: &str) -> Vec<(String, String)> {
-    let mut f: Vec<(String, String)> = Vec::new();
-    for p in privileges.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-        let p = if p == "*" { "all:*" } else { p };
-        match p.split_once(':') {
-            Some((k, v)) => f.push((k.to_string(), v.to_string())),
-            None => f.push((p.to_string(), String::new())),
-        }
-    }
-    f.push(("_e".into(), expiry.to_string()));
-    f.push(("_t".into(), session_type.to_string()));
-    f.push(("_u".into(), user.to_string()));
-    f
-}
-
-/// A `KalturaAPIException`, HTTP 200, as the server sends it.
-struct ApiError {
+/// A `KalturaAPIException`.
+#[derive(Debug)]
+struct KError {
     code: &'static str,
     message: String,
     args: Vec<(&'static str, String)>,
 }
 
-impl ApiError {
+impl KError {
     fn new(code: &'static str, message: String, args: Vec<(&'static str, String)>) -> Self {
-        ApiError { code, message, args }
-    }
-    fn json(&self) -> Value {
-        let args = if self.args.is_empty() { json!([]) } else { Value::Object(self.args.iter().map(|(k, v)| (k.to_string(), json!(v))).collect()) };
-        json!({"code": self.code, "message": self.message, "objectType": "KalturaAPIException", "args": args})
+        KError { code, message, args }
     }
 }
 
+fn missing(name: &'static str) -> KError {
+    KError::new("MISSING_MANDATORY_PARAMETER", format!("Missing parameter \"{name}\""), vec![("PARAM_NAME", name.to_string())])
+}
+
+fn invalid_ks(ks: &str, code: i32, desc: &str) -> KError {
+    KError::new("INVALID_KS", format!("Invalid KS \"{ks}\", Error \"{code},{desc}\""), vec![("KSID", ks.to_string()), ("ERR_CODE", code.to_string()), ("ERR_DESC", desc.to_string())])
+}
+
+fn js(s: &str) -> String {
+    serde_json::to_string(s).unwrap_or_else(|_| "\"\"".into())
+}
+
+/// JSON as the server writes it: properties in order, nulls dropped, `objectType` last.
+fn object_json(o: &KObject) -> String {
+    let mut parts: Vec<String> = o.props.iter().filter(|(_, v)| !v.is_null()).map(|(k, v)| format!("{}:{}", js(k), v)).collect();
+    parts.push(format!("\"objectType\":{}", js(o.class)));
+    format!("{{{}}}", parts.join(","))
+}
+
+/// `{"code", "message", "objectType": "KalturaAPIException", "args"}`; args `[]` when empty.
+fn error_json(e: &KError) -> String {
+    let args = if e.args.is_empty() { "[]".to_string() } else { format!("{{{}}}", e.args.iter().map(|(k, v)| format!("{}:{}", js(k), js(v))).collect::<Vec<_>>().join(",")) };
+    format!("{{\"code\":{},\"message\":{},\"objectType\":\"KalturaAPIException\",\"args\":{}}}", js(e.code), js(&e.message), args)
+}
+
+/// kString::xmlEncode.
 fn xml_escape(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;").replace('\'', "&apos;")
 }
 
-fn to_xml(v: &Value) -> String {
+fn xml_value(v: &Value) -> String {
     match v {
-        Value::Object(o) => o.iter().map(|(k, v)| format!("<{k}>{}</{k}>", to_xml(v))).collect(),
-        Value::Array(a) => a.iter().map(|v| format!("<item>{}</item>", to_xml(v))).collect(),
         Value::String(s) => xml_escape(s),
+        Value::Bool(b) => if *b { "1" } else { "0" }.to_string(),
         Value::Null => String::new(),
-        other => other.to_string(),
+        Value::Array(a) => a.iter().map(|x| format!("<item>{}</item>", xml_value(x))).collect(),
+        other => xml_escape(&other.to_string()),
     }
 }
 
-fn respond(params: &HashMap<String, String>, result: Result<Value, ApiError>) -> Resp {
-    let xml = params.get("format").map(|f| f.trim() == "2").unwrap_or(false);
-    match (result, xml) {
-        (Ok(v), false) => Resp::json(200, &v),
-        (Err(e), false) => Resp::json(200, &e.json()),
-        (Ok(v), true) => Resp::xml(format!("<?xml version=\"1.0\" encoding=\"utf-8\"?><xml><result>{}</result><executionTime>0.001</executionTime></xml>", to_xml(&v))),
-        (Err(e), true) => Resp::xml(format!("<?xml version=\"1.0\" encoding=\"utf-8\"?><xml><result><error>{}</error></result><executionTime>0.001</executionTime></xml>", to_xml(&e.json()))),
+/// XML as KalturaXmlSerializer writes it: `objectType` first, then the properties.
+fn object_xml(o: &KObject) -> String {
+    let mut s = format!("<objectType>{}</objectType>", o.class);
+    for (k, v) in o.props.iter().filter(|(_, v)| !v.is_null()) {
+        s.push_str(&format!("<{k}>{}</{k}>", xml_value(v)));
+    }
+    s
+}
+
+fn error_xml(e: &KError) -> String {
+    let args: String = e.args.iter().map(|(k, v)| format!("<item><objectType>KalturaApiExceptionArg</objectType><name>{}</name><value>{}</value></item>", xml_escape(k), xml_escape(v))).collect();
+    format!("<error><code>{}</code><message>{}</message><objectType>KalturaAPIException</objectType><args>{args}</args></error>", xml_escape(e.code), xml_escape(&e.message))
+}
+
+/// `format=2` is XML; anything else (1, missing, unknown) JSON.
+fn wants_xml(p: &HashMap<String, String>) -> bool {
+    p.get("format").is_some_and(|f| f.trim() == "2")
+}
+
+fn render(xml: bool, started: Instant, result: Result<KObject, KError>) -> Reply {
+    if xml {
+        let inner = match &result {
+            Ok(o) => object_xml(o),
+            Err(e) => error_xml(e),
+        };
+        Reply::xml(format!("<?xml version=\"1.0\" encoding=\"utf-8\"?><xml><result>{inner}</result><executionTime>{:.6}</executionTime></xml>", elapsed_secs(started)))
+    } else {
+        Reply::json_text(
+            200,
+            match &result {
+                Ok(o) => object_json(o),
+                Err(e) => error_json(e),
+            },
+        )
     }
 }
 
-pub(crate) fn handle(state: &State, route: &str, req: &Req) -> Resp {
-    let params = req.params();
-    let result = match route {
-        "kaltura.startWidgetSession" => start_widget_session(state, &params),
-        "kaltura.appToken.startSession" => start_session(state, &params),
-        _ => Err(ApiError::new("SERVICE_FORBIDDEN", "The access to this service is forbidden".into(), vec![])),
-    };
-    respond(&params, result)
-}
-
-fn param<'a>(p: &'a HashMap<String, String>, k: &str) -> Option<&'a str> {
-    p.get(k).map(|s| s.trim()).filter(|s| !s.is_empty())
-}
-
-fn missing(name: &'static str) -> ApiError {
-    ApiError::new("MISSING_MANDATORY_PARAMETER", format!("Missing parameter \"{name}\""), vec![("PARAM_NAME", name.to_string())])
-}
-
-fn start_widget_session(state: &State, p: &HashMap<String, String>) -> Result<Value, ApiError> {
-    let widget = param(p, "widgetId").ok_or_else(|| missing("widgetId"))?;
-    let cfg = state.config();
-    let partner = widget
-        .strip_prefix('_')
-        .and_then(|id| id.parse::<i64>().ok())
-        .and_then(|id| cfg.kaltura.partners.iter().find(|pt| pt.id == id))
-        .ok_or_else(|| ApiError::new("INVALID_WIDGET_ID", format!("Unknown widget [{widget}]"), vec![("WIDGET_ID", widget.to_string())]))?;
-    let lifetime = param(p, "expiry").and_then(|e| e.parse::<i64>().ok()).filter(|e| *e > 0).unwrap_or(86_400);
-    let ks = encrypt_ks_v2(partner.id, &partner.admin_secret, &ks_fields(state.now_unix() + lifetime, 0, "0", "view:*,widget:1"));
-    Ok(json!({"partnerId": partner.id, "ks": ks, "userId": 0, "objectType": "KalturaStartWidgetSessionResponse"}))
-}
-
-fn invalid_ks(ks: &str, err: &str) -> ApiError {
-    let (code, desc) = err.split_once(',').unwrap_or(("-1", "INVALID_STR"));
-    ApiError::new("INVALID_KS", format!("Invalid KS \"{ks}\", Error \"{err}\""), vec![("KSID", ks.to_string()), ("ERR_CODE", code.to_string()), ("ERR_DESC", desc.to_string())])
-}
-
-fn hash_hex(kind: &str, data: &str) -> Option<String> {
+/// lowercase hex of HASH(data) for a Kaltura hashType (case-insensitive), or `None` for an
+/// unknown type.
+pub(crate) fn hash_hex(kind: &str, data: &str) -> Option<String> {
     Some(match kind.to_ascii_uppercase().as_str() {
         "MD5" => hex::encode(md5::Md5::digest(data.as_bytes())),
-        "SHA1" => hex::encode(Sha1::digest(data.as_bytes())),
+        "SHA1" => hex::encode(sha1::Sha1::digest(data.as_bytes())),
         "SHA256" => hex::encode(sha2::Sha256::digest(data.as_bytes())),
         "SHA512" => hex::encode(sha2::Sha512::digest(data.as_bytes())),
         _ => return None,
     })
 }
 
-fn start_session(state: &State, p: &HashMap<String, String>) -> Result<Value, ApiError> {
-    let cfg = state.config();
-    let now = state.now_unix();
-    // 1. INVALID_KS: the KS must decrypt with a configured partner's secret.
-    let ks = param(p, "ks").ok_or_else(|| ApiError::new("MISSING_KS", "Missing KS, session not established".into(), vec![]))?;
-    let (ks_partner, fields) = cfg.kaltura.partners.iter().find_map(|pt| decrypt_ks_v2(ks, &pt.admin_secret)).ok_or_else(|| invalid_ks(ks, "-1,INVALID_STR"))?;
-    // 2. MISSING_MANDATORY_PARAMETER.
-    let id = param(p, "id").ok_or_else(|| missing("id"))?;
-    let token_hash = param(p, "tokenHash").ok_or_else(|| missing("tokenHash"))?;
-    // 3. KS expiry.
-    let ks_exp = fields.get("_e").and_then(|e| e.parse::<i64>().ok()).unwrap_or(0);
-    if ks_exp <= now {
-        return Err(invalid_ks(ks, "-5,EXPIRED"));
-    }
-    // 4. The app token: found (same partner), active, hash, not expired.
-    let not_found = || ApiError::new("APP_TOKEN_ID_NOT_FOUND", format!("Application token id \"{id}\" not found"), vec![("ID", id.to_string())]);
-    let tok: &KalturaAppToken = cfg.kaltura.app_tokens.iter().find(|t| t.id == id && t.partner_id == ks_partner && t.status != 3).ok_or_else(not_found)?;
-    if tok.status != 2 {
-        return Err(ApiError::new("APP_TOKEN_NOT_ACTIVE", format!("Application token id \"{id}\" not active"), vec![("ID", id.to_string())]));
-    }
-    let expected = hash_hex(&tok.hash_type, &format!("{ks}{}", tok.token)).unwrap_or_default();
-    if expected.is_empty() || expected != token_hash {
-        return Err(ApiError::new("INVALID_APP_TOKEN_HASH", "Invalid application token hash".into(), vec![]));
-    }
-    if let Some(te) = tok.expiry {
-        if te <= now {
-            return Err(ApiError::new("APP_TOKEN_EXPIRED", format!("Application token id \"{id}\" expired"), vec![("ID", id.to_string())]));
+/// Service and action (lower case) from the path, else from the parameters; `/name/value`
+/// pairs after them in the path are added to the parameters.
+fn service_action(path: &str, p: &mut HashMap<String, String>) -> (String, String) {
+    let rest = path.strip_prefix("/api_v3").unwrap_or(path).trim_start_matches('/');
+    let rest = rest.strip_prefix("index.php").unwrap_or(rest);
+    let segs: Vec<&str> = rest.split('/').filter(|s| !s.is_empty()).collect();
+    let (mut service, mut action) = (None, None);
+    for pair in segs.chunks(2) {
+        let [k, v] = pair else { break };
+        let v = percent_encoding::percent_decode_str(v).decode_utf8_lossy().into_owned();
+        if k.eq_ignore_ascii_case("service") {
+            service = Some(v.to_ascii_lowercase());
+        } else if k.eq_ignore_ascii_case("action") {
+            action = Some(v.to_ascii_lowercase());
+        } else {
+            let k = percent_encoding::percent_decode_str(k).decode_utf8_lossy().into_owned();
+            p.entry(k).or_insert(v);
         }
     }
-    // Rules: expiry, user, type, privileges.
-    let duration = state.kaltura_duration_override(id).unwrap_or(tok.session_duration) as i64;
-    let requested = param(p, "expiry").and_then(|e| e.parse::<i64>().ok()).filter(|e| *e > 0).unwrap_or(duration);
-    let mut lifetime = requested.min(duration);
-    if let Some(te) = tok.expiry {
-        lifetime = lifetime.min(te - now);
+    let from_params = |name: &str| p.get(name).map(|s| s.to_ascii_lowercase()).unwrap_or_default();
+    (service.unwrap_or_else(|| from_params("service")), action.unwrap_or_else(|| from_params("action")))
+}
+
+/// The route name of a service and action.
+fn route_of(service: &str, action: &str) -> Option<&'static str> {
+    match (service, action) {
+        ("session", "startwidgetsession") => Some("kaltura.startWidgetSession"),
+        ("apptoken", "startsession") => Some("kaltura.appToken.startSession"),
+        _ => None,
     }
-    let user = tok.session_user_id.clone().filter(|u| !u.is_empty()).or_else(|| param(p, "userId").map(str::to_string)).unwrap_or_default();
-    let session_type = tok.session_type.or_else(|| param(p, "type").and_then(|t| t.parse().ok())).unwrap_or(0);
-    let mut privileges = format!("sessionid:{id},apptoken:{id}");
+}
+
+/// Everything under `/api_v3`.
+pub(crate) async fn entry(State(app): State<App>, req: Request) -> Response {
+    let started = Instant::now();
+    let conn = conn_of(&req);
+    let (parts, body) = req.into_parts();
+    let body = match read_body(body).await {
+        Ok(b) => b,
+        Err(r) => return r.into_response(),
+    };
+    let mut p = params(parts.uri.query(), header(&parts.headers, "content-type"), &body);
+    let (service, action) = service_action(parts.uri.path(), &mut p);
+    let xml = wants_xml(&p);
+    let Some(route) = route_of(&service, &action) else {
+        // Not part of the subset: the server's own errors, not counted.
+        let e = if service != "session" && service != "apptoken" {
+            KError::new("SERVICE_DOES_NOT_EXISTS", format!("Service \"{service}\" does not exist"), vec![("SERVICE", service.clone())])
+        } else {
+            KError::new("ACTION_DOES_NOT_EXISTS", format!("Action \"{action}\" does not exists for service \"{service}\""), vec![("ACTION", action.clone()), ("SERVICE", service.clone())])
+        };
+        return render(xml, started, Err(e)).into_response();
+    };
+    answer(&app, route, conn, || {
+        let cfg = app.config();
+        let now = app.now_unix();
+        let result = match route {
+            "kaltura.startWidgetSession" => start_widget_session(&cfg, now, &p),
+            _ => start_session(&app, &cfg, now, &p),
+        };
+        if let Err(e) = &result {
+            log::debug!(target: "videokit_devserver", "{route}: {}", e.code);
+        }
+        render(xml, started, result)
+    })
+    .await
+}
+
+/// A parameter that is present and not empty.
+fn param<'a>(p: &'a HashMap<String, String>, k: &str) -> Option<&'a str> {
+    p.get(k).map(String::as_str).filter(|s| !s.is_empty())
+}
+
+/// An integer parameter (0, empty or not a number: absent).
+fn int_param(p: &HashMap<String, String>, k: &str) -> Option<i64> {
+    param(p, k).and_then(|s| s.trim().parse::<i64>().ok()).filter(|v| *v != 0)
+}
+
+/// `session.startWidgetSession(widgetId, expiry = 86400)`: a USER KS for user 0 with
+/// `view:*,widget:1`.
+fn start_widget_session(cfg: &DevServerConfig, now: i64, p: &HashMap<String, String>) -> Result<KObject, KError> {
+    let widget = p.get("widgetId").ok_or_else(|| missing("widgetId"))?;
+    let partner = widget
+        .strip_prefix('_')
+        .and_then(|id| id.parse::<i64>().ok())
+        .and_then(|id| cfg.kaltura.partners.iter().find(|pt| pt.id == id))
+        .ok_or_else(|| KError::new("INVALID_WIDGET_ID", format!("Unknown widget [{widget}]"), vec![("WIDGET_ID", widget.to_string())]))?;
+    let lifetime = int_param(p, "expiry").unwrap_or(86_400);
+    let ks = generate_ks_v2(partner.id, &partner.admin_secret, now.saturating_add(lifetime), 0, "0", WIDGET_PRIVILEGE);
+    Ok(KObject { class: "KalturaStartWidgetSessionResponse", props: vec![("partnerId", json!(partner.id)), ("ks", json!(ks)), ("userId", json!(0))] })
+}
+
+/// A KS this server can read: its partner is configured and it decrypts (v2) or verifies
+/// (v1) with that partner's admin secret. Expiry is not checked here.
+fn read_ks(cfg: &DevServerConfig, ks: &str) -> Option<KsInfo> {
+    let pid = ks_partner_id(ks)?;
+    let partner = cfg.kaltura.partners.iter().find(|p| p.id == pid)?;
+    parse_ks(ks, &partner.admin_secret).filter(|i| i.partner_id == pid)
+}
+
+/// kSessionBase::parsePrivileges: name → values (split on '/'), in first-seen order.
+fn parse_privileges(s: &str) -> Vec<(String, Vec<String>)> {
+    let mut out: Vec<(String, Vec<String>)> = Vec::new();
+    for p in s.split(',') {
+        let (name, value) = match p.split_once(':') {
+            Some((n, v)) => (n, Some(v)),
+            None => (p, None),
+        };
+        let values: Vec<String> = value.filter(|v| !v.is_empty()).map(|v| v.split('/').map(str::to_string).collect()).unwrap_or_default();
+        match out.iter_mut().find(|(n, _)| n == name) {
+            Some((_, vs)) => vs.extend(values),
+            None => out.push((name.to_string(), values)),
+        }
+    }
+    out
+}
+
+/// array_merge_recursive of two parsed privilege lists.
+fn merge_privileges(into: &mut Vec<(String, Vec<String>)>, more: Vec<(String, Vec<String>)>) {
+    for (name, values) in more {
+        match into.iter_mut().find(|(n, _)| *n == name) {
+            Some((_, vs)) => vs.extend(values),
+            None => into.push((name, values)),
+        }
+    }
+}
+
+/// kSessionBase::buildPrivileges.
+fn build_privileges(list: &[(String, Vec<String>)]) -> String {
+    list.iter().map(|(n, vs)| if vs.is_empty() { n.clone() } else { format!("{n}:{}", vs.join("/")) }).collect::<Vec<_>>().join(",")
+}
+
+/// The KS privileges of an app-token session: `sessionid:<id>,apptoken:<id>`, then the
+/// token's sessionPrivileges, then those requested that are neither server-reserved nor
+/// already set.
+fn session_privileges(tok: &KalturaAppToken, requested: Option<&str>) -> String {
+    let mut list = vec![("sessionid".to_string(), vec![tok.id.clone()]), ("apptoken".to_string(), vec![tok.id.clone()])];
     if let Some(sp) = tok.session_privileges.as_deref().filter(|s| !s.is_empty()) {
-        privileges.push(',');
-        privileges.push_str(sp);
+        merge_privileges(&mut list, parse_privileges(sp));
     }
-    let admin_secret = cfg.kaltura.partners.iter().find(|pt| pt.id == ks_partner).map(|pt| pt.admin_secret.clone()).unwrap_or_default();
-    let expiry = now + lifetime;
-    let user_ks = encrypt_ks_v2(ks_partner, &admin_secret, &ks_fields(expiry, session_type, &user, &privileges));
-    Ok(json!({
-        "ks": user_ks,
-        "sessionType": session_type,
-        "partnerId": ks_partner.to_string(),
-        "userId": user,
-        "expiry": expiry,
-        "privileges": privileges,
-        "objectType": "KalturaSessionInfo",
-    }))
+    if let Some(req) = requested.filter(|s| !s.is_empty()) {
+        let taken: Vec<String> = list.iter().map(|(n, _)| n.trim().to_string()).collect();
+        let allowed = parse_privileges(req).into_iter().filter(|(n, _)| !SERVER_PRIVILEGES.contains(&n.trim()) && !taken.contains(&n.trim().to_string())).collect();
+        merge_privileges(&mut list, allowed);
+    }
+    build_privileges(&list)
+}
+
+/// `appToken.startSession(id, tokenHash, userId?, type?, expiry?, sessionPrivileges?)`.
+/// Check order (api-responses.json): INVALID_KS, MISSING_MANDATORY_PARAMETER, KS expiry,
+/// permissions (MISSING_KS), then APP_TOKEN_ID_NOT_FOUND, APP_TOKEN_NOT_ACTIVE,
+/// INVALID_APP_TOKEN_HASH, APP_TOKEN_EXPIRED.
+fn start_session(app: &App, cfg: &DevServerConfig, now: i64, p: &HashMap<String, String>) -> Result<KObject, KError> {
+    let ks = param(p, "ks");
+    let info = match ks {
+        Some(ks) => Some(read_ks(cfg, ks).ok_or_else(|| invalid_ks(ks, -1, "INVALID_STR"))?),
+        None => None,
+    };
+    let id = p.get("id").ok_or_else(|| missing("id"))?;
+    let token_hash = p.get("tokenHash").ok_or_else(|| missing("tokenHash"))?;
+    let (ks, info) = match (ks, info) {
+        (Some(ks), Some(info)) => {
+            if info.expiry <= now {
+                return Err(invalid_ks(ks, -5, "EXPIRED"));
+            }
+            (ks, info)
+        }
+        _ => return Err(KError::new("MISSING_KS", "Missing KS, session not established".into(), vec![])),
+    };
+
+    let tok = cfg
+        .kaltura
+        .app_tokens
+        .iter()
+        .find(|t| t.id == *id && t.partner_id == info.partner_id && t.status != 3)
+        .ok_or_else(|| KError::new("APP_TOKEN_ID_NOT_FOUND", format!("Application token id \"{id}\" not found"), vec![("ID", id.to_string())]))?;
+    if tok.status != 2 {
+        return Err(KError::new("APP_TOKEN_NOT_ACTIVE", format!("Application token id \"{id}\" not active"), vec![("ID", id.to_string())]));
+    }
+    // AppToken::calcHash: hash(hashType, ks . token), compared with !== (so upper case fails).
+    if hash_hex(&tok.hash_type, &format!("{ks}{}", tok.token)).as_deref() != Some(token_hash.as_str()) {
+        return Err(KError::new("INVALID_APP_TOKEN_HASH", "Invalid application token hash".into(), vec![]));
+    }
+    let expired = || KError::new("APP_TOKEN_EXPIRED", format!("Application token id \"{id}\" expired"), vec![("ID", id.to_string())]);
+    let mut token_expiry = app.kaltura_duration_override(id).unwrap_or(tok.session_duration).min(i64::MAX as u64) as i64;
+    if let Some(te) = tok.expiry {
+        if te <= now {
+            return Err(expired());
+        }
+        token_expiry = token_expiry.min(te - now);
+    }
+    // expiry = min(requested or sessionDuration, sessionDuration, token.expiry - now)
+    let lifetime = int_param(p, "expiry").unwrap_or(token_expiry).min(token_expiry);
+    // The token's sessionType replaces the requested type; default USER. Only USER (0) and
+    // ADMIN (2) are session types; anything else counts as not given.
+    let requested_type = param(p, "type").and_then(|t| t.trim().parse::<i32>().ok()).filter(|t| *t == 0 || *t == 2);
+    let session_type = tok.session_type.or(requested_type).unwrap_or(0);
+    // The token's sessionUserId replaces the requested userId; "" when neither is set.
+    let user = tok.session_user_id.clone().or_else(|| p.get("userId").cloned()).unwrap_or_default();
+    let privileges = session_privileges(tok, param(p, "sessionPrivileges"));
+    let admin_secret = cfg.kaltura.partners.iter().find(|pt| pt.id == info.partner_id).map(|pt| pt.admin_secret.as_str()).unwrap_or_default();
+    let expiry = now.saturating_add(lifetime);
+    let user_ks = generate_ks_v2(info.partner_id, admin_secret, expiry, session_type, &user, &privileges);
+    Ok(KObject {
+        class: "KalturaSessionInfo",
+        props: vec![
+            ("ks", json!(user_ks)),
+            ("sessionType", json!(session_type)),
+            ("partnerId", json!(info.partner_id.to_string())),
+            ("userId", json!(user)),
+            ("expiry", json!(expiry)),
+            ("privileges", json!(privileges)),
+        ],
+    })
 }
 
 #[cfg(test)]
@@ -270,25 +363,54 @@ mod tests {
     use super::*;
 
     #[test]
-    fn ks_v2_round_trip_and_vendor_vectors() {
-        let ks = encrypt_ks_v2(102, "secret", &ks_fields(2_000_000_000, 0, "user@x", "view:*,widget:1"));
-        let (p, f) = decrypt_ks_v2(&ks, "secret").unwrap();
-        assert_eq!(p, 102);
-        assert_eq!(f["_u"], "user@x");
-        assert_eq!(f["view"], "*");
-        assert!(decrypt_ks_v2(&ks, "other").is_none());
-        // KS v2 strings made by the official Kaltura Python client decrypt with its secret.
-        let v: Value = serde_json::from_str(include_str!("../../core/tests/data/kaltura/ks.json")).unwrap();
-        let secret = v["admin_secret"].as_str().unwrap();
-        let mut n = 0;
-        for c in v["cases"].as_array().unwrap() {
-            if c["expect"]["version"] == 2 {
-                let (p, f) = decrypt_ks_v2(c["ks"].as_str().unwrap(), secret).unwrap_or_else(|| panic!("{}", c["name"]));
-                assert_eq!(p, c["expect"]["partner_id"].as_i64().unwrap());
-                assert!(f.contains_key("_e") && f.contains_key("_t"), "{f:?}");
-                n += 1;
-            }
+    fn shapes_match_the_server() {
+        let data: Value = serde_json::from_str(include_str!("../../core/tests/data/kaltura/api-responses.json")).unwrap();
+        for e in data["errors"].as_array().unwrap() {
+            let args: Vec<(&'static str, String)> = match e["args"].as_object() {
+                Some(m) => m.iter().map(|(k, v)| (&*Box::leak(k.clone().into_boxed_str()), v.as_str().unwrap().to_string())).collect(),
+                None => vec![],
+            };
+            let code: &'static str = Box::leak(e["code"].as_str().unwrap().to_string().into_boxed_str());
+            let mine = error_json(&KError::new(code, e["message"].as_str().unwrap().into(), args));
+            assert_eq!(serde_json::from_str::<Value>(&mine).unwrap(), *e);
         }
-        assert_eq!(n, 3);
+        assert_eq!(error_json(&invalid_ks("bad", -1, "INVALID_STR")), r#"{"code":"INVALID_KS","message":"Invalid KS \"bad\", Error \"-1,INVALID_STR\"","objectType":"KalturaAPIException","args":{"KSID":"bad","ERR_CODE":"-1","ERR_DESC":"INVALID_STR"}}"#);
+        let o = KObject { class: "KalturaStartWidgetSessionResponse", props: vec![("partnerId", json!(1851571)), ("ks", json!("k")), ("userId", json!(0)), ("gone", Value::Null)] };
+        assert_eq!(object_json(&o), r#"{"partnerId":1851571,"ks":"k","userId":0,"objectType":"KalturaStartWidgetSessionResponse"}"#);
+        assert_eq!(object_xml(&o), "<objectType>KalturaStartWidgetSessionResponse</objectType><partnerId>1851571</partnerId><ks>k</ks><userId>0</userId>");
+        assert_eq!(
+            error_xml(&invalid_ks("a<b", -1, "INVALID_STR")),
+            "<error><code>INVALID_KS</code><message>Invalid KS &quot;a&lt;b&quot;, Error &quot;-1,INVALID_STR&quot;</message><objectType>KalturaAPIException</objectType><args><item><objectType>KalturaApiExceptionArg</objectType><name>KSID</name><value>a&lt;b</value></item><item><objectType>KalturaApiExceptionArg</objectType><name>ERR_CODE</name><value>-1</value></item><item><objectType>KalturaApiExceptionArg</objectType><name>ERR_DESC</name><value>INVALID_STR</value></item></args></error>"
+        );
+    }
+
+    #[test]
+    fn token_hash_vectors() {
+        let v: Value = serde_json::from_str(include_str!("../../core/tests/data/kaltura/token-hash.json")).unwrap();
+        for c in v["cases"].as_array().unwrap() {
+            let data = format!("{}{}", c["widget_ks"].as_str().unwrap(), c["app_token"].as_str().unwrap());
+            assert_eq!(hash_hex(c["hash_type"].as_str().unwrap(), &data).unwrap(), c["token_hash"].as_str().unwrap());
+        }
+        assert!(hash_hex("CRC32", "x").is_none());
+    }
+
+    #[test]
+    fn privileges_rules() {
+        let mut t = crate::config::KalturaConfig::default().app_tokens.remove(0);
+        assert_eq!(session_privileges(&t, None), "sessionid:0_xeu31jy5,apptoken:0_xeu31jy5");
+        t.session_privileges = Some("edit:*,list:1/2,setrole:5".into());
+        assert_eq!(session_privileges(&t, Some("edit:x,actionslimit:3,custom:a,list:9,mine")), "sessionid:0_xeu31jy5,apptoken:0_xeu31jy5,edit:*,list:1/2,setrole:5,custom:a,mine");
+        t.session_privileges = Some("sessionid:other".into());
+        assert_eq!(session_privileges(&t, None), "sessionid:0_xeu31jy5/other,apptoken:0_xeu31jy5");
+    }
+
+    #[test]
+    fn service_and_action_from_path_or_params() {
+        let mut p = HashMap::new();
+        assert_eq!(service_action("/api_v3/service/APPTOKEN/action/StartSession/ks/abc%3D", &mut p), ("apptoken".into(), "startsession".into()));
+        assert_eq!(p["ks"], "abc=");
+        let mut p: HashMap<String, String> = [("service".to_string(), "Session".to_string()), ("action".to_string(), "startWidgetSession".to_string())].into();
+        assert_eq!(service_action("/api_v3/index.php", &mut p), ("session".into(), "startwidgetsession".into()));
+        assert_eq!(service_action("/api_v3/", &mut HashMap::new()), (String::new(), String::new()));
     }
 }

@@ -1,31 +1,59 @@
 //! # videokit-devserver
 //!
 //! A local backend on 127.0.0.1 that speaks what real deployments speak, for tests and the
-//! demo: the VideoKit session gateway and an app backend, the Kaltura API v3 subset of the
-//! appToken flow, and a VideoSDK token server with the meeting API's token check. It has a
-//! test-control surface (faults, request counts, clock offset, lifetimes), usable in-process
-//! ([`Controls`]) and over HTTP (`/_control/...`) for out-of-process tests.
+//! demo:
+//! - the VideoKit session gateway `POST /v1/sessions` and an app backend
+//!   `GET /token/{identity}` issuing through it;
+//! - the Kaltura API v3 subset of the appToken flow (`session.startWidgetSession`,
+//!   `appToken.startSession`) with KS v2 strings built as the Kaltura server builds them;
+//! - a VideoSDK token server `GET /get-token` and the meeting API's token check
+//!   (`POST /v2/rooms`, `GET /v2/rooms/validate/{roomId}`).
+//!
+//! Every response carries a `Date` header from the server's clock (system time plus a
+//! configurable offset). Tests control it in-process through [`Controls`] or over HTTP
+//! (`/_control/...`): inject [`Fault`]s per route, read per-route request counts, shift the
+//! clock, shorten token lifetimes.
 //!
 //! ```no_run
 //! # async fn demo() -> std::io::Result<()> {
-//! use videokit_devserver::{DevServer, DevServerConfig};
-//! let server = DevServer::start(DevServerConfig { port: 0, ..Default::default() }).await?;
-//! println!("gateway at {}/v1/sessions", server.base_url());
+//! use videokit_devserver::{DevServer, DevServerConfig, Fault, FaultKind};
+//! let server = DevServer::start(DevServerConfig::default()).await?; // port 0: any free port
+//! server.controls().inject(Fault::once("token", FaultKind::Status { status: 503, retry_after: Some(2), body: None }));
+//! println!("backend at {}/token/{{identity}}", server.base_url());
 //! server.shutdown().await;
 //! # Ok(()) }
 //! ```
+//!
+//! Routes are axum's; connections are served by hand with hyper, so a [`FaultKind::Drop`] can
+//! close a connection without writing any response.
 
 mod config;
+mod control;
 mod faults;
 mod http;
 pub mod jwt;
 mod kaltura;
+pub mod ks;
 mod server;
 mod videokit;
 mod videosdk;
 
-pub use config::{ConfigError, DevServerConfig, KalturaAppToken, KalturaConfig, KalturaPartner, VideoSdkConfig, DEFAULT_APP_TOKEN};
+pub use config::{
+    ConfigError, DevServerConfig, KalturaAppToken, KalturaConfig, KalturaPartner, VideoSdkConfig, DEFAULT_APP_TOKEN, DEFAULT_KALTURA_ADMIN_SECRET, DEFAULT_KALTURA_APP_TOKEN,
+    DEFAULT_KALTURA_APP_TOKEN_ID, DEFAULT_KALTURA_PARTNER_ID, DEFAULT_SIGNING_SECRET, DEFAULT_VIDEOSDK_API_KEY, DEFAULT_VIDEOSDK_SECRET,
+};
 pub use faults::{Fault, FaultKind};
-pub use jwt::sign_hs256;
-pub use kaltura::{decrypt_ks_v2, encrypt_ks_v2};
+pub use jwt::{sign_hs256, verify_hs256};
+pub use ks::{decrypt_ks_v2, encrypt_ks_v2};
 pub use server::{Controls, DevServer};
+
+/// The route names used for request counts and faults, in the order of the README.
+pub const ROUTES: &[&str] = &[
+    "sessions",
+    "token",
+    "kaltura.startWidgetSession",
+    "kaltura.appToken.startSession",
+    "videosdk.getToken",
+    "videosdk.createRoom",
+    "videosdk.validateRoom",
+];

@@ -1,65 +1,110 @@
 //! The VideoKit session gateway (`POST /v1/sessions`) and an app backend
-//! (`GET /token/{identity}`) that issues through the same gateway logic.
+//! (`GET /token/{identity}`) that issues through the same gateway logic, as an app's backend
+//! calling the gateway with the app token it keeps server-side would.
 
-use crate::http::{Req, Resp};
-use crate::server::State;
+use crate::http::{header, Reply};
+use crate::server::{answer, conn_of, read_body, App};
+use axum::extract::{Request, State};
+use axum::response::Response;
 use serde_json::{json, Value};
-use std::time::{Duration, SystemTime};
 
-fn rfc3339_millis(t: SystemTime) -> String {
-    let dt = time::OffsetDateTime::from(t);
+/// RFC 3339 in UTC with milliseconds and `Z`, e.g. `2026-11-23T08:00:00.000Z`.
+pub(crate) fn rfc3339_millis(unix: i64) -> String {
     let fmt = time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z");
-    dt.format(&fmt).unwrap_or_default()
+    time::OffsetDateTime::from_unix_timestamp(unix).ok().and_then(|t| t.format(&fmt).ok()).unwrap_or_else(|| "1970-01-01T00:00:00.000Z".into())
 }
 
-/// Issue a session token for `identity`: an HS256 JWT {sub, scopes, iat, exp} and its
-/// expiry as RFC 3339 with milliseconds.
-pub(crate) fn issue(state: &State, identity: &str, scopes: &[String]) -> Value {
-    let cfg = state.config();
-    let now = state.now();
-    let iat = state.now_unix();
-    let exp = iat + cfg.token_lifetime.as_secs() as i64;
-    let token = crate::jwt::sign_hs256(&json!({"sub": identity, "scopes": scopes, "iat": iat, "exp": exp}), cfg.signing_secret.as_bytes());
-    let expires = now - Duration::from_nanos(u64::from(now.duration_since(SystemTime::UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0))) + cfg.token_lifetime;
-    json!({"sessionToken": token, "expiresAt": rfc3339_millis(expires), "identity": identity})
+/// `Authorization: Bearer <token>` (scheme case-insensitive), the token trimmed.
+fn bearer(headers: &axum::http::HeaderMap) -> Option<&str> {
+    let h = header(headers, "authorization")?.trim();
+    let (scheme, rest) = h.split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| rest.trim()).filter(|t| !t.is_empty())
 }
 
-pub(crate) fn handle(state: &State, route: &str, req: &Req) -> Resp {
-    match route {
-        "sessions" => gateway(state, req),
-        _ => backend(state, req),
-    }
-}
-
-fn gateway(state: &State, req: &Req) -> Resp {
-    let cfg = state.config();
-    let bearer = req.header("authorization").and_then(|h| h.strip_prefix("Bearer ")).map(str::trim);
-    match bearer {
+/// The gateway's decision for an app token, identity and scopes: a session or an error reply.
+pub(crate) fn issue_for(app: &App, app_token: Option<&str>, identity: &str, scopes: &[String]) -> Reply {
+    let cfg = app.config();
+    match app_token {
         Some(t) if cfg.app_tokens.iter().any(|a| a == t) => {}
-        _ => return Resp::error(401, "invalid app token"),
+        _ => return Reply::error(401, "invalid app token"),
     }
-    let body: Value = match serde_json::from_slice(&req.body) {
-        Ok(v) => v,
-        Err(_) => return Resp::error(400, "body must be JSON {identity, scopes}"),
+    if identity.trim().is_empty() {
+        return Reply::error(400, "identity is required");
+    }
+    let iat = app.now_unix();
+    let exp = iat.saturating_add(cfg.token_lifetime.as_secs().min(i64::MAX as u64) as i64);
+    let claims = json!({"sub": identity, "scopes": scopes, "iat": iat, "exp": exp});
+    let token = crate::jwt::sign_hs256(&claims, cfg.signing_secret.as_bytes());
+    Reply::json(200, &json!({"sessionToken": token, "expiresAt": rfc3339_millis(exp), "identity": identity}))
+}
+
+/// `POST /v1/sessions` with `Authorization: Bearer <app token>` and `{identity, scopes?}`.
+fn gateway(app: &App, headers: &axum::http::HeaderMap, body: &[u8]) -> Reply {
+    // The app token first: an unknown one is 401 whatever the body.
+    let token = bearer(headers);
+    if !token.is_some_and(|t| app.config().app_tokens.iter().any(|a| a == t)) {
+        return Reply::error(401, "invalid app token");
+    }
+    let body: Value = match serde_json::from_slice(body) {
+        Ok(Value::Object(o)) => Value::Object(o),
+        Ok(_) => return Reply::error(400, "the body must be a JSON object {identity, scopes}"),
+        Err(e) => return Reply::error(400, &format!("the body is not valid JSON: {e}")),
     };
-    let identity = body.get("identity").and_then(Value::as_str).map(str::trim).unwrap_or("");
-    if identity.is_empty() {
-        return Resp::error(400, "identity is required");
-    }
+    let identity = match body.get("identity") {
+        None | Some(Value::Null) => "",
+        Some(Value::String(s)) => s.as_str(),
+        Some(_) => return Reply::error(400, "identity must be a string"),
+    };
     let scopes: Vec<String> = match body.get("scopes") {
         None | Some(Value::Null) => vec![],
-        Some(Value::Array(a)) => a.iter().filter_map(|s| s.as_str().map(str::to_string)).collect(),
-        Some(_) => return Resp::error(400, "scopes must be an array of strings"),
+        Some(Value::Array(a)) => match a.iter().map(|s| s.as_str().map(str::to_string)).collect::<Option<Vec<_>>>() {
+            Some(v) => v,
+            None => return Reply::error(400, "scopes must be an array of strings"),
+        },
+        Some(_) => return Reply::error(400, "scopes must be an array of strings"),
     };
-    Resp::json(200, &issue(state, identity, &scopes))
+    issue_for(app, token, identity, &scopes)
 }
 
-fn backend(state: &State, req: &Req) -> Resp {
-    let raw = req.path.trim_start_matches("/token/");
-    let identity = percent_encoding::percent_decode_str(raw).decode_utf8_lossy().to_string();
-    if identity.trim().is_empty() {
-        return Resp::error(400, "identity is required");
+/// `POST /v1/sessions` (route `sessions`).
+pub(crate) async fn sessions(State(app): State<App>, req: Request) -> Response {
+    let conn = conn_of(&req);
+    let (parts, body) = req.into_parts();
+    let body = read_body(body).await;
+    answer(&app, "sessions", conn, || match body {
+        Ok(b) => gateway(&app, &parts.headers, &b),
+        Err(r) => r,
+    })
+    .await
+}
+
+/// `GET /token/{identity}` (route `token`): the identity arrives percent-encoded; the
+/// session is issued through the gateway logic with the first configured app token.
+pub(crate) async fn token(State(app): State<App>, req: Request) -> Response {
+    let conn = conn_of(&req);
+    let raw = req.uri().path().strip_prefix("/token/").unwrap_or("").to_string();
+    answer(&app, "token", conn, || {
+        let identity = match percent_encoding::percent_decode_str(&raw).decode_utf8() {
+            Ok(s) => s.into_owned(),
+            Err(_) => return Reply::error(400, "identity is not valid UTF-8"),
+        };
+        let first = app.config().app_tokens.first().cloned();
+        if first.is_none() {
+            return Reply::error(500, "the app backend has no app token configured");
+        }
+        issue_for(&app, first.as_deref(), &identity, &[])
+    })
+    .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rfc3339() {
+        assert_eq!(rfc3339_millis(1_795_420_800), "2026-11-23T08:00:00.000Z");
+        assert_eq!(rfc3339_millis(0), "1970-01-01T00:00:00.000Z");
+        assert_eq!(rfc3339_millis(i64::MAX), "1970-01-01T00:00:00.000Z");
     }
-    // As an app's backend would: call the gateway with the app token it keeps server-side.
-    Resp::json(200, &issue(state, &identity, &[]))
 }

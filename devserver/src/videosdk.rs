@@ -1,97 +1,84 @@
 //! VideoSDK: a token server as VideoSDK's own example (`GET /get-token`), and the meeting
-//! API's token check (`POST /v2/rooms`, `GET /v2/rooms/validate/{roomId}`), where a token is
-//! finally judged: signature with the secret, `exp`/`nbf`, and the claim rules.
+//! API's token check (`POST /v2/rooms`, `GET /v2/rooms/validate/{roomId}`), the place a token
+//! is finally judged: HS256 signature with the secret (any other `alg` refused), `exp`/`nbf`
+//! against the server clock, and the claim rules.
 
-use crate::http::{Req, Resp};
-use crate::server::State;
+use crate::http::{header, params, Reply};
+use crate::server::{answer, conn_of, lock, read_body, App};
+use crate::videokit::rfc3339_millis;
+use axum::extract::{Request, State};
+use axum::response::Response;
 use serde_json::{json, Map, Value};
 
-pub(crate) fn handle(state: &State, route: &str, req: &Req) -> Resp {
-    match route {
-        "videosdk.getToken" => get_token(state, req),
-        "videosdk.createRoom" => match check(state, req) {
-            Ok(_) => {
-                let id = room_id();
-                if let Ok(mut rooms) = state.rooms.lock() {
-                    rooms.push(id.clone());
-                }
-                Resp::json(200, &json!({"roomId": id}))
-            }
-            Err(r) => r,
-        },
-        _ => match check(state, req) {
-            Ok(_) => {
-                let id = req.path.trim_start_matches("/v2/rooms/validate/").to_string();
-                let known = state.rooms.lock().map(|r| r.contains(&id)).unwrap_or(false);
-                if known {
-                    Resp::json(200, &json!({"roomId": id, "disabled": false}))
-                } else {
-                    Resp::json(400, &json!({"message": "Invalid room id", "statusCode": 400}))
-                }
-            }
-            Err(r) => r,
-        },
-    }
-}
-
-fn room_id() -> String {
-    let part = |n| (0..n).map(|_| (b'a' + fastrand::u8(0..26)) as char).collect::<String>();
-    format!("{}-{}-{}", part(4), part(4), part(4))
-}
-
-fn get_token(state: &State, req: &Req) -> Resp {
-    let cfg = state.config().videosdk;
-    let iat = state.now_unix();
-    let mut claims = json!({
-        "apikey": cfg.api_key,
-        "permissions": ["allow_join", "allow_mod"],
-        "iat": iat,
-        "exp": iat + cfg.token_lifetime_secs as i64,
-    });
-    let room = req.query.get("roomId").filter(|s| !s.is_empty());
-    let peer = req.query.get("peerId").or_else(|| req.query.get("participantId")).filter(|s| !s.is_empty());
+/// The example token server: `{"token"}` with `apikey`, `permissions: [allow_join,
+/// allow_mod]`, `iat`, `exp` = iat + lifetime; with `roomId` or `peerId` (query or body) also
+/// `version: 2`, `roles: ["rtc"]`, and `roomId` / `participantId` for those given.
+fn issue(app: &App, p: &std::collections::HashMap<String, String>) -> Reply {
+    let cfg = app.config().videosdk;
+    let iat = app.now_unix();
+    let mut claims = Map::new();
+    claims.insert("apikey".into(), json!(cfg.api_key));
+    claims.insert("permissions".into(), json!(["allow_join", "allow_mod"]));
+    let room = p.get("roomId").filter(|s| !s.is_empty());
+    let peer = p.get("peerId").or_else(|| p.get("participantId")).filter(|s| !s.is_empty());
     if room.is_some() || peer.is_some() {
-        claims["version"] = json!(2);
-        claims["roles"] = json!(["rtc"]);
+        claims.insert("version".into(), json!(2));
+        claims.insert("roles".into(), json!(["rtc"]));
         if let Some(r) = room {
-            claims["roomId"] = json!(r);
+            claims.insert("roomId".into(), json!(r));
         }
         if let Some(p) = peer {
-            claims["participantId"] = json!(p);
+            claims.insert("participantId".into(), json!(p));
         }
     }
-    Resp::json(200, &json!({"token": crate::jwt::sign_hs256(&claims, cfg.secret.as_bytes())}))
+    claims.insert("iat".into(), json!(iat));
+    claims.insert("exp".into(), json!(iat.saturating_add(cfg.token_lifetime_secs.min(i64::MAX as u64) as i64)));
+    Reply::json(200, &json!({"token": crate::jwt::sign_hs256(&Value::Object(claims), cfg.secret.as_bytes())}))
 }
 
-fn unauthorized() -> Resp {
-    Resp::json(401, &json!({"message": "Token is invalid or expired", "statusCode": 401}))
+/// `GET|POST /get-token[?roomId=..&peerId=..]` (route `videosdk.getToken`).
+pub(crate) async fn get_token(State(app): State<App>, req: Request) -> Response {
+    let conn = conn_of(&req);
+    let (parts, body) = req.into_parts();
+    let body = read_body(body).await;
+    answer(&app, "videosdk.getToken", conn, || match body {
+        Ok(b) => issue(&app, &params(parts.uri.query(), header(&parts.headers, "content-type"), &b)),
+        Err(r) => r,
+    })
+    .await
 }
 
-/// The meeting API's judgement of the raw token in `Authorization`.
-fn check(state: &State, req: &Req) -> Result<Map<String, Value>, Resp> {
-    let cfg = state.config().videosdk;
-    let raw = req.header("authorization").unwrap_or("").trim();
-    let token = raw.strip_prefix("Bearer ").unwrap_or(raw);
+fn unauthorized() -> Reply {
+    Reply::json(401, &json!({"message": "Token is invalid or expired", "statusCode": 401}))
+}
+
+/// The meeting API's judgement of the token in `Authorization` (raw, or after `Bearer `).
+fn check(app: &App, headers: &axum::http::HeaderMap) -> Result<Map<String, Value>, Reply> {
+    let cfg = app.config().videosdk;
+    let raw = header(headers, "authorization").unwrap_or("").trim();
+    let token = match raw.split_once(' ') {
+        Some((scheme, rest)) if scheme.eq_ignore_ascii_case("bearer") => rest.trim(),
+        _ => raw,
+    };
     let claims = crate::jwt::verify_hs256(token, cfg.secret.as_bytes()).ok_or_else(unauthorized)?;
-    if claims_ok(&claims, &cfg.api_key, state.now_unix()) {
+    if claims_ok(&claims, &cfg.api_key, app.now_unix()) {
         Ok(claims)
     } else {
         Err(unauthorized())
     }
 }
 
-/// VideoSDK's claim rules. Public to the crate for tests.
+/// VideoSDK's claim rules: `apikey` present and equal to ours; `permissions` a non-empty
+/// array of `allow_join`, `ask_join`, `allow_mod`; `version`, when present, 2; `roomId`,
+/// `participantId` (non-empty strings) and `roles` (an array of `crawler`, `rtc`) only with
+/// version 2; `nbf` not in the future; `exp`, when present, a number in the future.
 pub(crate) fn claims_ok(c: &Map<String, Value>, api_key: &str, now: i64) -> bool {
-    let str_of = |k: &str| c.get(k).and_then(Value::as_str);
-    if str_of("apikey") != Some(api_key) {
+    if c.get("apikey").and_then(Value::as_str) != Some(api_key) {
         return false;
     }
-    let perms = match c.get("permissions").and_then(Value::as_array) {
-        Some(p) if !p.is_empty() => p,
+    match c.get("permissions").and_then(Value::as_array) {
+        Some(p) if !p.is_empty() && p.iter().all(|x| matches!(x.as_str(), Some("allow_join" | "ask_join" | "allow_mod"))) => {}
         _ => return false,
-    };
-    if !perms.iter().all(|p| matches!(p.as_str(), Some("allow_join" | "ask_join" | "allow_mod"))) {
-        return false;
     }
     let v2 = match c.get("version") {
         None => false,
@@ -100,25 +87,105 @@ pub(crate) fn claims_ok(c: &Map<String, Value>, api_key: &str, now: i64) -> bool
     };
     for k in ["roomId", "participantId"] {
         if let Some(v) = c.get(k) {
-            if !v2 || v.as_str().map(str::is_empty).unwrap_or(true) {
+            if !v2 || v.as_str().is_none_or(str::is_empty) {
                 return false;
             }
         }
     }
     if let Some(r) = c.get("roles") {
-        let ok = v2 && r.as_array().map(|a| a.iter().all(|x| matches!(x.as_str(), Some("crawler" | "rtc")))).unwrap_or(false);
+        let ok = v2 && r.as_array().is_some_and(|a| a.iter().all(|x| matches!(x.as_str(), Some("crawler" | "rtc"))));
         if !ok {
             return false;
         }
     }
-    let num = |k: &str| c.get(k).and_then(Value::as_f64);
-    if let Some(nbf) = num("nbf") {
-        if nbf > now as f64 {
-            return false;
-        }
+    let now = now as f64;
+    match c.get("nbf") {
+        None => {}
+        Some(v) => match v.as_f64() {
+            Some(nbf) if nbf <= now => {}
+            _ => return false,
+        },
     }
-    match num("exp") {
-        Some(exp) => exp > now as f64,
-        None => c.get("exp").is_none(),
+    match c.get("exp") {
+        None => true,
+        Some(v) => v.as_f64().is_some_and(|exp| exp > now),
+    }
+}
+
+fn room_id() -> String {
+    let part = |n| (0..n).map(|_| char::from(b'a' + fastrand::u8(0..26))).collect::<String>();
+    format!("{}-{}-{}", part(4), part(4), part(4))
+}
+
+fn room_json(id: &str, created: i64) -> Value {
+    let at = rfc3339_millis(created);
+    json!({"roomId": id, "disabled": false, "createdAt": at, "updatedAt": at})
+}
+
+/// Rooms kept at most (the oldest half is forgotten past this).
+const MAX_ROOMS: usize = 100_000;
+
+/// `POST /v2/rooms` (route `videosdk.createRoom`) → `{"roomId": "xxxx-xxxx-xxxx", ...}`.
+pub(crate) async fn create_room(State(app): State<App>, req: Request) -> Response {
+    let conn = conn_of(&req);
+    let headers = req.headers().clone();
+    answer(&app, "videosdk.createRoom", conn, || match check(&app, &headers) {
+        Ok(_) => {
+            let id = room_id();
+            let now = app.now_unix();
+            let mut rooms = lock(&app.rooms);
+            if rooms.len() >= MAX_ROOMS {
+                let keep: Vec<String> = rooms.keys().skip(MAX_ROOMS / 2).cloned().collect();
+                rooms.retain(|k, _| keep.contains(k));
+            }
+            rooms.insert(id.clone(), now);
+            Reply::json(200, &room_json(&id, now))
+        }
+        Err(r) => r,
+    })
+    .await
+}
+
+/// `GET /v2/rooms/validate/{roomId}` (route `videosdk.validateRoom`): the room's JSON, or 400
+/// `{"message": "Invalid room id", ...}` for a room this server did not create.
+pub(crate) async fn validate_room(State(app): State<App>, req: Request) -> Response {
+    let conn = conn_of(&req);
+    let headers = req.headers().clone();
+    let raw = req.uri().path().strip_prefix("/v2/rooms/validate/").unwrap_or("").to_string();
+    answer(&app, "videosdk.validateRoom", conn, || match check(&app, &headers) {
+        Ok(_) => {
+            let id = percent_encoding::percent_decode_str(&raw).decode_utf8_lossy().into_owned();
+            match lock(&app.rooms).get(&id) {
+                Some(created) => Reply::json(200, &room_json(&id, *created)),
+                None => Reply::json(400, &json!({"message": "Invalid room id", "statusCode": 400})),
+            }
+        }
+        Err(r) => r,
+    })
+    .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn claim_rules() {
+        let ok = |v: Value| claims_ok(v.as_object().unwrap(), "k", 100);
+        assert!(ok(json!({"apikey": "k", "permissions": ["allow_join"], "exp": 101})));
+        assert!(ok(json!({"apikey": "k", "permissions": ["ask_join"]})));
+        assert!(ok(json!({"apikey": "k", "permissions": ["allow_join"], "version": 2, "roomId": "r", "participantId": "p", "roles": ["rtc", "crawler"]})));
+        assert!(!ok(json!({"apikey": "other", "permissions": ["allow_join"]})));
+        assert!(!ok(json!({"permissions": ["allow_join"]})));
+        assert!(!ok(json!({"apikey": "k", "permissions": []})));
+        assert!(!ok(json!({"apikey": "k", "permissions": "allow_join"})));
+        assert!(!ok(json!({"apikey": "k", "permissions": ["allow_all"]})));
+        assert!(!ok(json!({"apikey": "k", "permissions": ["allow_join"], "roomId": "r"})));
+        assert!(!ok(json!({"apikey": "k", "permissions": ["allow_join"], "version": 2, "roles": ["admin"]})));
+        assert!(!ok(json!({"apikey": "k", "permissions": ["allow_join"], "version": 3})));
+        assert!(!ok(json!({"apikey": "k", "permissions": ["allow_join"], "exp": 100})));
+        assert!(!ok(json!({"apikey": "k", "permissions": ["allow_join"], "exp": "soon"})));
+        assert!(!ok(json!({"apikey": "k", "permissions": ["allow_join"], "nbf": 101})));
+        assert!(ok(json!({"apikey": "k", "permissions": ["allow_join"], "nbf": 100})));
     }
 }
