@@ -61,6 +61,12 @@ impl Reply {
     }
 }
 
+/// A JSON object with its keys in this order (serde_json's map sorts them).
+pub(crate) fn ordered_json(fields: &[(&str, serde_json::Value)]) -> String {
+    let body: Vec<String> = fields.iter().map(|(k, v)| format!("{}:{}", serde_json::Value::from(*k), v)).collect();
+    format!("{{{}}}", body.join(","))
+}
+
 /// A header as text, if present and visible ASCII.
 pub(crate) fn header<'a>(headers: &'a axum::http::HeaderMap, name: &str) -> Option<&'a str> {
     headers.get(name).and_then(|v| v.to_str().ok())
@@ -104,6 +110,7 @@ mod tests {
         assert_eq!((p["widgetId"].as_str(), p["x"].as_str()), ("_1", "a b"));
         let p = params(None, None, b"{not json");
         assert!(p.is_empty() || p.contains_key("{not json"));
+        assert_eq!(ordered_json(&[("b", 1.into()), ("a", "x\"".into())]), r#"{"b":1,"a":"x\""}"#);
         assert_eq!(Reply::raw(1000, "text/plain", vec![]).into_response().status(), 500);
     }
 }

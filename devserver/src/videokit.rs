@@ -2,7 +2,7 @@
 //! (`GET /token/{identity}`) that issues through the same gateway logic, as an app's backend
 //! calling the gateway with the app token it keeps server-side would.
 
-use crate::http::{header, Reply};
+use crate::http::{header, ordered_json, Reply};
 use crate::server::{answer, conn_of, read_body, App};
 use axum::extract::{Request, State};
 use axum::response::Response;
@@ -35,7 +35,8 @@ pub(crate) fn issue_for(app: &App, app_token: Option<&str>, identity: &str, scop
     let exp = iat.saturating_add(cfg.token_lifetime.as_secs().min(i64::MAX as u64) as i64);
     let claims = json!({"sub": identity, "scopes": scopes, "iat": iat, "exp": exp});
     let token = crate::jwt::sign_hs256(&claims, cfg.signing_secret.as_bytes());
-    Reply::json(200, &json!({"sessionToken": token, "expiresAt": rfc3339_millis(exp), "identity": identity}))
+    // In the vendor's order: sessionToken, expiresAt, identity.
+    Reply::json_text(200, ordered_json(&[("sessionToken", json!(token)), ("expiresAt", json!(rfc3339_millis(exp))), ("identity", json!(identity))]))
 }
 
 /// `POST /v1/sessions` with `Authorization: Bearer <app token>` and `{identity, scopes?}`.

@@ -3,7 +3,7 @@
 //! is finally judged: HS256 signature with the secret (any other `alg` refused), `exp`/`nbf`
 //! against the server clock, and the claim rules.
 
-use crate::http::{header, params, Reply};
+use crate::http::{header, ordered_json, params, Reply};
 use crate::server::{answer, conn_of, lock, read_body, App};
 use crate::videokit::rfc3339_millis;
 use axum::extract::{Request, State};
@@ -117,9 +117,9 @@ fn room_id() -> String {
     format!("{}-{}-{}", part(4), part(4), part(4))
 }
 
-fn room_json(id: &str, created: i64) -> Value {
+fn room_json(id: &str, created: i64) -> Reply {
     let at = rfc3339_millis(created);
-    json!({"roomId": id, "disabled": false, "createdAt": at, "updatedAt": at})
+    Reply::json_text(200, ordered_json(&[("roomId", json!(id)), ("disabled", json!(false)), ("createdAt", json!(at)), ("updatedAt", json!(at))]))
 }
 
 /// Rooms kept at most (the oldest half is forgotten past this).
@@ -139,7 +139,7 @@ pub(crate) async fn create_room(State(app): State<App>, req: Request) -> Respons
                 rooms.retain(|k, _| keep.contains(k));
             }
             rooms.insert(id.clone(), now);
-            Reply::json(200, &room_json(&id, now))
+            room_json(&id, now)
         }
         Err(r) => r,
     })
@@ -156,7 +156,7 @@ pub(crate) async fn validate_room(State(app): State<App>, req: Request) -> Respo
         Ok(_) => {
             let id = percent_encoding::percent_decode_str(&raw).decode_utf8_lossy().into_owned();
             match lock(&app.rooms).get(&id) {
-                Some(created) => Reply::json(200, &room_json(&id, *created)),
+                Some(created) => room_json(&id, *created),
                 None => Reply::json(400, &json!({"message": "Invalid room id", "statusCode": 400})),
             }
         }
