@@ -662,9 +662,15 @@ impl Inner {
             return false;
         }
         let data = cur.data.clone();
+        // Persist before publishing: once callers see the new token, a stop() they make must
+        // find (and clear) the record, never have it written after the clear.
+        self.save(source, &data);
         {
             let mut core = self.lock();
             if core.generation != gen {
+                drop(core);
+                // Stopped or restarted while we were saving: undo the write.
+                let _ = self.store.clear(&source.store_key());
                 return false;
             }
             core.current = Some(cur.clone());
@@ -676,7 +682,6 @@ impl Inner {
             Some(r) => log::info!(target: "videokit", "session active; token {} expires in {} s, renewal in {} s", data.token.fingerprint(), r.as_secs(), r.saturating_sub(cur.lead).as_secs()),
             None => log::info!(target: "videokit", "session active; token {} has no known expiry, so no renewal is scheduled", data.token.fingerprint()),
         }
-        self.save(source, &data);
         true
     }
 

@@ -136,3 +136,26 @@ fn sixty_four_threads_of_mixed_calls() {
     let leaked = created.iter().filter(|c| Arc::strong_count(c) != 1).count();
     assert_eq!(leaked, 0, "{leaked} of {} listeners still held by the session", created.len());
 }
+
+/// Regression: a renewal's store write used to land after a `stop()` made right after the
+/// renewal returned, so the next `start` resumed a session that had been stopped.
+#[test]
+fn stop_right_after_a_renewal_leaves_no_stored_session() {
+    use videokit_core::SessionStore;
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let store = Arc::new(videokit_core::MemoryStore::new());
+    let deps = SessionDeps { transport: Some(Arc::new(Instant200(AtomicU64::new(0)))), store: store.clone(), ..Default::default() };
+    let session = Session::with_deps(SessionConfig::default(), deps, rt.handle().clone()).unwrap();
+    let src = Arc::new(BackendSource::new("https://api.example.com/token/{identity}", "alice", vec![], false).unwrap());
+    let key = videokit_core::TokenSource::store_key(src.as_ref());
+    for i in 0..300 {
+        rt.block_on(session.start(src.clone())).unwrap();
+        rt.block_on(session.refresh()).unwrap();
+        session.stop();
+        // Give a late write every chance to land.
+        std::thread::sleep(Duration::from_micros(200));
+        assert!(store.load(&key).unwrap().is_none(), "iteration {i}: a stopped session was left in the store");
+        assert!(!rt.block_on(session.start(src.clone())).unwrap().resumed, "iteration {i}");
+        session.stop();
+    }
+}
