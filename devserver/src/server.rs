@@ -19,6 +19,9 @@ use std::time::{Duration, Instant, SystemTime};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{watch, Notify};
 
+/// 9999-12-31T23:59:59Z: the last second an HTTP date (and httpdate) can express.
+const LATEST_UNIX: u64 = 253_402_300_799;
+
 /// How long in-flight requests may take to finish once shutdown starts.
 const GRACE: Duration = Duration::from_secs(1);
 
@@ -48,12 +51,14 @@ pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl Shared {
-    /// The server's clock: system time plus the clock offset.
+    /// The server's clock: system time plus the clock offset, kept within 1970..=9999 (what
+    /// an HTTP date can say) whatever offset a test sets.
     pub fn now(&self) -> SystemTime {
         let off = lock(&self.live).config.clock_offset_secs;
         let now = SystemTime::now();
-        let shifted = if off >= 0 { now.checked_add(Duration::from_secs(off.unsigned_abs())) } else { now.checked_sub(Duration::from_secs(off.unsigned_abs())) };
-        shifted.unwrap_or(SystemTime::UNIX_EPOCH).max(SystemTime::UNIX_EPOCH)
+        let latest = SystemTime::UNIX_EPOCH + Duration::from_secs(LATEST_UNIX);
+        let shifted = if off >= 0 { now.checked_add(Duration::from_secs(off.unsigned_abs())).unwrap_or(latest) } else { now.checked_sub(Duration::from_secs(off.unsigned_abs())).unwrap_or(SystemTime::UNIX_EPOCH) };
+        shifted.clamp(SystemTime::UNIX_EPOCH, latest)
     }
 
     /// The server's clock in whole unix seconds.
