@@ -1,31 +1,45 @@
 import Foundation
 
-/// Settings applied by ``VKSession/configure(_:)`` before `start`. Every field has a default.
+/// Settings applied by ``VKSession/configure(_:)`` before `start`. Every field has a default;
+/// the defaults suit a production app.
+///
+/// ```swift
+/// VKSession.current.configure(VKConfiguration(store: VKKeychainStore(), logLevel: .info))
+/// ```
 public struct VKConfiguration {
     /// The production VideoKit gateway.
     public static let defaultGatewayURL = "https://gateway.video.io"
 
-    /// VideoKit gateway base URL (API-token mode).
+    /// The VideoKit gateway base URL (API-token mode posts to `{gatewayURL}/v1/sessions`).
     public var gatewayURL: String
+    /// Connect timeout of one request, in seconds.
     public var connectTimeout: TimeInterval
-    /// Total time for one request.
+    /// Total time of one request, in seconds.
     public var requestTimeout: TimeInterval
-    /// Renew this long before expiry; `nil` = min(5 min, 10% of the token's lifetime).
+    /// Renew this long before expiry; `nil` = the smaller of 5 minutes and 10% of the token's
+    /// lifetime (always clamped to half the lifetime).
     public var renewalLead: TimeInterval?
-    /// Attempts `start` makes on transient failures before it fails.
+    /// Attempts `start` makes on transient failures (network, timeout, 5xx, 429) before it
+    /// fails. Renewal keeps retrying while the session runs.
     public var startAttempts: Int
-    /// Cap of one retry delay (exponential backoff with full jitter below it).
+    /// Cap of one retry delay, in seconds (exponential backoff with full jitter below it).
     public var maxRetryDelay: TimeInterval
-    /// Allow plain `http://` to non-loopback hosts. Development only.
+    /// Allow plain `http://` to non-loopback hosts. Development only; loopback (127.0.0.1,
+    /// ::1, localhost) is always allowed.
     public var allowInsecureHTTP: Bool
-    /// Where sessions persist; `nil` = in memory. Use ``VKKeychainStore`` in apps.
+    /// Where the session persists so that the next `start` resumes it without a request;
+    /// `nil` keeps it in memory only. Use ``VKKeychainStore`` in apps.
     public var store: VKSessionStore?
-    /// Where the SDK's logs go; `nil` = ``VKOSLogLogger``.
+    /// Receives the SDK's log records (never a secret); `nil` = ``VKOSLogLogger`` (unified
+    /// logging). Process-wide: the last configuration applied wins.
     public var logger: VKLogger?
+    /// The lowest level forwarded to ``logger``.
     public var logLevel: VKLogLevel
-    /// Where completions and listeners run (main by default).
+    /// Where completions, token completions and listeners run (main by default). Use a
+    /// serial queue if the order of listener calls matters to you.
     public var callbackQueue: DispatchQueue
 
+    /// A configuration; every argument has the production default.
     public init(gatewayURL: String = VKConfiguration.defaultGatewayURL, connectTimeout: TimeInterval = 10,
                 requestTimeout: TimeInterval = 30, renewalLead: TimeInterval? = nil, startAttempts: Int = 4,
                 maxRetryDelay: TimeInterval = 60, allowInsecureHTTP: Bool = false, store: VKSessionStore? = nil,
@@ -43,31 +57,78 @@ public struct VKConfiguration {
         self.callbackQueue = callbackQueue
     }
 
-    var ffi: VkConfig {
-        let ms = { (t: TimeInterval) -> UInt64 in UInt64(max(0, (t * 1000).rounded())) }
-        return VkConfig(gatewayUrl: gatewayURL, connectTimeoutMs: ms(connectTimeout), requestTimeoutMs: ms(requestTimeout),
-                        renewalLeadMs: renewalLead.map(ms), startAttempts: UInt32(clamping: max(1, startAttempts)),
-                        maxRetryDelayMs: ms(maxRetryDelay), maxBodyBytes: 1_048_576, allowInsecureHttp: allowInsecureHTTP)
+    /// The FFI record, with the same checks as the Kotlin layer (the core checks the rest:
+    /// zero timeouts, an empty gateway URL).
+    func ffiConfig() throws -> VkConfig {
+        guard startAttempts >= 1 else {
+            throw VKError(kind: .invalidArgument, detail: "startAttempts must be at least 1")
+        }
+        let connectMs = try millis(connectTimeout, "connectTimeout")
+        let requestMs = try millis(requestTimeout, "requestTimeout")
+        let leadMs: UInt64? = try renewalLead.map { try millis($0, "renewalLead") }
+        let maxDelayMs = try millis(maxRetryDelay, "maxRetryDelay")
+        return VkConfig(gatewayUrl: gatewayURL, connectTimeoutMs: connectMs, requestTimeoutMs: requestMs,
+                        renewalLeadMs: leadMs, startAttempts: UInt32(clamping: startAttempts),
+                        maxRetryDelayMs: maxDelayMs, maxBodyBytes: 1_048_576, allowInsecureHttp: allowInsecureHTTP)
     }
 }
 
-/// Supplies tokens the app's own way (its backend, its auth SDK). Throw ``VKError`` with kind
-/// `unauthorized` or `rejected` to stop the session; any other error is transient and retried.
+/// Seconds as whole milliseconds; never traps (NaN, infinite and negative values are refused,
+/// huge ones saturate).
+func millis(_ seconds: TimeInterval, _ name: String) throws -> UInt64 {
+    guard seconds.isFinite, seconds >= 0 else {
+        throw VKError(kind: .invalidArgument, detail: "\(name) must be a finite, non-negative number of seconds")
+    }
+    let ms = (seconds * 1000).rounded()
+    return ms >= 1.8e19 ? UInt64.max : UInt64(ms)
+}
+
+/// Whole seconds for the FFI, saturating and never trapping (NaN counts as 0).
+func wholeSeconds(_ seconds: TimeInterval) -> Int64 {
+    guard !seconds.isNaN else { return 0 }
+    if seconds >= 9.2e18 { return Int64.max }
+    if seconds <= -9.2e18 { return Int64.min }
+    return Int64(seconds.rounded())
+}
+
+/// An app-supplied token source: your own code gets a session token (from your backend, your
+/// auth SDK…). The SDK calls it for the first token and before each expiry, one call at a
+/// time, off the main thread.
+///
+/// Throw ``VKError`` with kind ``VKErrorKind/unauthorized`` or ``VKErrorKind/rejected`` to
+/// stop the session at once; any other error counts as transient and is retried with backoff
+/// (its text is not passed on: it could hold a secret).
 public protocol VKTokenProvider: AnyObject {
+    /// A fresh session token for `identity` (as given to `start`).
     func fetchToken(identity: String?) async throws -> VKProvidedToken
 }
 
-/// Byte storage for session records (they contain the token: keep them where secrets go).
-/// Errors are logged and never stop a session. Called on SDK threads.
+/// Byte storage for session records, so that a restarted app resumes its session without a
+/// request. Records contain the session token: keep them where the platform keeps secrets
+/// (``VKKeychainStore``). Called on SDK threads, and by `start`/`stop` on the caller's thread;
+/// may block briefly, must not call back into ``VKSession``. A failure is logged and never
+/// stops a session.
 public protocol VKSessionStore: AnyObject {
+    /// The record saved under `key`, or `nil`.
     func load(key: String) throws -> Data?
+    /// Save (replace) the record under `key`.
     func save(key: String, record: Data) throws
+    /// Remove the record under `key`, if any.
     func clear(key: String) throws
 }
 
 /// Log levels, most severe first.
 public enum VKLogLevel: Int, Sendable, CaseIterable {
-    case error, warn, info, debug, trace
+    /// Failures.
+    case error
+    /// Retries, expiry, recoverable problems (the default level).
+    case warn
+    /// Lifecycle: started, renewed, stopped.
+    case info
+    /// State transitions and requests.
+    case debug
+    /// Everything.
+    case trace
 
     var ffi: VkLogLevel {
         switch self {
@@ -90,7 +151,9 @@ public enum VKLogLevel: Int, Sendable, CaseIterable {
     }
 }
 
-/// Receives the SDK's log records (never containing a secret), on SDK threads.
+/// Receives the SDK's log records (they never contain a secret). Called on SDK threads, not
+/// on the callback queue: keep it short and thread-safe.
 public protocol VKLogger: AnyObject {
+    /// One record; `target` is "videokit", "videokit::http", …
     func log(level: VKLogLevel, target: String, message: String)
 }

@@ -27,6 +27,7 @@ public final class VKKeychainStore: VKSessionStore {
         return q
     }
 
+    /// The record under `key`, or `nil`; throws ``VKError`` (``VKErrorKind/storage``) on a Keychain error.
     public func load(key: String) throws -> Data? {
         var q = query(key)
         q[kSecReturnData as String] = true
@@ -40,6 +41,7 @@ public final class VKKeychainStore: VKSessionStore {
         }
     }
 
+    /// Save (replace) the record under `key`, accessible after first unlock, this device only.
     public func save(key: String, record: Data) throws {
         let attrs: [String: Any] = [
             kSecValueData as String: record,
@@ -54,6 +56,7 @@ public final class VKKeychainStore: VKSessionStore {
         guard status == errSecSuccess else { throw VKError(kind: .storage, detail: "Keychain write failed (OSStatus \(status))") }
     }
 
+    /// Delete the record under `key`, if any.
     public func clear(key: String) throws {
         let status = SecItemDelete(query(key) as CFDictionary)
         guard status == errSecSuccess || status == errSecItemNotFound else {

@@ -9,10 +9,13 @@ public final class VKOSLogLogger: VKLogger {
     private var logs: [String: OSLog] = [:]
     private let lock = NSLock()
 
+    /// - Parameter subsystem: the unified-logging subsystem (`io.videokit` by default).
     public init(subsystem: String = "io.videokit") {
         self.subsystem = subsystem
     }
 
+    /// Write one record: `error` → `.error`, `warn` → `.default`, `info` → `.info`,
+    /// `debug`/`trace` → `.debug`. Messages are `%{public}` (the SDK never logs a secret).
     public func log(level: VKLogLevel, target: String, message: String) {
         lock.lock()
         let log = logs[target] ?? OSLog(subsystem: subsystem, category: target)
@@ -31,7 +34,9 @@ public final class VKOSLogLogger: VKLogger {
 #else
 /// Fallback where os_log does not exist: standard error.
 public final class VKOSLogLogger: VKLogger {
+    /// - Parameter subsystem: ignored here.
     public init(subsystem: String = "io.videokit") {}
+    /// Write one record to standard error.
     public func log(level: VKLogLevel, target: String, message: String) {
         FileHandle.standardError.write("[\(target)] \(message)\n".data(using: .utf8) ?? Data())
     }

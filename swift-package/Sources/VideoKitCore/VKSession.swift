@@ -17,30 +17,49 @@ import UIKit
 /// }
 /// ```
 ///
-/// Completions and listeners run on ``VKConfiguration/callbackQueue`` (main by default).
-/// Every `start` returns at once; the async variants suspend without blocking a thread.
+/// Every decision (states, renewal, retries, single-flight, persistence) is made by the Rust
+/// engine behind the generated `VkSessionCore`; this class only adapts calls, queues and types,
+/// and mirrors the Kotlin `VKSession` (whose `async` variants are named `awaitStart`).
+///
+/// - **Never blocks.** Every completion-handler `start` returns at once; the `async` variants
+///   suspend without blocking a thread. `state`, `sessionData`, `lastError` never do I/O.
+/// - **Queues.** Completions and listeners run on ``VKConfiguration/callbackQueue`` (main by
+///   default). Everything else may be called from any thread.
+/// - **Order.** A ``stop()`` or a newer `start` made after a `start` wins: the earlier `start`
+///   completes with ``VKErrorKind/cancelled`` and its session does not survive. ``token()``
+///   and ``refresh()`` called right after a `start` wait for it.
 public final class VKSession: @unchecked Sendable {
-    /// The SDK's shared session.
+    /// The SDK's shared session, one per process.
     public static let current = VKSession()
 
-    /// `(state, data, error)`: `data` on success, `error` on failure.
+    /// What a completion-handler `start` reports, once, on the callback queue: the state
+    /// (``VKSessionState/active`` on success) with `data` on success, or with `error` on failure.
     public typealias Completion = (VKSessionState, VKSessionData?, VKError?) -> Void
+
+    private struct ListenerEntry {
+        let adapter: ListenerAdapter
+        /// Its registration on the current core, if it has one.
+        var id: UInt64?
+    }
 
     private let lock = NSLock()
     private var config = VKConfiguration()
     private var core: VkSessionCore?
-    private var coreError: VKError?
-    /// Bumped by every start and stop: a start that finishes after a later stop is undone.
+    /// Why the current configuration could not make a core (reported by `start` and `lastError`).
+    private var configError: VKError?
+    /// Bumped by every start, stop and configure: a start that finishes after a later stop is undone.
     private var epoch: UInt64 = 0
     private var lastOpWasStop = false
+    /// The newest completion-handler start, awaited by `token()` and `refresh()`.
     private var pending: Task<Void, Never>?
-    private var listeners: [UUID: (adapter: ListenerAdapter, id: UInt64?)] = [:]
+    private var listeners: [UUID: ListenerEntry] = [:]
     #if canImport(UIKit)
     private var foregroundObserver: NSObjectProtocol?
     #endif
 
     private init() {
         #if canImport(UIKit)
+        // Monotonic clocks stop while a phone sleeps: re-check expiry when the app is back.
         foregroundObserver = NotificationCenter.default.addObserver(
             forName: UIApplication.didBecomeActiveNotification, object: nil, queue: nil
         ) { [weak self] _ in self?.checkNow() }
@@ -49,80 +68,146 @@ public final class VKSession: @unchecked Sendable {
 
     // MARK: Configuration
 
-    /// Apply `configuration` (call before `start`). A running session is stopped; listeners
-    /// stay registered. An invalid configuration is reported by the next `start`.
+    /// Apply `configuration`; call it before `start` (e.g. first thing in
+    /// `application(_:didFinishLaunchingWithOptions:)`). A running session is stopped
+    /// (listeners see ``VKSessionState/stopped``) and the session starts over in
+    /// ``VKSessionState/idle`` with the new settings; listeners stay registered. Never does
+    /// network I/O.
+    ///
+    /// An invalid configuration (a negative or zero timeout, `startAttempts < 1`, an empty
+    /// gateway URL…) is logged, and every `start` then fails with
+    /// ``VKErrorKind/invalidArgument`` (also in ``lastError``) until a valid one is applied.
     public func configure(_ configuration: VKConfiguration) {
         lock.lock()
         let old = core
+        let oldIds = listeners.values.compactMap { $0.id }
+        for key in Array(listeners.keys) { listeners[key]?.id = nil }
         config = configuration
         core = nil
-        coreError = nil
+        configError = nil
         epoch &+= 1
         lastOpWasStop = true
         lock.unlock()
-        old?.stop()
-        _ = try? coreOrThrow()
+        if let old = old {
+            old.stop()
+            // After the stop: listeners get `stopped` from the old core, then nothing more from it.
+            for id in oldIds { old.removeListener(id: id) }
+        }
+        do {
+            _ = try coreOrThrow()
+        } catch {
+            let e = VKError.from(error)
+            (configuration.logger ?? VKOSLogLogger()).log(level: .error, target: "videokit", message: "invalid configuration: \(e.detail)")
+        }
     }
 
-    /// The configuration in force.
+    /// The configuration in use.
     public var configuration: VKConfiguration {
         lock.lock(); defer { lock.unlock() }
         return config
     }
 
+    /// The core for the current configuration, created on first use.
     private func coreOrThrow() throws -> VkSessionCore {
         lock.lock()
         defer { lock.unlock() }
         if let c = core { return c }
+        if let e = configError { throw e }
         let cfg = config
-        setLogger(logger: LoggerAdapter(cfg.logger ?? VKOSLogLogger()), level: cfg.logLevel.ffi)
         do {
-            let c = try VkSessionCore(config: cfg.ffi, store: cfg.store.map { StoreAdapter($0) })
-            for (key, entry) in listeners {
-                listeners[key] = (entry.adapter, c.addListener(listener: entry.adapter))
+            let ffiConfig = try cfg.ffiConfig()
+            setLogger(logger: LoggerAdapter(cfg.logger ?? VKOSLogLogger()), level: cfg.logLevel.ffi)
+            let c = try VkSessionCore(config: ffiConfig, store: cfg.store.map { StoreAdapter($0) })
+            for key in Array(listeners.keys) {
+                if let entry = listeners[key] {
+                    listeners[key]?.id = c.addListener(listener: entry.adapter)
+                }
             }
             core = c
             return c
         } catch {
-            throw VKError.from(error)
+            let e = VKError.from(error)
+            configError = e
+            throw e
         }
     }
 
     // MARK: Starting (completion handlers)
 
-    /// VideoKit API-token mode: `POST {gateway}/v1/sessions`. **Development only**: an app
-    /// token shipped in an app can be extracted; production apps use ``start(tokenURL:identity:headers:completion:)``.
+    /// VideoKit API-token mode: `POST {gatewayURL}/v1/sessions` with the app token, for
+    /// `identity`. Returns at once; the result goes to `completion` on the callback queue. A
+    /// running session is stopped first.
+    ///
+    /// **Development only**: an app token shipped inside an app can be extracted. Production
+    /// apps get session tokens from their backend: ``start(tokenURL:identity:headers:completion:)``,
+    /// ``start(provider:identity:completion:)`` or ``start(sessionToken:completion:)``.
+    ///
+    /// - Parameters:
+    ///   - apiToken: the VideoKit app token.
+    ///   - identity: the user; must not be empty.
+    ///   - scopes: the scopes to request.
+    ///   - completion: called once with the outcome.
     public func start(apiToken: String, identity: String, scopes: [String] = [], completion: Completion? = nil) {
         launch(completion) { try await $0.startApiToken(appToken: apiToken, identity: identity, scopes: scopes) }
     }
 
-    /// A session token the app already has (it cannot be renewed; the session expires with it).
+    /// A session token the app already has (production mode). It cannot be renewed: when it
+    /// expires the session goes ``VKSessionState/expired``; start again with a new one (or
+    /// use the token-URL or provider variants, which renew). Returns at once.
+    ///
+    /// - Parameters:
+    ///   - sessionToken: the VideoKit session token.
+    ///   - completion: called once with the outcome.
     public func start(sessionToken: String, completion: Completion? = nil) {
         launch(completion) { try await $0.startSessionToken(sessionToken: sessionToken) }
     }
 
-    /// The app's backend: `GET tokenURL` with `{identity}` filled in (percent-encoded) →
-    /// `{"sessionToken": …, "expiresAt"?: …}`; `headers` (e.g. your own auth) are sent with
-    /// every request and treated as secrets. Renewed before expiry.
+    /// The app's backend: `GET tokenURL` with `{identity}` replaced by the (percent-encoded)
+    /// identity, answering `{"sessionToken": …, "expiresAt"?: …}`; fetched again before expiry.
+    /// `headers` (e.g. your own auth) go with every request and are treated as secrets.
+    /// Returns at once.
+    ///
+    /// - Parameters:
+    ///   - tokenURL: e.g. `https://api.example.com/token/{identity}`.
+    ///   - identity: the user; must not be empty.
+    ///   - headers: extra request headers.
+    ///   - completion: called once with the outcome.
     public func start(tokenURL: URL, identity: String, headers: [String: String] = [:], completion: Completion? = nil) {
-        let template = tokenURL.absoluteString.removingPercentEncoding ?? tokenURL.absoluteString
+        let template = Self.template(tokenURL)
         launch(completion) { try await $0.startTokenUrl(urlTemplate: template, identity: identity, headers: headers) }
     }
 
-    /// The app's own provider, called whenever a token is needed.
+    /// The app's own ``VKTokenProvider``, called for the first token and before each expiry.
+    /// Returns at once.
+    ///
+    /// - Parameters:
+    ///   - provider: the app's token provider (kept until the session stops).
+    ///   - identity: passed to the provider and shown in ``sessionData``; optional.
+    ///   - completion: called once with the outcome.
     public func start(provider: VKTokenProvider, identity: String? = nil, completion: Completion? = nil) {
         let adapter = ProviderAdapter(provider)
         launch(completion) { try await $0.startProvider(provider: adapter, identity: identity) }
     }
 
-    /// A Kaltura Session (KS) through the appToken flow, renewed before it expires.
+    /// A Kaltura Session (KS) through the appToken flow (widget session → token hash →
+    /// `appToken.startSession`), renewed before it expires. Returns at once.
+    ///
+    /// - Parameters:
+    ///   - kaltura: the partner, app token and session settings.
+    ///   - completion: called once with the outcome (the KS is `sessionData.token`).
     public func start(kaltura: VKKalturaConfiguration, completion: Completion? = nil) {
         let cfg = kaltura.ffi
         launch(completion) { try await $0.startKaltura(config: cfg) }
     }
 
-    /// A VideoSDK access token from the app's token server (`GET url[?roomId&participantId]` →
-    /// `{"token"}`), checked and renewed before `exp`.
+    /// A VideoSDK access token from the app's token server (`GET url[?roomId&participantId]`
+    /// → `{"token"}`), its claims checked, renewed before `exp`. Returns at once.
+    ///
+    /// - Parameters:
+    ///   - videoSDKTokenURL: the app's token server endpoint.
+    ///   - roomId: sent as `roomId` when given.
+    ///   - participantId: sent as `participantId` when given.
+    ///   - completion: called once with the outcome (claims in `sessionData.videoSdk`).
     public func start(videoSDKTokenURL: URL, roomId: String? = nil, participantId: String? = nil, completion: Completion? = nil) {
         let url = videoSDKTokenURL.absoluteString
         launch(completion) { try await $0.startVideosdk(tokenServerUrl: url, roomId: roomId, participantId: participantId) }
@@ -131,25 +216,37 @@ public final class VKSession: @unchecked Sendable {
     // MARK: Starting (async/await)
 
     /// `try await` variant of ``start(apiToken:identity:scopes:completion:)``.
+    ///
+    /// - Returns: the new session.
+    /// - Throws: ``VKError``, why it could not start.
     @discardableResult
     public func start(apiToken: String, identity: String, scopes: [String] = []) async throws -> VKSessionData {
         try await run { try await $0.startApiToken(appToken: apiToken, identity: identity, scopes: scopes) }
     }
 
     /// `try await` variant of ``start(sessionToken:completion:)``.
+    ///
+    /// - Returns: the new session.
+    /// - Throws: ``VKError``, why it could not start.
     @discardableResult
     public func start(sessionToken: String) async throws -> VKSessionData {
         try await run { try await $0.startSessionToken(sessionToken: sessionToken) }
     }
 
     /// `try await` variant of ``start(tokenURL:identity:headers:completion:)``.
+    ///
+    /// - Returns: the new session.
+    /// - Throws: ``VKError``, why it could not start.
     @discardableResult
     public func start(tokenURL: URL, identity: String, headers: [String: String] = [:]) async throws -> VKSessionData {
-        let template = tokenURL.absoluteString.removingPercentEncoding ?? tokenURL.absoluteString
+        let template = Self.template(tokenURL)
         return try await run { try await $0.startTokenUrl(urlTemplate: template, identity: identity, headers: headers) }
     }
 
     /// `try await` variant of ``start(provider:identity:completion:)``.
+    ///
+    /// - Returns: the new session.
+    /// - Throws: ``VKError``, why it could not start.
     @discardableResult
     public func start(provider: VKTokenProvider, identity: String? = nil) async throws -> VKSessionData {
         let adapter = ProviderAdapter(provider)
@@ -157,6 +254,9 @@ public final class VKSession: @unchecked Sendable {
     }
 
     /// `try await` variant of ``start(kaltura:completion:)``.
+    ///
+    /// - Returns: the new session (the KS is its `token`).
+    /// - Throws: ``VKError``; Kaltura's code (e.g. `INVALID_APP_TOKEN_HASH`) is in `code`.
     @discardableResult
     public func start(kaltura: VKKalturaConfiguration) async throws -> VKSessionData {
         let cfg = kaltura.ffi
@@ -164,6 +264,9 @@ public final class VKSession: @unchecked Sendable {
     }
 
     /// `try await` variant of ``start(videoSDKTokenURL:roomId:participantId:completion:)``.
+    ///
+    /// - Returns: the new session (claims in `videoSdk`).
+    /// - Throws: ``VKError``, why it could not start.
     @discardableResult
     public func start(videoSDKTokenURL: URL, roomId: String? = nil, participantId: String? = nil) async throws -> VKSessionData {
         let url = videoSDKTokenURL.absoluteString
@@ -172,15 +275,18 @@ public final class VKSession: @unchecked Sendable {
 
     // MARK: Using the session
 
-    /// A valid token: at once when the current one is valid, otherwise after the renewal in
-    /// flight (all callers share one request).
+    /// A valid session token: at once when the current one is valid, otherwise after the
+    /// renewal in flight, which all concurrent callers share (one request).
+    ///
+    /// - Throws: ``VKError``: ``VKErrorKind/notStarted`` before `start` or after `stop()`, the
+    ///   failure when the session failed, ``VKErrorKind/expired`` for a lapsed session token.
     public func token() async throws -> String {
-        let waitFor = pendingStart()
-        await waitFor?.value
+        await waitForPendingStart()
         do { return try await coreOrThrow().token() } catch { throw VKError.from(error) }
     }
 
-    /// Completion-handler variant of ``token()``.
+    /// Completion-handler variant of ``token()``: returns at once; `completion` gets the
+    /// token or the error on the callback queue.
     public func token(completion: @escaping (String?, VKError?) -> Void) {
         let queue = configuration.callbackQueue
         Task {
@@ -194,9 +300,14 @@ public final class VKSession: @unchecked Sendable {
         }
     }
 
-    /// Renew now, sharing any request in flight.
+    /// Renew now, whatever the expiry, sharing a renewal already in flight.
+    ///
+    /// - Returns: the renewed session.
+    /// - Throws: ``VKError``: ``VKErrorKind/invalidArgument`` for a fixed session token, or
+    ///   why the renewal failed.
     @discardableResult
     public func refresh() async throws -> VKSessionData {
+        await waitForPendingStart()
         do { return VKSessionData(try await coreOrThrow().refresh()) } catch { throw VKError.from(error) }
     }
 
@@ -206,18 +317,26 @@ public final class VKSession: @unchecked Sendable {
         return VKSessionState(c.state())
     }
 
-    /// The current session, if any.
+    /// The current session (also while ``VKSessionState/expired``, for inspection), or `nil`.
     public var sessionData: VKSessionData? {
         (try? coreOrThrow())?.sessionData().map(VKSessionData.init)
     }
 
-    /// The error behind the last failure, expiry or retry.
+    /// The error behind the last failure, expiry or retry (or an invalid configuration), or `nil`.
     public var lastError: VKError? {
-        (try? coreOrThrow())?.lastError().map(VKError.init)
+        do {
+            return try coreOrThrow().lastError().map(VKError.init)
+        } catch {
+            return VKError.from(error)
+        }
     }
 
-    /// The current state first, then every state change. A new stream per access; it ends
-    /// when the consumer stops iterating.
+    /// The current state first, then every state change, in order. A new stream per access;
+    /// iterate it in a `Task` (it ends when that task is cancelled or stops iterating).
+    ///
+    /// ```swift
+    /// for await state in VKSession.current.states { statusLabel.text = state.rawValue }
+    /// ```
     public var states: AsyncStream<VKSessionState> {
         AsyncStream { continuation in
             let token = self.register(queue: nil) { continuation.yield($0.to) }
@@ -225,40 +344,53 @@ public final class VKSession: @unchecked Sendable {
         }
     }
 
-    /// Receive every state change (first the current state, `isInitial`), in order, on the
+    /// Observe state changes: `listener` first gets the current state
+    /// (``VKStateChange/isInitial``), then every transition, in order, exactly once, on the
     /// callback queue. Listeners survive ``configure(_:)``.
+    ///
+    /// - Returns: a token; ``VKListenerToken/remove()`` stops the deliveries.
     @discardableResult
     public func addListener(_ listener: @escaping (VKStateChange) -> Void) -> VKListenerToken {
         register(queue: configuration.callbackQueue, body: listener)
     }
 
-    /// Stop: cancel timers and requests, clear the token and the stored session.
+    /// Stop: cancel timers and requests, clear the token and the stored session. A pending
+    /// `start` completes with ``VKErrorKind/cancelled``; the state becomes ``VKSessionState/stopped``.
     public func stop() {
         lock.lock()
         epoch &+= 1
         lastOpWasStop = true
-        let c = core
         lock.unlock()
-        c?.stop()
+        (try? coreOrThrow())?.stop()
     }
 
-    /// Re-check expiry now (called for you when the app becomes active on iOS).
+    /// Re-check expiry now and renew if due. Called for you when the app becomes active
+    /// (`UIApplication.didBecomeActiveNotification`): a device's monotonic clock may not have
+    /// advanced while it slept.
     public func checkNow() {
         (try? coreOrThrow())?.checkNow()
     }
 
     // MARK: Internals
 
+    /// `{identity}` must reach the core as typed, not as `%7Bidentity%7D`.
+    private static func template(_ url: URL) -> String {
+        url.absoluteString
+            .replacingOccurrences(of: "%7Bidentity%7D", with: "{identity}")
+            .replacingOccurrences(of: "%7bidentity%7d", with: "{identity}")
+    }
+
     private func register(queue: DispatchQueue?, body: @escaping (VKStateChange) -> Void) -> VKListenerToken {
         let adapter = ListenerAdapter(queue: queue ?? DispatchQueue(label: "io.videokit.states"), body: body)
         let key = UUID()
         lock.lock()
-        listeners[key] = (adapter, nil)
+        listeners[key] = ListenerEntry(adapter: adapter, id: nil)
         lock.unlock()
         if let c = try? coreOrThrow() {
             lock.lock()
-            if listeners[key] != nil, listeners[key]?.id == nil {
-                listeners[key] = (adapter, c.addListener(listener: adapter))
+            // coreOrThrow may have registered it already (a core created just now).
+            if core === c, let entry = listeners[key], entry.id == nil {
+                listeners[key]?.id = c.addListener(listener: adapter)
             }
             lock.unlock()
         }
@@ -273,9 +405,11 @@ public final class VKSession: @unchecked Sendable {
         }
     }
 
-    private func pendingStart() -> Task<Void, Never>? {
-        lock.lock(); defer { lock.unlock() }
-        return pending
+    private func waitForPendingStart() async {
+        lock.lock()
+        let task = pending
+        lock.unlock()
+        await task?.value
     }
 
     private func beginOp() -> UInt64 {
@@ -285,22 +419,31 @@ public final class VKSession: @unchecked Sendable {
         return epoch
     }
 
-    /// After a start finished: if a `stop()` came later (and no newer start), undo it.
-    private func superseded(_ mine: UInt64) -> Bool {
+    private func isCurrent(_ mine: UInt64) -> Bool {
+        lock.lock(); defer { lock.unlock() }
+        return epoch == mine
+    }
+
+    /// After a start on `core` finished: `true` when a later stop, configure or start
+    /// superseded it. A later `stop()` (or `configure`) that ran before this start reached the
+    /// engine is applied again, so the session it began does not survive.
+    private func superseded(_ mine: UInt64, on core: VkSessionCore) -> Bool {
         lock.lock()
         let newer = epoch != mine
-        let stopNow = newer && lastOpWasStop
-        let c = core
+        let stopAgain = newer && lastOpWasStop
         lock.unlock()
-        if stopNow { c?.stop() }
+        if stopAgain { core.stop() }
         return newer
     }
+
+    private static let supersededError = VKError(kind: .cancelled, detail: "stop() or a newer start cancelled this start")
 
     private func run(_ op: @escaping (VkSessionCore) async throws -> VkSessionData) async throws -> VKSessionData {
         let mine = beginOp()
         do {
-            let d = try await op(try coreOrThrow())
-            if superseded(mine) { throw VKError(kind: .cancelled, detail: "stop() or a newer start cancelled this start") }
+            let c = try coreOrThrow()
+            let d = try await op(c)
+            if superseded(mine, on: c) { throw Self.supersededError }
             return VKSessionData(d)
         } catch {
             throw VKError.from(error)
@@ -310,18 +453,23 @@ public final class VKSession: @unchecked Sendable {
     private func launch(_ completion: Completion?, _ op: @escaping (VkSessionCore) async throws -> VkSessionData) {
         let mine = beginOp()
         let queue = configuration.callbackQueue
-        let task = Task { [weak self] in
-            guard let self = self else { return }
+        let task = Task {
             var result: (VKSessionState, VKSessionData?, VKError?)
-            do {
-                let d = try await op(try self.coreOrThrow())
-                if self.superseded(mine) {
-                    result = (self.state, nil, VKError(kind: .cancelled, detail: "stop() or a newer start cancelled this start"))
-                } else {
-                    result = (self.state, VKSessionData(d), nil)
+            if !self.isCurrent(mine) {
+                // A stop() or a newer start came before this one reached the engine: skip it.
+                result = (self.state, nil, Self.supersededError)
+            } else {
+                do {
+                    let c = try self.coreOrThrow()
+                    let d = try await op(c)
+                    if self.superseded(mine, on: c) {
+                        result = (self.state, nil, Self.supersededError)
+                    } else {
+                        result = (.active, VKSessionData(d), nil)
+                    }
+                } catch {
+                    result = (self.state, nil, VKError.from(error))
                 }
-            } catch {
-                result = (self.state, nil, VKError.from(error))
             }
             if let completion = completion {
                 let r = result

@@ -5,7 +5,20 @@ import Foundation
 /// `idle → starting → active ⇄ refreshing`; `active → expired` when a token lapses
 /// unrenewed; `starting | refreshing → failed` on a terminal rejection; any → `stopped`.
 public enum VKSessionState: String, Sendable, CaseIterable {
-    case idle, starting, active, refreshing, expired, failed, stopped
+    /// Nothing started yet (or a new configuration was applied).
+    case idle
+    /// `start` is fetching the first token.
+    case starting
+    /// A valid token is held; renewal is scheduled before it expires.
+    case active
+    /// Renewing; the still-valid token keeps being served meanwhile.
+    case refreshing
+    /// The token lapsed before it could be renewed; renewal retries go on.
+    case expired
+    /// A terminal failure; see ``VKSession/lastError``. Start again to retry.
+    case failed
+    /// ``VKSession/stop()`` was called: timers cancelled, token and stored session cleared.
+    case stopped
 
     /// The stable snake_case name ("active", ...), as the CLI and Kotlin print it.
     public var wireName: String { rawValue }
@@ -102,11 +115,17 @@ public enum VKErrorKind: String, Sendable, CaseIterable {
 /// An SDK error: a stable ``kind``, a human ``detail`` without secrets, and, when the backend
 /// gave them, its ``code`` and the ``httpStatus``.
 public struct VKError: Error, LocalizedError, CustomStringConvertible, Sendable, Equatable {
+    /// The stable kind; switch on this.
     public let kind: VKErrorKind
+    /// What went wrong, for logs and support (never a secret).
     public let detail: String
+    /// A backend or vendor error code, when the backend sent one (e.g. `INVALID_APP_TOKEN_HASH`).
     public let code: String?
+    /// The HTTP status behind the error, if any.
     public let httpStatus: Int?
 
+    /// An error; a ``VKTokenProvider`` throws one to stop the session
+    /// (``VKErrorKind/unauthorized``, ``VKErrorKind/rejected``) or to have it retried (any other kind).
     public init(kind: VKErrorKind, detail: String, code: String? = nil, httpStatus: Int? = nil) {
         self.kind = kind
         self.detail = detail
@@ -114,10 +133,14 @@ public struct VKError: Error, LocalizedError, CustomStringConvertible, Sendable,
         self.httpStatus = httpStatus
     }
 
+    /// Same as ``description`` (for `localizedDescription`).
     public var errorDescription: String? { description }
 
+    /// `unauthorized (HTTP 401): detail [CODE]`.
     public var description: String {
-        var s = "\(kind.wireName): \(detail)"
+        var s = kind.wireName
+        if let status = httpStatus { s += " (HTTP \(status))" }
+        s += ": \(detail)"
         if let code = code { s += " [\(code)]" }
         return s
     }
@@ -146,11 +169,17 @@ public struct VKError: Error, LocalizedError, CustomStringConvertible, Sendable,
 
 /// Which flow produced a session.
 public enum VKSourceKind: String, Sendable {
+    /// VideoKit API-token mode (development only): app token + identity.
     case apiToken = "api_token"
+    /// A session token given by the app (not renewable).
     case sessionToken = "session_token"
+    /// The app's backend token URL.
     case backend
+    /// An app-supplied ``VKTokenProvider``.
     case custom
+    /// A Kaltura session (KS).
     case kaltura
+    /// A VideoSDK access token.
     case videoSdk = "videosdk"
 
     init(_ k: VkSourceKind) {
@@ -165,17 +194,22 @@ public enum VKSourceKind: String, Sendable {
     }
 }
 
-/// The current session. `description` never prints the token.
-public struct VKSessionData: CustomStringConvertible, CustomDebugStringConvertible, Sendable {
+/// The current session. `description`, `debugDescription` and `dump()` never print the
+/// ``token``, so a `VKSessionData` can be logged safely.
+public struct VKSessionData: CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable, Sendable, Equatable {
+    /// The user the session is for, when known.
     public let identity: String?
-    /// The token to send to the video backend. Never log it.
+    /// The session token to send to the video backend. A secret: never log it.
     public let token: String
-    /// Server-time expiry; `nil` when unknown (then no renewal is scheduled).
+    /// When the token expires (server time); `nil` when unknown (then no renewal is scheduled).
     public let expiresAt: Date?
+    /// When the token was issued (server time), when known.
     public let issuedAt: Date?
+    /// Where the token came from.
     public let source: VKSourceKind
+    /// The scopes granted (API-token mode).
     public let scopes: [String]
-    /// `true` when resumed from the store without a request.
+    /// `true` when the session was resumed from the ``VKSessionStore`` without a request.
     public let resumed: Bool
     /// Kaltura sessions: what the server said about the KS.
     public let kaltura: VKKalturaInfo?
@@ -194,20 +228,37 @@ public struct VKSessionData: CustomStringConvertible, CustomDebugStringConvertib
         videoSdk = d.videosdk.map(VKVideoSdkClaims.init)
     }
 
+    /// Everything but the token (its length only).
     public var description: String {
-        "VKSessionData(identity: \(identity ?? "nil"), token: ***, expiresAt: \(expiresAt.map { "\($0)" } ?? "unknown"), source: \(source.rawValue), resumed: \(resumed))"
+        let exp = expiresAt.map { "\($0)" } ?? "unknown"
+        let iat = issuedAt.map { "\($0)" } ?? "unknown"
+        return "VKSessionData(identity: \(identity ?? "nil"), token: <\(token.count) chars>, expiresAt: \(exp), "
+            + "issuedAt: \(iat), source: \(source.rawValue), scopes: \(scopes), resumed: \(resumed))"
     }
 
+    /// Same as ``description``: the token is never printed.
     public var debugDescription: String { description }
+
+    /// What `dump()` and debuggers show: every field but the token.
+    public var customMirror: Mirror {
+        Mirror(self, children: ["identity": identity as Any, "token": "<\(token.count) chars>", "expiresAt": expiresAt as Any,
+                                "issuedAt": issuedAt as Any, "source": source, "scopes": scopes, "resumed": resumed,
+                                "kaltura": kaltura as Any, "videoSdk": videoSdk as Any],
+               displayStyle: .struct)
+    }
 }
 
 /// One state transition.
-public struct VKStateChange: Sendable, CustomStringConvertible {
+public struct VKStateChange: Sendable, Equatable, CustomStringConvertible {
     /// 1, 2, 3… per session; the first event a new listener gets repeats the last one's number.
     public let seq: UInt64
+    /// The state before.
     public let from: VKSessionState
+    /// The state after.
     public let to: VKSessionState
+    /// Local wall-clock time of the transition.
     public let at: Date
+    /// The error that caused it (``VKSessionState/failed``, ``VKSessionState/expired``), if any.
     public let error: VKError?
     /// `true` for the first event a listener gets: the current state (`from == to`).
     public var isInitial: Bool { from == to }
@@ -220,19 +271,31 @@ public struct VKStateChange: Sendable, CustomStringConvertible {
         error = c.error.map(VKError.init)
     }
 
+    /// `active → refreshing`, with the error if any.
     public var description: String { "\(from.rawValue) → \(to.rawValue)" + (error.map { " (\($0))" } ?? "") }
 }
 
-/// What a ``VKTokenProvider`` returns. `description` never prints the token.
-public struct VKProvidedToken: Sendable, CustomStringConvertible {
+/// What a ``VKTokenProvider`` returns. `description` and `dump()` never print the token.
+public struct VKProvidedToken: Sendable, CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
+    /// The session token.
     public let token: String
-    /// Server-time expiry if known; otherwise read from the token's JWT `exp`, if any.
+    /// Its expiry (server time) if known; otherwise the SDK reads the token's JWT `exp`, if any.
     public let expiresAt: Date?
 
+    /// A token and, when known, its expiry.
     public init(token: String, expiresAt: Date? = nil) {
         self.token = token
         self.expiresAt = expiresAt
     }
 
-    public var description: String { "VKProvidedToken(token: ***, expiresAt: \(expiresAt.map { "\($0)" } ?? "nil"))" }
+    /// Everything but the token.
+    public var description: String { "VKProvidedToken(token: <\(token.count) chars>, expiresAt: \(expiresAt.map { "\($0)" } ?? "nil"))" }
+
+    /// Same as ``description``.
+    public var debugDescription: String { description }
+
+    /// What `dump()` and debuggers show: no token.
+    public var customMirror: Mirror {
+        Mirror(self, children: ["token": "<\(token.count) chars>", "expiresAt": expiresAt as Any], displayStyle: .struct)
+    }
 }

@@ -3,7 +3,14 @@ import Foundation
 /// Hash of (widget KS + appToken token). Must match the `hashType` the app token was created
 /// with. The Kaltura server's own default is SHA1; ours is SHA256 (create tokens with SHA256).
 public enum VKKalturaHashType: String, Sendable, CaseIterable {
-    case md5 = "MD5", sha1 = "SHA1", sha256 = "SHA256", sha512 = "SHA512"
+    /// MD5.
+    case md5 = "MD5"
+    /// SHA-1 (the Kaltura server's default).
+    case sha1 = "SHA1"
+    /// SHA-256 (the SDK's default).
+    case sha256 = "SHA256"
+    /// SHA-512.
+    case sha512 = "SHA512"
 
     var ffi: VkKalturaHashType {
         switch self {
@@ -17,7 +24,10 @@ public enum VKKalturaHashType: String, Sendable, CaseIterable {
 
 /// Kaltura session type: user (0) or admin (2).
 public enum VKKalturaSessionType: String, Sendable, CaseIterable {
-    case user, admin
+    /// A user session (type 0).
+    case user
+    /// An admin session (type 2).
+    case admin
 
     var ffi: VkKalturaSessionType { self == .admin ? .admin : .user }
     init(_ t: VkKalturaSessionType) { self = t == .admin ? .admin : .user }
@@ -25,22 +35,29 @@ public enum VKKalturaSessionType: String, Sendable, CaseIterable {
 
 /// What an app gives to get a Kaltura Session (KS) through an Application Token. No admin
 /// secret is ever needed. `description` never prints ``appToken``.
-public struct VKKalturaConfiguration: Sendable, CustomStringConvertible {
+public struct VKKalturaConfiguration: Sendable, CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
+    /// The Kaltura partner id.
     public var partnerId: Int64
+    /// The app token's id (e.g. `0_xeu31jy5`).
     public var appTokenId: String
     /// The app token's `token` value (a secret).
     public var appToken: String
     /// `https://www.kaltura.com` or an on-prem host.
     public var serviceURL: URL
+    /// The hash the app token was created with (default SHA-256; the server's own default is SHA-1).
     public var hashType: VKKalturaHashType
+    /// The user of the KS; `nil` = the app token's `sessionUserId`, or none.
     public var userId: String?
+    /// User or admin; `nil` = the app token's `sessionType`.
     public var sessionType: VKKalturaSessionType?
     /// Requested KS lifetime (the server caps it at the token's sessionDuration).
     public var expiry: TimeInterval?
+    /// Session privileges (the server intersects them with the app token's).
     public var privileges: String?
     /// Defaults to `_<partnerId>`.
     public var widgetId: String?
 
+    /// A configuration; only the partner and the app token are required.
     public init(partnerId: Int64, appTokenId: String, appToken: String,
                 serviceURL: URL = URL(string: "https://www.kaltura.com")!,
                 hashType: VKKalturaHashType = .sha256, userId: String? = nil,
@@ -58,24 +75,40 @@ public struct VKKalturaConfiguration: Sendable, CustomStringConvertible {
         self.widgetId = widgetId
     }
 
+    /// Everything but the app token.
     public var description: String {
         "VKKalturaConfiguration(partnerId: \(partnerId), appTokenId: \(appTokenId), appToken: ***, serviceURL: \(serviceURL), hashType: \(hashType.rawValue))"
+    }
+
+    /// Same as ``description``: the app token is never printed.
+    public var debugDescription: String { description }
+
+    /// What `dump()` and debuggers show: every field but the app token.
+    public var customMirror: Mirror {
+        Mirror(self, children: ["partnerId": partnerId, "appTokenId": appTokenId, "appToken": "***",
+                                "serviceURL": serviceURL, "hashType": hashType, "userId": userId as Any,
+                                "sessionType": sessionType as Any, "expiry": expiry as Any,
+                                "privileges": privileges as Any, "widgetId": widgetId as Any],
+               displayStyle: .struct)
     }
 
     var ffi: VkKalturaConfig {
         VkKalturaConfig(serviceUrl: serviceURL.absoluteString, partnerId: partnerId, appTokenId: appTokenId,
                         appToken: appToken, widgetId: widgetId, hashType: hashType.ffi, userId: userId,
-                        sessionType: sessionType?.ffi, expirySecs: expiry.map { UInt64(max(1, $0.rounded())) },
+                        sessionType: sessionType?.ffi, expirySecs: expiry.map { UInt64(max(1, wholeSeconds($0))) },
                         privileges: privileges)
     }
 }
 
 /// What the Kaltura server said about a KS.
-public struct VKKalturaInfo: Sendable {
+public struct VKKalturaInfo: Sendable, Equatable {
+    /// The partner the KS is for.
     public let partnerId: Int64
     /// "" when neither the request nor the app token set a user.
     public let userId: String
+    /// User or admin.
     public let sessionType: VKKalturaSessionType
+    /// The privileges granted.
     public let privileges: String
 
     init(_ i: VkKalturaInfo) {
@@ -88,7 +121,12 @@ public struct VKKalturaInfo: Sendable {
 
 /// VideoSDK token permissions.
 public enum VKVideoSdkPermission: String, Sendable, CaseIterable {
-    case allowJoin = "allow_join", askJoin = "ask_join", allowMod = "allow_mod"
+    /// `allow_join`: joins directly.
+    case allowJoin = "allow_join"
+    /// `ask_join`: must ask to join.
+    case askJoin = "ask_join"
+    /// `allow_mod`: may moderate.
+    case allowMod = "allow_mod"
 
     init(_ p: VkVideoSdkPermission) {
         switch p {
@@ -101,23 +139,34 @@ public enum VKVideoSdkPermission: String, Sendable, CaseIterable {
 
 /// VideoSDK token roles (version 2 tokens).
 public enum VKVideoSdkRole: String, Sendable, CaseIterable {
-    case crawler, rtc
+    /// `crawler`: server-side (REST API) use only; cannot join a meeting.
+    case crawler
+    /// `rtc`: real-time participant access.
+    case rtc
 
     init(_ r: VkVideoSdkRole) { self = r == .crawler ? .crawler : .rtc }
 }
 
 /// The checked claims of a VideoSDK access token, typed: ask "may this participant moderate?"
 /// without parsing JWTs.
-public struct VKVideoSdkClaims: Sendable {
+public struct VKVideoSdkClaims: Sendable, Equatable {
+    /// The VideoSDK API key (`apikey`).
     public let apiKey: String
+    /// The granted permissions.
     public let permissions: Set<VKVideoSdkPermission>
     /// 2 for room/participant-scoped tokens.
     public let version: Int?
+    /// The room the token is limited to (version 2).
     public let roomId: String?
+    /// The participant the token is limited to (version 2).
     public let participantId: String?
+    /// The roles (version 2).
     public let roles: Set<VKVideoSdkRole>
+    /// `iat`.
     public let issuedAt: Date?
+    /// `exp`.
     public let expiresAt: Date?
+    /// `nbf`.
     public let notBefore: Date?
     /// `allow_join`: joins directly.
     public let canJoin: Bool
@@ -149,7 +198,7 @@ public enum VKVideoSdk {
     /// `expired`, `not_yet_valid`, `missing_claim`, `invalid_claim`, `unsupported_algorithm`).
     public static func decode(token: String, leeway: TimeInterval = 0) throws -> VKVideoSdkClaims {
         do {
-            return VKVideoSdkClaims(try decodeVideosdkToken(token: token, leewaySecs: Int64(leeway)))
+            return VKVideoSdkClaims(try decodeVideosdkToken(token: token, leewaySecs: wholeSeconds(leeway)))
         } catch {
             throw VKError.from(error)
         }
@@ -158,7 +207,7 @@ public enum VKVideoSdk {
     /// Like ``decode(token:leeway:)``, judged at `now`.
     public static func check(token: String, at now: Date, leeway: TimeInterval = 0) throws -> VKVideoSdkClaims {
         do {
-            return VKVideoSdkClaims(try checkVideosdkTokenAt(token: token, now: now, leewaySecs: Int64(leeway)))
+            return VKVideoSdkClaims(try checkVideosdkTokenAt(token: token, now: now, leewaySecs: wholeSeconds(leeway)))
         } catch {
             throw VKError.from(error)
         }
