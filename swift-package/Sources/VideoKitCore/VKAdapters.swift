@@ -8,13 +8,19 @@ final class StoreAdapter: VkSessionStore, @unchecked Sendable {
     init(_ store: VKSessionStore) { self.store = store }
 
     func load(key: String) throws -> Data? {
-        do { return try store.load(key: key) } catch { throw VKError(kind: .storage, detail: "load failed: \(error.localizedDescription)").ffi }
+        do { return try store.load(key: key) } catch { throw Self.failure("load", error) }
     }
     func save(key: String, record: Data) throws {
-        do { try store.save(key: key, record: record) } catch { throw VKError(kind: .storage, detail: "save failed: \(error.localizedDescription)").ffi }
+        do { try store.save(key: key, record: record) } catch { throw Self.failure("save", error) }
     }
     func clear(key: String) throws {
-        do { try store.clear(key: key) } catch { throw VKError(kind: .storage, detail: "clear failed: \(error.localizedDescription)").ffi }
+        do { try store.clear(key: key) } catch { throw Self.failure("clear", error) }
+    }
+
+    /// A ``VKError`` keeps its detail; any other error only its type (its text could hold a secret).
+    private static func failure(_ op: String, _ error: Error) -> VkError {
+        if let e = error as? VKError { return VKError(kind: .storage, detail: "\(op): \(e.detail)", code: e.code).ffi }
+        return VKError(kind: .storage, detail: "\(op): the session store threw \(type(of: error))").ffi
     }
 }
 
@@ -72,7 +78,7 @@ final class ListenerAdapter: VkStateListener, @unchecked Sendable {
 }
 
 /// Returned by ``VKSession/addListener(_:)``; `remove()` stops the deliveries.
-public final class VKListenerToken {
+public final class VKListenerToken: @unchecked Sendable {
     private let onRemove: () -> Void
     private var done = false
     private let lock = NSLock()
@@ -87,6 +93,4 @@ public final class VKListenerToken {
         lock.unlock()
         if first { onRemove() }
     }
-
-    deinit { }
 }
