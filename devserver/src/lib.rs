@@ -27,6 +27,8 @@
 //! Routes are axum's; connections are served by hand with hyper, so a [`FaultKind::Drop`] can
 //! close a connection without writing any response.
 
+#![warn(missing_docs)]
+
 mod config;
 mod control;
 mod faults;

@@ -122,7 +122,7 @@ fn room_json(id: &str, created: i64) -> Reply {
     Reply::json_text(200, ordered_json(&[("roomId", json!(id)), ("disabled", json!(false)), ("createdAt", json!(at)), ("updatedAt", json!(at))]))
 }
 
-/// Rooms kept at most (the oldest half is forgotten past this).
+/// Rooms kept at most (past this, the older half by creation time is forgotten).
 const MAX_ROOMS: usize = 100_000;
 
 /// `POST /v2/rooms` (route `videosdk.createRoom`) → `{"roomId": "xxxx-xxxx-xxxx", ...}`.
@@ -135,8 +135,10 @@ pub(crate) async fn create_room(State(app): State<App>, req: Request) -> Respons
             let now = app.now_unix();
             let mut rooms = lock(&app.rooms);
             if rooms.len() >= MAX_ROOMS {
-                let keep: Vec<String> = rooms.keys().skip(MAX_ROOMS / 2).cloned().collect();
-                rooms.retain(|k, _| keep.contains(k));
+                let mut times: Vec<i64> = rooms.values().copied().collect();
+                times.sort_unstable();
+                let cut = times[times.len() / 2];
+                rooms.retain(|_, created| *created > cut);
             }
             rooms.insert(id.clone(), now);
             room_json(&id, now)
