@@ -112,7 +112,7 @@ echo "bindings:    swift-package/Sources/VideoKitCore/Generated/VideoKitCore.swi
 echo
 echo "Local development: the package now uses the local XCFramework (cd swift-package && swift build && swift test)."
 if [[ -n "$RELEASE_URL" ]]; then
-  echo "Release: upload $zipfile to $RELEASE_URL, then tag a release commit that contains Package.swift and"
-  echo "  Sources/VideoKitCore/Generated/VideoKitCore.swift (git add -f): SwiftPM consumers build the generated"
-  echo "  bindings from source and cannot run uniffi-bindgen themselves."
+  echo "Release: upload $zipfile to $RELEASE_URL, then copy swift-package/ (with Package.swift and"
+  echo "  Sources/VideoKitCore/Generated/VideoKitCore.swift) to the root of the Swift release repository and tag it:"
+  echo "  SwiftPM consumers compile the generated bindings from source and cannot run uniffi-bindgen."
 fi

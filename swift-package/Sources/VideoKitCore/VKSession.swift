@@ -454,7 +454,7 @@ public final class VKSession: @unchecked Sendable {
         let mine = beginOp()
         let queue = configuration.callbackQueue
         let task = Task {
-            var result: (VKSessionState, VKSessionData?, VKError?)
+            let result: (VKSessionState, VKSessionData?, VKError?)
             if !self.isCurrent(mine) {
                 // A stop() or a newer start came before this one reached the engine: skip it.
                 result = (self.state, nil, Self.supersededError)
