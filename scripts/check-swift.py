@@ -423,8 +423,12 @@ def fresh_bindings():
 def self_test():
     bad = "public final class Broken {\n    func f( -> Int { return 1 }\n"
     good = "public struct Fine { public let x: Int; public func f() async throws -> Int { x } }\n"
-    assert syntax_problems("broken.swift", bad.encode()), "self-test: a broken file was not caught"
-    assert not syntax_problems("fine.swift", good.encode()), "self-test: a valid file was rejected"
+    with tempfile.TemporaryDirectory() as d:
+        bad_path, good_path = os.path.join(d, "Broken.swift"), os.path.join(d, "Fine.swift")
+        open(bad_path, "w").write(bad)
+        open(good_path, "w").write(good)
+        assert syntax_problems(bad_path), "self-test: a broken file was not caught"
+        assert not syntax_problems(good_path), "self-test: a valid file was rejected"
     undocumented = "/// T.\npublic struct T {\n    /// a\n    public let a: Int\n    public func b() {}\n}\n"
     assert [p for p in doc_problems("t.swift", undocumented.encode()) if "'b'" in p], "self-test: a missing doc comment was not caught"
     gen = ("public protocol VkThing: AnyObject { func load(key: String) throws -> Data?\n"
