@@ -14,6 +14,10 @@ have none; on a Mac, `swift build` / `swift test` are the real thing).
               generated classes, the generated protocols implemented with every requirement
               (same labels, same async-ness), and every switch that maps a generated enum naming
               exactly its cases. This is what would otherwise only fail in Xcode.
+  4. usage    the Swift code blocks of swift-package/README.md and README.md parse, and they and
+              the XCTest files use the layer's own API as declared: `VKSession` members (on
+              `session`, `VKSession.current`), initialisers and static functions of the VK
+              types, called with argument labels (in order) that a declaration accepts.
 
 A self-test first proves that each check catches a broken input. Installs tree-sitter and
 tree-sitter-swift from PyPI (pip, non-interactive) when missing. Exit 1 on any failure; the
@@ -404,6 +408,128 @@ def binding_problems(files, b):
     return problems, checked
 
 
+
+# ---------------------------------------------------------------- 4. usage
+
+class LayerApi:
+    """What the handwritten layer declares (every declaration: the tests use @testable import)."""
+
+    def __init__(self, files):
+        self.inits = {}      # type -> [params]
+        self.methods = {}    # type -> {name: [params]}
+        self.members = {}    # type -> {member names}
+        for f in files:
+            src, tree = parse(open(f, "rb").read())
+            for n in tree.root_node.named_children:
+                if n.type not in ("class_declaration", "protocol_declaration"):
+                    continue
+                name = decl_name(src, n)
+                name = name[len("extension "):] if name.startswith("extension ") else name
+                body = body_of(n)
+                if body is None:
+                    continue
+                meth = self.methods.setdefault(name, {})
+                mem = self.members.setdefault(name, set())
+                for m in body.named_children:
+                    if m.type == "init_declaration":
+                        self.inits.setdefault(name, []).append(params_of(src, m))
+                    elif m.type in ("function_declaration", "protocol_function_declaration"):
+                        meth.setdefault(decl_name(src, m), []).append(params_of(src, m))
+                        mem.add(decl_name(src, m))
+                    elif m.type == "property_declaration":
+                        for p in m.named_children:
+                            if p.type == "pattern":
+                                mem.add(text(src, p))
+                    elif m.type == "enum_entry":
+                        for c in m.named_children:
+                            if c.type == "simple_identifier":
+                                mem.add(text(src, c).strip("`"))
+
+
+SESSION_RECEIVER = re.compile(r"(^|\.)(session|current)$")
+
+
+def usage_problems(units, api):
+    """units: [(label, source bytes)]. ([problem], checked count)."""
+    problems, checked = [], 0
+    session = api.methods.get("VKSession", {})
+    session_members = api.members.get("VKSession", set())
+    for label, raw in units:
+        src, tree = parse(raw)
+        for n in walk(tree.root_node):
+            if n.type == "navigation_expression":
+                kids = n.named_children
+                suf = [c for c in kids if c.type == "navigation_suffix"]
+                if not kids or not suf:
+                    continue
+                recv, name = text(src, kids[0]).strip(), text(src, suf[-1]).lstrip(".")
+                if recv == "VKSession" or not SESSION_RECEIVER.search(recv) or recv.endswith("URLSession.current"):
+                    continue
+                if recv.endswith("current") and not recv.endswith("VKSession.current"):
+                    continue
+                checked += 1
+                if name not in session_members:
+                    problems.append(f"{label}:{n.start_point[0] + 1}: VKSession has no member '{name}' ({recv}.{name})")
+            if n.type != "call_expression":
+                continue
+            callee = n.named_children[0] if n.named_children else None
+            suffix = next((c for c in n.named_children if c.type == "call_suffix"), None)
+            if callee is None or suffix is None:
+                continue
+            args = call_args(src, suffix)
+            shown = "(" + "".join((a or "{closure}") + ":" for a in args) + ")"
+            if callee.type == "simple_identifier" and text(src, callee) in api.inits:
+                name = text(src, callee)
+                checked += 1
+                if not any(labels_match(p, args) for p in api.inits[name]):
+                    problems.append(f"{label}:{n.start_point[0] + 1}: {name}{shown} matches no initialiser: "
+                                    + ", ".join(sig("init", p) for p in api.inits[name]))
+            elif callee.type == "navigation_expression":
+                kids = callee.named_children
+                suf = [c for c in kids if c.type == "navigation_suffix"]
+                if not kids or not suf:
+                    continue
+                recv, name = text(src, kids[0]).strip(), text(src, suf[-1]).lstrip(".")
+                if SESSION_RECEIVER.search(recv) and (recv.endswith("VKSession.current") or recv.endswith("session")):
+                    decls = session.get(name)
+                elif recv in api.methods and recv.startswith("VK"):
+                    decls = api.methods[recv].get(name)
+                    if decls is None:
+                        checked += 1
+                        problems.append(f"{label}:{n.start_point[0] + 1}: {recv} has no function '{name}'")
+                        continue
+                else:
+                    continue
+                if decls is None:
+                    continue  # a property (checked above) called as a closure, e.g. probe.completion
+                checked += 1
+                if not any(labels_match(p, args) for p in decls):
+                    problems.append(f"{label}:{n.start_point[0] + 1}: {recv}.{name}{shown} matches no declaration: "
+                                    + ", ".join(sig(name, p) for p in decls))
+    return problems, checked
+
+
+def readme_snippets(path):
+    """[(label, bytes)] of the ```swift blocks of a Markdown file."""
+    out = []
+    if not os.path.exists(path):
+        return out
+    lines = open(path, encoding="utf-8").read().split("\n")
+    i = 0
+    while i < len(lines):
+        if lines[i].strip().startswith("```swift"):
+            start = i + 1
+            j = start
+            while j < len(lines) and not lines[j].strip().startswith("```"):
+                j += 1
+            # Line numbers stay those of the README: pad with empty lines.
+            body = "\n" * start + "\n".join(lines[start:j]) + "\n"
+            out.append((os.path.relpath(path, ROOT), body.encode()))
+            i = j
+        i += 1
+    return out
+
+
 def fresh_bindings():
     """The generated Swift, regenerated when missing or stale. (path, error)"""
     inputs = glob.glob(os.path.join(ROOT, "bindings", "src", "*.rs")) + [os.path.join(ROOT, "uniffi.toml")]
@@ -453,6 +579,21 @@ def self_test():
         missed = [w for w in want if not any(w in p for p in probs)]
         assert not missed, f"self-test: binding check missed {missed}: {probs}"
         assert not any("VkConfig(timeoutMs:" in p for p in probs), f"self-test: a valid call was rejected: {probs}"
+        layer = ("public final class VKSession { public static let current = VKSession()\n"
+                 "  public func start(apiToken: String, identity: String, completion: (() -> Void)? = nil) {}\n"
+                 "  public var state: Int { 1 } }\n"
+                 "public struct VKConfiguration { public init(gatewayURL: String = \"\", requestTimeout: Double = 1) {} }\n")
+        lp = os.path.join(d, "layer.swift")
+        open(lp, "w").write(layer)
+        uses = ("VKSession.current.start(apiToken: \"a\", identity: \"b\") { }\n"
+                "VKSession.current.start(identity: \"b\", apiToken: \"a\")\n"
+                "_ = VKSession.current.sate\n"
+                "_ = VKConfiguration(requestTimeout: 2, gatewayURL: \"x\")\n"
+                "_ = VKConfiguration(requestTimeout: 2)\n")
+        probs, _ = usage_problems([("uses.swift", uses.encode())], LayerApi([lp]))
+        want = ["uses.swift:2:", "no member 'sate'", "uses.swift:4:"]
+        missed = [w for w in want if not any(w in p for p in probs)]
+        assert not missed and len(probs) == 3, f"self-test: usage check missed {missed} or over-reported: {probs}"
 
 
 # ---------------------------------------------------------------- main
@@ -471,7 +612,7 @@ def main(argv):
         bindings_path, argv = argv[1], argv[2:]
     only = argv
     self_test()
-    print("self-test: a syntax error, a missing doc comment and wrong binding uses are all caught")
+    print("self-test: a syntax error, a missing doc comment, wrong binding uses and wrong API uses are all caught")
     passed = failed = 0
 
     files = sorted(os.path.normpath(f) for f in only) if only else handwritten_files()
@@ -520,6 +661,27 @@ def main(argv):
         else:
             passed += 1
             print(f"ok   {checked} uses in {len(sources)} files")
+    snippets = readme_snippets(os.path.join(PKG, "README.md")) + readme_snippets(os.path.join(ROOT, "README.md"))
+    tests = [f for f in files if os.sep + "Tests" + os.sep in f]
+    print(f"\n== usage ({len(snippets)} README Swift blocks, {len(tests)} test files)")
+    snippet_errors = 0
+    for label, raw in snippets:
+        p = syntax_problems(label, raw)
+        if p:
+            snippet_errors += 1
+            print("\n".join(p))
+    if snippet_errors:
+        failed += 1
+        print(f"FAIL {snippet_errors} README Swift blocks do not parse")
+    units = snippets + [(os.path.relpath(f, ROOT), open(f, "rb").read()) for f in tests]
+    probs, checked = usage_problems(units, LayerApi(sources))
+    if probs:
+        failed += 1
+        print("\n".join(probs))
+        print(f"FAIL {len(probs)} of {checked} uses")
+    else:
+        passed += 1
+        print(f"ok   {checked} uses of the layer's API" + ("" if snippet_errors else "; every README Swift block parses"))
     print(f"\n{passed} passed, {failed} failed")
     return 1 if failed else 0
 
