@@ -152,7 +152,8 @@ public enum VKLogLevel: Int, Sendable, CaseIterable {
 }
 
 /// Receives the SDK's log records (they never contain a secret). Called on SDK threads, not
-/// on the callback queue: keep it short and thread-safe.
+/// on the callback queue, sometimes while the engine holds its lock: keep it short and
+/// thread-safe, and do not call back into ``VKSession`` from it (hop to another queue first).
 public protocol VKLogger: AnyObject {
     /// One record; `target` is "videokit", "videokit::http", …
     func log(level: VKLogLevel, target: String, message: String)
