@@ -72,7 +72,6 @@ PLATFORM_TYPES = {
 # Deliberate spelling differences, per type: (Swift type, Swift member key) -> Kotlin member key.
 NAME_MAP = {
     ("VKConfiguration", "callbackqueue"): "callbackexecutor",   # DispatchQueue / Executor
-    ("VKErrorKind", "from"): "fromwirename",                   # from(wireName:) / fromWireName(…)
     ("VKVideoSdk", "check"): "checkat",                        # check(token:at:) / checkAt(token, now)
 }
 # How the async forms are spelled: Swift overloads `start(...) async throws`, Kotlin cannot
@@ -159,6 +158,9 @@ def swift_fn_key(src, fn):
         return ("awaitstart" if is_async else "start") + f"({norm(first)})"
     if "completion" in labels:
         return norm(name) + "(callback)"
+    if name == "from" and labels and labels[0] != "_":
+        # Swift `from(wireName:)` is Kotlin `fromWireName(…)`: the label is part of the name.
+        return norm(name + labels[0])
     return norm(name)
 
 
@@ -296,7 +298,7 @@ def main():
     kt, kt_types, kt_err = kotlin_api(kotlin_files)
     print(f"Swift:  {len(swift_files)} files, {len(sw_types)} public types (tree-sitter-swift)")
     print(f"Kotlin: {len(kotlin_files)} files, {len(kt_types)} public types (tree-sitter-kotlin)")
-    print("name table: Swift async start(...) = Kotlin awaitStart(...); "
+    print("name table: Swift async start(...) = Kotlin awaitStart(...); Swift from(wireName:) = Kotlin fromWireName(...); "
           + "; ".join(f"{s}.{m} = {k}" for (s, m), k in NAME_MAP.items()))
     passed = failed = 0
     for e in sw_err + kt_err:

@@ -29,6 +29,9 @@ public enum VKKalturaSessionType: String, Sendable, CaseIterable {
     /// An admin session (type 2).
     case admin
 
+    /// The wire name ("user", "admin"), as the CLI and Kotlin print it.
+    public var wireName: String { rawValue }
+
     var ffi: VkKalturaSessionType { self == .admin ? .admin : .user }
     init(_ t: VkKalturaSessionType) { self = t == .admin ? .admin : .user }
 }
@@ -36,6 +39,9 @@ public enum VKKalturaSessionType: String, Sendable, CaseIterable {
 /// What an app gives to get a Kaltura Session (KS) through an Application Token. No admin
 /// secret is ever needed. `description` never prints ``appToken``.
 public struct VKKalturaConfiguration: Sendable, CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
+    /// Kaltura's SaaS service, the default ``serviceURL``.
+    public static let defaultServiceURL = URL(string: "https://www.kaltura.com")!
+
     /// The Kaltura partner id.
     public var partnerId: Int64
     /// The app token's id (e.g. `0_xeu31jy5`).
@@ -59,7 +65,7 @@ public struct VKKalturaConfiguration: Sendable, CustomStringConvertible, CustomD
 
     /// A configuration; only the partner and the app token are required.
     public init(partnerId: Int64, appTokenId: String, appToken: String,
-                serviceURL: URL = URL(string: "https://www.kaltura.com")!,
+                serviceURL: URL = VKKalturaConfiguration.defaultServiceURL,
                 hashType: VKKalturaHashType = .sha256, userId: String? = nil,
                 sessionType: VKKalturaSessionType? = nil, expiry: TimeInterval? = nil,
                 privileges: String? = nil, widgetId: String? = nil) {
@@ -128,6 +134,12 @@ public enum VKVideoSdkPermission: String, Sendable, CaseIterable {
     /// `allow_mod`: may moderate.
     case allowMod = "allow_mod"
 
+    /// The claim's spelling ("allow_join", …).
+    public var wireName: String { rawValue }
+
+    /// The permission spelled `wireName` in a token, if any.
+    public static func from(wireName: String) -> VKVideoSdkPermission? { VKVideoSdkPermission(rawValue: wireName) }
+
     init(_ p: VkVideoSdkPermission) {
         switch p {
         case .allowJoin: self = .allowJoin
@@ -141,8 +153,14 @@ public enum VKVideoSdkPermission: String, Sendable, CaseIterable {
 public enum VKVideoSdkRole: String, Sendable, CaseIterable {
     /// `crawler`: server-side (REST API) use only; cannot join a meeting.
     case crawler
-    /// `rtc`: real-time participant access.
+    /// `rtc`: may join meetings (real-time communication).
     case rtc
+
+    /// The claim's spelling ("crawler", "rtc").
+    public var wireName: String { rawValue }
+
+    /// The role spelled `wireName` in a token, if any.
+    public static func from(wireName: String) -> VKVideoSdkRole? { VKVideoSdkRole(rawValue: wireName) }
 
     init(_ r: VkVideoSdkRole) { self = r == .crawler ? .crawler : .rtc }
 }
