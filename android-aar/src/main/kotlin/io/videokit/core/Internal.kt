@@ -8,6 +8,10 @@ import io.videokit.core.ffi.VkConfig
 import io.videokit.core.ffi.VkErrorInfo
 import io.videokit.core.ffi.VkErrorKind
 import io.videokit.core.ffi.VkException
+import io.videokit.core.ffi.VkKalturaConfig
+import io.videokit.core.ffi.VkKalturaHashType
+import io.videokit.core.ffi.VkKalturaInfo
+import io.videokit.core.ffi.VkKalturaSessionType
 import io.videokit.core.ffi.VkLogLevel
 import io.videokit.core.ffi.VkLogRecord
 import io.videokit.core.ffi.VkLogger
@@ -18,6 +22,7 @@ import io.videokit.core.ffi.VkSessionStore
 import io.videokit.core.ffi.VkStateChange
 import io.videokit.core.ffi.VkStateListener
 import io.videokit.core.ffi.VkTokenProvider
+import io.videokit.core.ffi.VkVideoSdkClaims
 import java.time.Duration
 import java.util.concurrent.Executor
 import java.util.concurrent.LinkedBlockingQueue
@@ -43,6 +48,13 @@ internal fun VKLogLevel.toFfi(): VkLogLevel = VkLogLevel.entries.first { it.name
 
 internal fun VkLogLevel.toVK(): VKLogLevel = VKLogLevel.entries.firstOrNull { it.name == name } ?: VKLogLevel.TRACE
 
+internal fun VKKalturaHashType.toFfi(): VkKalturaHashType = VkKalturaHashType.entries.first { it.name == name }
+
+internal fun VKKalturaSessionType.toFfi(): VkKalturaSessionType = VkKalturaSessionType.entries.first { it.name == name }
+
+internal fun VkKalturaSessionType.toVK(): VKKalturaSessionType =
+    VKKalturaSessionType.entries.firstOrNull { it.name == name } ?: VKKalturaSessionType.USER
+
 // ---- records ----
 
 internal fun VkErrorInfo.toVK(): VKException = VKException(kind.toVK(), detail, code, httpStatus?.toInt())
@@ -55,6 +67,28 @@ internal fun VkSessionData.toVK(): VKSessionData = VKSessionData(
     source = sourceKindOf(source.name),
     scopes = scopes.toList(),
     resumed = resumed,
+    kaltura = kaltura?.toVK(),
+    videoSdk = videosdk?.toVK(),
+)
+
+internal fun VkKalturaInfo.toVK(): VKKalturaInfo =
+    VKKalturaInfo(partnerId = partnerId, userId = userId, sessionType = sessionType.toVK(), privileges = privileges)
+
+// Permissions and roles the Kotlin layer does not know yet (added to the FFI later) are left
+// out: a set cannot hold them, and "may moderate?" is answered by the flags.
+internal fun VkVideoSdkClaims.toVK(): VKVideoSdkClaims = VKVideoSdkClaims(
+    apiKey = apikey,
+    permissions = permissions.mapNotNullTo(LinkedHashSet()) { p -> VKVideoSdkPermission.entries.firstOrNull { it.name == p.name } },
+    version = version?.let { if (it > Int.MAX_VALUE.toUInt()) Int.MAX_VALUE else it.toInt() },
+    roomId = roomId,
+    participantId = participantId,
+    roles = roles.mapNotNullTo(LinkedHashSet()) { r -> VKVideoSdkRole.entries.firstOrNull { it.name == r.name } },
+    issuedAt = issuedAt,
+    expiresAt = expiresAt,
+    notBefore = notBefore,
+    canJoin = canJoin,
+    mustAskToJoin = mustAskToJoin,
+    canModerate = canModerate,
 )
 
 internal fun VkStateChange.toVK(): VKStateChange =
@@ -64,6 +98,24 @@ private fun Duration.toMillisArg(name: String): ULong {
     if (isNegative) throw VKException(VKErrorKind.INVALID_ARGUMENT, "$name must not be negative")
     return toMillis().toULong()
 }
+
+/** Whole seconds, rounded half up, saturating (a `Duration` holds any `Long` of seconds). */
+internal fun Duration.toWholeSeconds(): Long =
+    if (nano >= 500_000_000 && seconds != Long.MAX_VALUE) seconds + 1 else seconds
+
+/** As the Swift layer: the expiry in whole seconds, at least 1. */
+internal fun VKKalturaConfiguration.toFfi(): VkKalturaConfig = VkKalturaConfig(
+    serviceUrl = serviceUrl,
+    partnerId = partnerId,
+    appTokenId = appTokenId,
+    appToken = appToken,
+    widgetId = widgetId,
+    hashType = hashType.toFfi(),
+    userId = userId,
+    sessionType = sessionType?.toFfi(),
+    expirySecs = expiry?.let { maxOf(1L, it.toWholeSeconds()).toULong() },
+    privileges = privileges,
+)
 
 internal fun VKConfiguration.toFfi(): VkConfig {
     if (startAttempts < 1) throw VKException(VKErrorKind.INVALID_ARGUMENT, "startAttempts must be at least 1")
@@ -87,6 +139,13 @@ internal fun Throwable.toVKException(): VKException = when (this) {
     is InternalException -> VKException(VKErrorKind.INTERNAL, "internal SDK error: ${message ?: "unknown"}")
     is CancellationException -> VKException(VKErrorKind.CANCELLED, "the call was cancelled")
     else -> VKException(VKErrorKind.INTERNAL, "unexpected ${javaClass.simpleName}: ${message ?: ""}")
+}
+
+/** Runs a synchronous call into the bindings; any failure becomes a [VKException]. */
+internal inline fun <T> ffiCall(block: () -> T): T = try {
+    block()
+} catch (e: Throwable) {
+    throw e.toVKException()
 }
 
 internal fun VKException.toFfi(): VkException =

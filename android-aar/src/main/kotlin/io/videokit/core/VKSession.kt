@@ -51,7 +51,13 @@ import kotlinx.coroutines.launch
  *
  * **Java.** `VKSession.getCurrent().start(appToken, "alice", scopes, (state, data, error) -> {...})`;
  * the token-URL variant is `startWithTokenUrl` in Java (its parameter types equal the
- * API-token variant's).
+ * API-token variant's), the VideoSDK variant `startWithVideoSdkTokenUrl` (likewise the
+ * session-token variant's).
+ *
+ * **Vendors.** `start(kaltura = VKKalturaConfiguration(...))` keeps a Kaltura Session (KS)
+ * valid through an Application Token (no admin secret); `start(videoSdkTokenUrl = ...)` keeps
+ * a VideoSDK access token from the app's token server valid, its claims typed in
+ * [VKSessionData.videoSdk]. Both renew before expiry like every other mode.
  */
 class VKSession private constructor() {
     private val lock = Any()
@@ -66,6 +72,9 @@ class VKSession private constructor() {
     private val listeners = mutableListOf<ListenerEntry>()
 
     private val statesFlow = MutableStateFlow(VKSessionState.IDLE)
+
+    /** Guards the pair (current core, [statesFlow] value); held only for a field write. */
+    private val statesLock = Any()
 
     private var statesRegistration: Long? = null
 
@@ -127,10 +136,16 @@ class VKSession private constructor() {
             statesRegistration?.let { old.removeListener(it.toULong()) }
             listeners.forEach { it.detach() }
         }
-        coreOrNull = newCore
+        // The old core's STOPPED may still be on its way to its (removed) states listener:
+        // switching cores and resetting the flow under statesLock means a late delivery of
+        // the old core sees it is no longer current and cannot overwrite the new state.
+        synchronized(statesLock) {
+            coreOrNull = newCore
+            statesFlow.value = newCore.state().toVK()
+        }
         config = cfg
         statesRegistration = newCore.addListener(ListenerAdapter { change ->
-            if (coreOrNull === newCore) statesFlow.value = change.to
+            synchronized(statesLock) { if (coreOrNull === newCore) statesFlow.value = change.to }
         }).toLong()
         val executor = Platform.callbackExecutor(cfg)
         listeners.forEach { it.attach(newCore, executor) }
@@ -214,6 +229,51 @@ class VKSession private constructor() {
         launchStart(completion) { it.startProvider(ProviderAdapter(provider), identity) }
     }
 
+    /**
+     * Start a Kaltura Session (KS) through an Application Token: `session.startWidgetSession`
+     * → tokenHash = lowercase hex HASH(widget KS + app token) → `appToken.startSession`. No
+     * admin secret is ever needed. The KS ([VKSessionData.token]) is renewed before it
+     * expires; the widget KS is cached, so a cold start costs two requests and a renewal one.
+     * Returns at once; a running session is stopped first.
+     *
+     * Mind [VKKalturaConfiguration.hashType]: the SDK's default is SHA256, the Kaltura
+     * server's default for new app tokens is SHA1. Kaltura's rejections (errors arrive with
+     * HTTP 200) fail the session at once with [VKErrorKind.REJECTED] and Kaltura's code in
+     * [VKException.code] (`INVALID_APP_TOKEN_HASH`, `APP_TOKEN_ID_NOT_FOUND`,
+     * `APP_TOKEN_NOT_ACTIVE`, `APP_TOKEN_EXPIRED`, `INVALID_WIDGET_ID`, ...); an `INVALID_KS`
+     * on the widget KS is retried once with a fresh widget session. No KS or app token ever
+     * appears in an error's text.
+     *
+     * @param kaltura the partner, app token and session settings.
+     * @param completion called once with the result (the server's view of the KS in
+     *   [VKSessionData.kaltura]), on the callback thread.
+     */
+    @JvmOverloads
+    fun start(kaltura: VKKalturaConfiguration, completion: VKCompletion? = null) {
+        launchStart(completion) { it.startKaltura(kaltura.toFfi()) }
+    }
+
+    /**
+     * Start with a VideoSDK access token from the app's token server: `GET videoSdkTokenUrl`
+     * (with `roomId` and `participantId` query parameters when given) answering
+     * `{"token": "<HS256 JWT>"}`. The token's claims are checked on the device (no API
+     * secret needed) and typed in [VKSessionData.videoSdk]; it is re-fetched before its
+     * `exp`. A token that arrives expired or invalid fails the start ([VKErrorKind.EXPIRED]
+     * or [VKErrorKind.INVALID_TOKEN], the VideoSDK error kind in [VKException.code]).
+     * Returns at once; a running session is stopped first. In Java this is
+     * `startWithVideoSdkTokenUrl`.
+     *
+     * @param videoSdkTokenUrl the app's token server endpoint.
+     * @param roomId sent as `roomId` when given (a version-2 token for that room).
+     * @param participantId sent as `participantId` when given.
+     * @param completion called once with the result, on the callback thread.
+     */
+    @JvmOverloads
+    @JvmName("startWithVideoSdkTokenUrl")
+    fun start(videoSdkTokenUrl: String, roomId: String? = null, participantId: String? = null, completion: VKCompletion? = null) {
+        launchStart(completion) { it.startVideosdk(videoSdkTokenUrl, roomId, participantId) }
+    }
+
     // ---- start: suspend variants ----
 
     /**
@@ -251,6 +311,26 @@ class VKSession private constructor() {
      */
     suspend fun awaitStart(provider: VKTokenProvider, identity: String? = null): VKSessionData =
         call { it.startProvider(ProviderAdapter(provider), identity).toVK() }
+
+    /**
+     * Like `start(kaltura)`, suspending until the KS is there.
+     *
+     * @return the new session (the KS is its `token`, the server's view of it `kaltura`).
+     * @throws VKException why it could not start; Kaltura's code (e.g.
+     *   `INVALID_APP_TOKEN_HASH`) is in [VKException.code].
+     */
+    suspend fun awaitStart(kaltura: VKKalturaConfiguration): VKSessionData =
+        call { it.startKaltura(kaltura.toFfi()).toVK() }
+
+    /**
+     * Like `start(videoSdkTokenUrl, roomId, participantId)`, suspending until the session is
+     * active.
+     *
+     * @return the new session (the checked claims in `videoSdk`).
+     * @throws VKException why it could not start.
+     */
+    suspend fun awaitStart(videoSdkTokenUrl: String, roomId: String? = null, participantId: String? = null): VKSessionData =
+        call { it.startVideosdk(videoSdkTokenUrl, roomId, participantId).toVK() }
 
     // ---- tokens ----
 

@@ -152,7 +152,8 @@ enum class VKSourceKind {
  * `VKSessionData` can be logged safely.
  *
  * @property identity the user the session is for, when known.
- * @property token the session token: send it to your video backend. A secret.
+ * @property token the session token: send it to your video backend. A secret. For Kaltura
+ *   sessions the KS, for VideoSDK sessions the access token.
  * @property expiresAt when the token expires (server time), or `null` when unknown (then
  *   no renewal is scheduled).
  * @property issuedAt when the token was issued (server time), when known.
@@ -160,8 +161,10 @@ enum class VKSourceKind {
  * @property scopes the scopes granted (API-token mode).
  * @property resumed `true` when the session was resumed from the [VKSessionStore] without
  *   a request.
+ * @property kaltura Kaltura sessions: what the server said about the KS; else `null`.
+ * @property videoSdk VideoSDK sessions: the token's checked claims; else `null`.
  */
-class VKSessionData(
+class VKSessionData @JvmOverloads constructor(
     val identity: String?,
     val token: String,
     val expiresAt: Instant?,
@@ -169,21 +172,26 @@ class VKSessionData(
     val source: VKSourceKind,
     val scopes: List<String>,
     val resumed: Boolean,
+    val kaltura: VKKalturaInfo? = null,
+    val videoSdk: VKVideoSdkClaims? = null,
 ) {
     /** Everything but the token. */
     override fun toString(): String =
         "VKSessionData(identity=$identity, token=<${token.length} chars>, expiresAt=$expiresAt, " +
-            "issuedAt=$issuedAt, source=$source, scopes=$scopes, resumed=$resumed)"
+            "issuedAt=$issuedAt, source=$source, scopes=$scopes, resumed=$resumed" +
+            (if (kaltura != null) ", kaltura=$kaltura" else "") +
+            (if (videoSdk != null) ", videoSdk=$videoSdk" else "") + ")"
 
     /** Equal when every field, the token included, is equal. */
     override fun equals(other: Any?): Boolean =
         other is VKSessionData && identity == other.identity && token == other.token &&
             expiresAt == other.expiresAt && issuedAt == other.issuedAt && source == other.source &&
-            scopes == other.scopes && resumed == other.resumed
+            scopes == other.scopes && resumed == other.resumed && kaltura == other.kaltura &&
+            videoSdk == other.videoSdk
 
     /** Consistent with [equals]. */
     override fun hashCode(): Int =
-        listOf(identity, token, expiresAt, issuedAt, source, scopes, resumed).hashCode()
+        listOf(identity, token, expiresAt, issuedAt, source, scopes, resumed, kaltura, videoSdk).hashCode()
 }
 
 /**
