@@ -50,12 +50,15 @@ final class LoggerAdapter: VkLogger, @unchecked Sendable {
     }
 }
 
-/// Forwards FFI state changes to a Swift closure on the app's queue, in order.
-final class ListenerAdapter: VkStateListener, @unchecked Sendable {
+/// One app listener (an `addListener` closure or a `states` stream): its queue, its closure,
+/// and the newest core it has heard from. Survives `configure`, which registers it on each
+/// new core through a new ``ListenerAdapter``.
+final class ListenerSink: @unchecked Sendable {
     private let queue: DispatchQueue
+    private let body: (VKStateChange) -> Void
     private let lock = NSLock()
     private var removed = false
-    private let body: (VKStateChange) -> Void
+    private var newest: UInt64 = 0
 
     init(queue: DispatchQueue, body: @escaping (VKStateChange) -> Void) {
         self.queue = queue
@@ -66,14 +69,33 @@ final class ListenerAdapter: VkStateListener, @unchecked Sendable {
         lock.lock(); removed = true; lock.unlock()
     }
 
-    func onStateChange(change: VkStateChange) throws {
-        let c = VKStateChange(change)
-        // A serial queue keeps the SDK's order; `.main` is serial.
-        queue.async { [weak self] in
-            guard let self = self else { return }
-            self.lock.lock(); let gone = self.removed; self.lock.unlock()
-            if !gone { self.body(c) }
+    /// Delivers `change` on the queue, in order (a serial queue keeps the SDK's order; `.main`
+    /// is serial). After a `configure`, the old core's last events (its `stopped`) and the new
+    /// core's first one come from two SDK threads: once the listener has heard from the new
+    /// core, a late event of the old one is dropped, so the last state it saw is the real one.
+    func deliver(_ change: VKStateChange, generation: UInt64) {
+        queue.async { [self] in
+            lock.lock()
+            let deliver = !removed && generation >= newest
+            if deliver { newest = generation }
+            lock.unlock()
+            if deliver { body(change) }
         }
+    }
+}
+
+/// The registration of a ``ListenerSink`` on one core (numbered `generation`).
+final class ListenerAdapter: VkStateListener, @unchecked Sendable {
+    private let sink: ListenerSink
+    private let generation: UInt64
+
+    init(_ sink: ListenerSink, generation: UInt64) {
+        self.sink = sink
+        self.generation = generation
+    }
+
+    func onStateChange(change: VkStateChange) throws {
+        sink.deliver(VKStateChange(change), generation: generation)
     }
 }
 

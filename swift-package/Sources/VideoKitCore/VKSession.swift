@@ -37,7 +37,7 @@ public final class VKSession: @unchecked Sendable {
     public typealias Completion = (VKSessionState, VKSessionData?, VKError?) -> Void
 
     private struct ListenerEntry {
-        let adapter: ListenerAdapter
+        let sink: ListenerSink
         /// Its registration on the current core, if it has one.
         var id: UInt64?
     }
@@ -45,6 +45,8 @@ public final class VKSession: @unchecked Sendable {
     private let lock = NSLock()
     private var config = VKConfiguration()
     private var core: VkSessionCore?
+    /// Numbers the cores: a listener drops events of a core older than one it has heard from.
+    private var coreGeneration: UInt64 = 0
     /// Why the current configuration could not make a core (reported by `start` and `lastError`).
     private var configError: VKError?
     /// Bumped by every start, stop and configure: a start that finishes after a later stop is undone.
@@ -118,9 +120,10 @@ public final class VKSession: @unchecked Sendable {
             let ffiConfig = try cfg.ffiConfig()
             setLogger(logger: LoggerAdapter(cfg.logger ?? VKOSLogLogger()), level: cfg.logLevel.ffi)
             let c = try VkSessionCore(config: ffiConfig, store: cfg.store.map { StoreAdapter($0) })
+            coreGeneration &+= 1
             for key in Array(listeners.keys) {
                 if let entry = listeners[key] {
-                    listeners[key]?.id = c.addListener(listener: entry.adapter)
+                    listeners[key]?.id = c.addListener(listener: ListenerAdapter(entry.sink, generation: coreGeneration))
                 }
             }
             core = c
@@ -381,21 +384,21 @@ public final class VKSession: @unchecked Sendable {
     }
 
     private func register(queue: DispatchQueue?, body: @escaping (VKStateChange) -> Void) -> VKListenerToken {
-        let adapter = ListenerAdapter(queue: queue ?? DispatchQueue(label: "io.videokit.states"), body: body)
+        let sink = ListenerSink(queue: queue ?? DispatchQueue(label: "io.videokit.states"), body: body)
         let key = UUID()
         lock.lock()
-        listeners[key] = ListenerEntry(adapter: adapter, id: nil)
+        listeners[key] = ListenerEntry(sink: sink, id: nil)
         lock.unlock()
         if let c = try? coreOrThrow() {
             lock.lock()
             // coreOrThrow may have registered it already (a core created just now).
             if core === c, let entry = listeners[key], entry.id == nil {
-                listeners[key]?.id = c.addListener(listener: adapter)
+                listeners[key]?.id = c.addListener(listener: ListenerAdapter(sink, generation: coreGeneration))
             }
             lock.unlock()
         }
         return VKListenerToken { [weak self] in
-            adapter.remove()
+            sink.remove()
             guard let self = self else { return }
             self.lock.lock()
             let entry = self.listeners.removeValue(forKey: key)

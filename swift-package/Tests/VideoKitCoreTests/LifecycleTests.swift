@@ -102,6 +102,23 @@ final class LifecycleTests: SessionTestCase {
         XCTAssertEqual(session.state, .stopped)
     }
 
+    func testAfterConfigureListenersEndOnTheNewCoresState() throws {
+        // The old core's `stopped` and the new core's first event come from two SDK threads:
+        // whatever their order, a listener's last state is the new core's.
+        for round in 0..<20 {
+            let last = Locked<VKSessionState?>(nil)
+            let t = session.addListener { last.set($0.to) }
+            _ = try runBlocking { try await self.session.start(apiToken: self.server.appToken, identity: "alice") }
+            eventually(10, "round \(round): active") { last.get() == .active }
+            session.configure(makeConfig())
+            Thread.sleep(forTimeInterval: 0.05)
+            Callbacks.queue.sync {}
+            XCTAssertEqual(last.get(), .idle, "round \(round)")
+            XCTAssertEqual(session.state, .idle)
+            t.remove()
+        }
+    }
+
     func testAStatesStreamEndsWhenItsTaskIsCancelled() throws {
         let ended = DispatchSemaphore(value: 0)
         let reader = Task {
