@@ -111,7 +111,8 @@ final class LifecycleTests: SessionTestCase {
             _ = try runBlocking { try await self.session.start(apiToken: self.server.appToken, identity: "alice") }
             eventually(10, "round \(round): active") { last.get() == .active }
             session.configure(makeConfig())
-            Thread.sleep(forTimeInterval: 0.05)
+            eventually(5, "round \(round): idle") { last.get() == .idle }
+            Thread.sleep(forTimeInterval: 0.1) // a late `stopped` of the old core would land now
             Callbacks.queue.sync {}
             XCTAssertEqual(last.get(), .idle, "round \(round)")
             XCTAssertEqual(session.state, .idle)
