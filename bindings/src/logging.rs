@@ -22,13 +22,34 @@ pub struct VkLogRecord {
     pub message: String,
 }
 
-/// Receives log records on SDK threads.
+/// Receives log records, in order, on the SDK's worker thread and never while the engine holds
+/// a lock: an implementation may call back into the session.
 #[uniffi::export(with_foreign)]
 pub trait VkLogger: Send + Sync {
     fn log(&self, record: VkLogRecord) -> Result<(), VkError>;
 }
 
 static SINK: Lazy<RwLock<Option<Arc<dyn VkLogger>>>> = Lazy::new(|| RwLock::new(None));
+
+/// Records are handed to the app's logger by one task on the SDK runtime, in order, never on
+/// the thread that logged: the engine may log while holding its lock, and an app logger that
+/// calls back into the session (or is slow) must not deadlock or stall it.
+static QUEUE: Lazy<Option<tokio::sync::mpsc::UnboundedSender<VkLogRecord>>> = Lazy::new(|| {
+    let rt = crate::runtime().ok()?;
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<VkLogRecord>();
+    rt.spawn(async move {
+        while let Some(record) = rx.recv().await {
+            let sink = match SINK.read() {
+                Ok(g) => g.clone(),
+                Err(p) => p.into_inner().clone(),
+            };
+            if let Some(s) = sink {
+                let _ = s.log(record);
+            }
+        }
+    });
+    Some(tx)
+});
 
 struct Forwarder;
 
@@ -41,11 +62,11 @@ impl log::Log for Forwarder {
         if !self.enabled(r.metadata()) {
             return;
         }
-        let sink = match SINK.read() {
-            Ok(g) => g.clone(),
-            Err(p) => p.into_inner().clone(),
+        let has_sink = match SINK.read() {
+            Ok(g) => g.is_some(),
+            Err(p) => p.into_inner().is_some(),
         };
-        if let Some(s) = sink {
+        if has_sink {
             let level = match r.level() {
                 log::Level::Error => VkLogLevel::Error,
                 log::Level::Warn => VkLogLevel::Warn,
@@ -53,7 +74,9 @@ impl log::Log for Forwarder {
                 log::Level::Debug => VkLogLevel::Debug,
                 log::Level::Trace => VkLogLevel::Trace,
             };
-            let _ = s.log(VkLogRecord { level, target: r.target().to_string(), message: r.args().to_string() });
+            if let Some(q) = QUEUE.as_ref() {
+                let _ = q.send(VkLogRecord { level, target: r.target().to_string(), message: r.args().to_string() });
+            }
         }
     }
     fn flush(&self) {}
