@@ -151,9 +151,9 @@ public enum VKLogLevel: Int, Sendable, CaseIterable {
     }
 }
 
-/// Receives the SDK's log records (they never contain a secret). Called on SDK threads, not
-/// on the callback queue, sometimes while the engine holds its lock: keep it short and
-/// thread-safe, and do not call back into ``VKSession`` from it (hop to another queue first).
+/// Receives the SDK's log records (they never contain a secret), in order, on the SDK's worker
+/// thread (not the callback queue) and never while the engine holds a lock: keep it short and
+/// thread-safe; calling back into ``VKSession`` from it is safe.
 public protocol VKLogger: AnyObject {
     /// One record; `target` is "videokit", "videokit::http", …
     func log(level: VKLogLevel, target: String, message: String)
