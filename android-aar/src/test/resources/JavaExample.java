@@ -2,6 +2,11 @@
 // build/jvm/videokit.jar and runs it against `videokit serve`.
 import io.videokit.core.VKConfiguration;
 import io.videokit.core.VKErrorKind;
+import io.videokit.core.VKException;
+import io.videokit.core.VKKalturaConfiguration;
+import io.videokit.core.VKSessionData;
+import io.videokit.core.VKVideoSdk;
+import io.videokit.core.VKVideoSdkClaims;
 import io.videokit.core.VKListenerHandle;
 import io.videokit.core.VKProvidedToken;
 import io.videokit.core.VKBlockingTokenProvider;
@@ -43,6 +48,27 @@ public class JavaExample {
             }
         }, "alice", (state, data, error) -> viaProvider.complete(state));
         check(viaProvider.get(20, TimeUnit.SECONDS) == VKSessionState.ACTIVE, "blocking provider start");
+
+        // Kaltura: the devserver's partner and app token (never an admin secret).
+        CompletableFuture<VKSessionData> ks = new CompletableFuture<>();
+        session.start(new VKKalturaConfiguration(1851571L, "0_xeu31jy5", "c9883312395bf5ed4fd5c9a5d86c985c", gateway),
+            (state, data, error) -> ks.complete(data));
+        VKSessionData k = ks.get(20, TimeUnit.SECONDS);
+        check(k != null && k.getKaltura() != null && k.getKaltura().getPartnerId() == 1851571L, "Kaltura start");
+
+        // VideoSDK: the Java name of the token-URL variant, and the decoder.
+        CompletableFuture<VKSessionData> vsdk = new CompletableFuture<>();
+        session.startWithVideoSdkTokenUrl(gateway + "/get-token", "room-1", null, (state, data, error) -> vsdk.complete(data));
+        VKSessionData v = vsdk.get(20, TimeUnit.SECONDS);
+        check(v != null && v.getVideoSdk() != null && v.getVideoSdk().getCanModerate(), "VideoSDK start");
+        VKVideoSdkClaims claims = VKVideoSdk.decode(v.getToken());
+        check("room-1".equals(claims.getRoomId()), "VKVideoSdk.decode");
+        try {
+            VKVideoSdk.decode("eyJhbGciOiJub25lIn0.eyJhcGlrZXkiOiJrIn0.");
+            check(false, "alg none refused");
+        } catch (VKException e) {
+            check("unsupported_algorithm".equals(e.getCode()), "alg none refused with its code");
+        }
 
         CompletableFuture<VKErrorKind> bad = new CompletableFuture<>();
         session.start("vk_dev_app_token", "", List.of(), (state, data, error) -> bad.complete(error.getKind()));

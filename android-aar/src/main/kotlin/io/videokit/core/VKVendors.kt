@@ -168,8 +168,10 @@ enum class VKVideoSdkRole(val wireName: String) {
  * @property issuedAt `iat`, when present.
  * @property expiresAt `exp`, when present (a token without it never expires).
  * @property notBefore `nbf`, when present.
- * @property canJoin `allow_join`: joins directly.
- * @property mustAskToJoin `ask_join` without `allow_join`: must ask to join.
+ * @property canJoin `allow_join`, and roles that allow joining meetings (none, or `rtc`
+ *   among them; a `crawler`-only token is for server-side API calls): joins directly.
+ * @property mustAskToJoin `ask_join` without `allow_join` (which wins when both are
+ *   present), with roles that allow joining: must ask to join and be admitted.
  * @property canModerate `allow_mod`: may moderate.
  */
 data class VKVideoSdkClaims(
@@ -191,7 +193,8 @@ data class VKVideoSdkClaims(
  * Decoding and checking VideoSDK access tokens on the device, without the API secret (which
  * never belongs in an app): structure, header `alg` exactly `HS256` (`none` and others are
  * refused), the claim rules, and `exp`/`nbf`. The signature itself is judged by VideoSDK's
- * servers. Pure computation, no I/O: safe on any thread.
+ * servers. Pure computation, no I/O: safe on any thread. Java callers catch the checked
+ * [VKException].
  *
  * ```kotlin
  * val claims = VKVideoSdk.decode(token)
@@ -211,6 +214,7 @@ object VKVideoSdk {
      */
     @JvmStatic
     @JvmOverloads
+    @Throws(VKException::class)
     fun decode(token: String, leeway: Duration = Duration.ZERO): VKVideoSdkClaims =
         ffiCall { decodeVideosdkToken(token, leeway.toWholeSeconds()).toVK() }
 
@@ -225,6 +229,7 @@ object VKVideoSdk {
      */
     @JvmStatic
     @JvmOverloads
+    @Throws(VKException::class)
     fun checkAt(token: String, now: Instant, leeway: Duration = Duration.ZERO): VKVideoSdkClaims =
         ffiCall { checkVideosdkTokenAt(token, now, leeway.toWholeSeconds()).toVK() }
 }

@@ -16,6 +16,9 @@ val ALL_TEST_CLASSES: List<Class<*>> = listOf(
     StoreTest::class.java,
     NonBlockingTest::class.java,
     ConcurrencyTest::class.java,
+    KalturaTest::class.java,
+    VideoSdkTest::class.java,
+    VideoSdkVectorsTest::class.java,
 )
 
 private class Reporter : RunListener() {

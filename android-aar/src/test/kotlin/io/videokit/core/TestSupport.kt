@@ -23,7 +23,43 @@ object DevServer {
     private var process: Process? = null
     private var baseUrl: String? = null
     private var token: String? = null
-    private val http: HttpClient = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build()
+
+    // HTTP/1.1 only: no h2c upgrade attempts on the control connection.
+    private val http: HttpClient = HttpClient.newBuilder()
+        .version(HttpClient.Version.HTTP_1_1)
+        .connectTimeout(Duration.ofSeconds(5))
+        .build()
+
+    /** The Kaltura partner and app token every devserver has. */
+    const val KALTURA_PARTNER: Long = 1851571
+    const val KALTURA_APP_TOKEN_ID: String = "0_xeu31jy5"
+    const val KALTURA_APP_TOKEN: String = "c9883312395bf5ed4fd5c9a5d86c985c"
+
+    /** App tokens added with `--config` (id, token, hash type): one per hash type, ... */
+    val kalturaHashTokens: List<Triple<String, String, VKKalturaHashType>> = listOf(
+        Triple("0_md5", "3d53d53d53d53d53d53d53d53d53d5c0", VKKalturaHashType.MD5),
+        Triple("0_sha1", "5a15a15a15a15a15a15a15a15a15a1d0", VKKalturaHashType.SHA1),
+        Triple(KALTURA_APP_TOKEN_ID, KALTURA_APP_TOKEN, VKKalturaHashType.SHA256),
+        Triple("0_sha512", "51251251251251251251251251251250", VKKalturaHashType.SHA512),
+    )
+
+    /** ... a disabled one (status 1), and one that expired in 1970 (right token: the hash check comes first). */
+    const val KALTURA_DISABLED_ID: String = "0_off"
+    const val KALTURA_EXPIRED_ID: String = "0_old"
+    const val KALTURA_EXPIRED_TOKEN: String = "01d01d01d01d01d01d01d01d01d01d0b"
+
+    private fun configFile(): java.io.File {
+        val tokens = kalturaHashTokens.filter { it.first != KALTURA_APP_TOKEN_ID }.map { (id, token, hash) ->
+            "{\"id\": \"$id\", \"token\": \"$token\", \"partnerId\": $KALTURA_PARTNER, \"hashType\": \"${hash.name}\"}"
+        } + listOf(
+            "{\"id\": \"$KALTURA_DISABLED_ID\", \"token\": \"0ff0ff0ff0ff0ff0ff0ff0ff0ff0ff0a\", \"partnerId\": $KALTURA_PARTNER, \"hashType\": \"SHA256\", \"status\": 1}",
+            "{\"id\": \"$KALTURA_EXPIRED_ID\", \"token\": \"$KALTURA_EXPIRED_TOKEN\", \"partnerId\": $KALTURA_PARTNER, \"hashType\": \"SHA256\", \"expiry\": 1000}",
+        )
+        val f = java.io.File.createTempFile("videokit-devserver-", ".json")
+        f.deleteOnExit()
+        f.writeText("{\"kaltura\": {\"appTokens\": [\n  " + tokens.joinToString(",\n  ") + "\n]}}\n")
+        return f
+    }
 
     /** `http://127.0.0.1:PORT`. */
     val base: String get() = ensureStarted().let { baseUrl!! }
@@ -35,7 +71,7 @@ object DevServer {
     private fun ensureStarted() {
         if (process != null) return
         val bin = System.getProperty("videokit.cli") ?: System.getenv("VIDEOKIT_CLI") ?: "target/debug/videokit"
-        val p = ProcessBuilder(bin, "serve", "--port", "0", "--json")
+        val p = ProcessBuilder(bin, "serve", "--port", "0", "--json", "--config", configFile().path)
             .redirectError(ProcessBuilder.Redirect.INHERIT)
             .start()
         process = p
@@ -71,7 +107,15 @@ object DevServer {
         val b = HttpRequest.newBuilder(URI.create(base + path)).timeout(Duration.ofSeconds(10))
         if (body != null) b.header("Content-Type", "application/json")
         b.method(method, if (body != null) HttpRequest.BodyPublishers.ofString(body) else HttpRequest.BodyPublishers.noBody())
-        return http.send(b.build(), HttpResponse.BodyHandlers.ofString())
+        val req = b.build()
+        return try {
+            http.send(req, HttpResponse.BodyHandlers.ofString())
+        } catch (e: java.io.IOException) {
+            // A kept-alive connection closed under the request ("received no bytes"): nothing
+            // reached the server, so one retry on a fresh connection is safe.
+            if (e.message?.contains("no bytes") != true && e !is java.net.ConnectException) throw e
+            http.send(req, HttpResponse.BodyHandlers.ofString())
+        }
     }
 
     private fun control(path: String, body: String) {
@@ -79,10 +123,31 @@ object DevServer {
         if (r.statusCode() !in 200..299) error("POST $path -> ${r.statusCode()}: ${r.body()}")
     }
 
-    /** Clear faults and counts; back to hour-long tokens and no clock offset. */
+    /** Clear faults and counts; back to the default lifetimes (session tokens, KS, VideoSDK) and no clock offset. */
     fun reset() {
         control("/_control/reset", "{}")
-        control("/_control/config", "{\"token_lifetime_secs\": 3600, \"clock_offset_secs\": 0}")
+        control(
+            "/_control/config",
+            "{\"token_lifetime_secs\": 3600, \"clock_offset_secs\": 0, \"videosdk_lifetime_secs\": 600, " +
+                "\"kaltura_app_token_id\": \"$KALTURA_APP_TOKEN_ID\", \"kaltura_session_duration_secs\": 86400}",
+        )
+    }
+
+    /** Change settings, e.g. `config("\"videosdk_lifetime_secs\": 3")`. */
+    fun config(fields: String) = control("/_control/config", "{$fields}")
+
+    /** Lifetime of the KS issued for the default Kaltura app token from now on. */
+    fun kalturaSessionDuration(secs: Int) =
+        config("\"kaltura_app_token_id\": \"$KALTURA_APP_TOKEN_ID\", \"kaltura_session_duration_secs\": $secs")
+
+    /** The next [count] requests to [route] answer HTTP 200 with [body]. */
+    fun faultBody(route: String, body: String, count: Int = 1) =
+        fault(route, "status", "\"status\": 200, \"body\": ${jsonString(body)}, \"count\": $count")
+
+    /** A widget KS straight from the server (counted; call [reset] after it when counts matter). */
+    fun widgetKs(): String {
+        val r = request("GET", "/api_v3/service/session/action/startWidgetSession?format=1&widgetId=_$KALTURA_PARTNER")
+        return Regex("\"ks\"\\s*:\\s*\"([^\"]+)\"").find(r.body())?.groupValues?.get(1) ?: error("no ks in ${r.body()}")
     }
 
     /** Inject a fault, e.g. `fault("sessions", "status", "\"status\": 503, \"count\": 1")`. */
@@ -95,7 +160,7 @@ object DevServer {
     /** Requests per route so far. */
     fun counts(): Map<String, Int> {
         val body = request("GET", "/_control/counts").body()
-        return Regex("\"([a-zA-Z_]+)\"\\s*:\\s*(\\d+)").findAll(body).associate { it.groupValues[1] to it.groupValues[2].toInt() }
+        return Regex("\"([a-zA-Z_.]+)\"\\s*:\\s*(\\d+)").findAll(body).associate { it.groupValues[1] to it.groupValues[2].toInt() }
     }
 
     fun count(route: String): Int = counts()[route] ?: 0
@@ -107,6 +172,18 @@ object DevServer {
         return Regex("\"sessionToken\"\\s*:\\s*\"([^\"]+)\"").find(r.body())?.groupValues?.get(1)
             ?: error("no sessionToken in ${r.body()}")
     }
+}
+
+/** [s] as a JSON string literal. */
+fun jsonString(s: String): String = buildString {
+    append('"')
+    for (c in s) when {
+        c == '"' -> append("\\\"")
+        c == '\\' -> append("\\\\")
+        c < ' ' -> append("\\u%04x".format(c.code))
+        else -> append(c)
+    }
+    append('"')
 }
 
 /** The outcome of one `start`, captured from its completion. */
