@@ -218,7 +218,7 @@ fn footprint(report: &mut Vec<String>, idle_secs: u64) {
     let server = DevServer::start_background(DevServerConfig { port: 0, ..Default::default() }).expect("devserver");
     let before: Vec<String> = threads().into_iter().map(|(t, _)| t).collect();
     let rss_before = proc_status("VmRSS:").unwrap_or(0);
-    let core = VkSessionCore::new(VkConfig::default(), None).expect("core");
+    let core = VkSessionCore::new(VkConfig::default(), None, None).expect("core");
     let url = format!("{}/token/{{identity}}", server.base_url());
     let data = futures::executor::block_on(core.start_token_url(url, "alice".into(), Default::default())).expect("start");
     assert!(!data.token.is_empty());

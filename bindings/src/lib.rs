@@ -26,11 +26,13 @@
 
 uniffi::setup_scaffolding!("videokit");
 
+mod http;
 mod logging;
 mod store;
 mod types;
 mod vendors;
 
+pub use http::*;
 pub use logging::*;
 pub use store::*;
 pub use types::*;
@@ -162,16 +164,22 @@ impl VkSessionCore {
 
 #[uniffi::export]
 impl VkSessionCore {
-    /// A session with `config`, and `store` for persistence (in memory when `None`).
+    /// A session with `config`, `store` for persistence (in memory when `None`), and
+    /// `http_client`, the platform's HTTP stack the SDK sends its requests through. `None`
+    /// uses the built-in Rust client, which only builds with feature `rust-transport` (the
+    /// shipped mobile library has none: the platform layers always pass theirs).
     #[uniffi::constructor]
-    pub fn new(config: VkConfig, store: Option<Arc<dyn VkSessionStore>>) -> Result<Arc<Self>, VkError> {
+    pub fn new(config: VkConfig, store: Option<Arc<dyn VkSessionStore>>, http_client: Option<Arc<dyn VkHttpClient>>) -> Result<Arc<Self>, VkError> {
         let rt = runtime()?;
         let core_config: SessionConfig = config.to_core()?;
         let mut deps = SessionDeps::default();
         if let Some(s) = store {
             deps.store = Arc::new(StoreAdapter(s));
         }
-        // reqwest's client must be built inside the runtime it will run on.
+        if let Some(c) = http_client {
+            deps.transport = Some(Arc::new(PlatformTransport::new(c, core_config.http.clone())));
+        }
+        // A built-in reqwest client must be built inside the runtime it will run on.
         let _guard = rt.enter();
         let session = Session::with_deps(core_config, deps, rt.clone()).map_err(VkError::from)?;
         Ok(Arc::new(VkSessionCore { session: Arc::new(session), allow_insecure_http: config.allow_insecure_http, gateway_url: config.gateway_url }))

@@ -19,7 +19,7 @@
 use crate::clock::{diff_ms, Clock, ServerTime, SystemClock};
 use crate::config::SessionConfig;
 use crate::error::{Error, ErrorKind, Result};
-use crate::http::{Http, ReqwestTransport, Transport};
+use crate::http::{Http, Transport};
 use crate::secret::Secret;
 use crate::source::{FetchContext, FetchedToken, SourceKind, TokenDetails, TokenSource};
 use crate::store::{MemoryStore, SessionStore, StoredSession, RECORD_VERSION};
@@ -127,8 +127,20 @@ impl<F: Fn(&StateChange) + Send + Sync + 'static> SessionObserver for F {
     }
 }
 
-/// Injectable dependencies. `Default` gives the real clock, the reqwest transport (built
-/// from the config) and an in-memory store.
+#[cfg(feature = "reqwest-transport")]
+fn default_transport(config: &crate::http::HttpConfig) -> Result<Arc<dyn Transport>> {
+    Ok(Arc::new(crate::http::ReqwestTransport::new(config)?))
+}
+
+#[cfg(not(feature = "reqwest-transport"))]
+fn default_transport(_config: &crate::http::HttpConfig) -> Result<Arc<dyn Transport>> {
+    Err(Error::invalid_argument(
+        "this build has no built-in HTTP transport (feature reqwest-transport is off): pass one in SessionDeps::transport",
+    ))
+}
+
+/// Injectable dependencies. `Default` gives the real clock, no transport (the session then
+/// builds the reqwest one from the config, with feature `reqwest-transport`) and an in-memory store.
 #[derive(Clone)]
 pub struct SessionDeps {
     pub clock: Arc<dyn Clock>,
@@ -226,7 +238,7 @@ impl Session {
     pub fn with_deps(config: SessionConfig, deps: SessionDeps, runtime: tokio::runtime::Handle) -> Result<Session> {
         let transport: Arc<dyn Transport> = match deps.transport {
             Some(t) => t,
-            None => Arc::new(ReqwestTransport::new(&config.http)?),
+            None => default_transport(&config.http)?,
         };
         let http = Http::new(transport, Arc::new(ServerTime::new()), deps.clock.clone(), config.http.clone());
         let (events, rx) = mpsc::unbounded_channel();

@@ -160,10 +160,13 @@ pub trait Transport: Send + Sync + 'static {
 }
 
 /// reqwest with rustls (ring, webpki roots), one pooled client for the life of the SDK.
+/// Feature `reqwest-transport` (default); the mobile library uses the platform's HTTP stack.
+#[cfg(feature = "reqwest-transport")]
 pub struct ReqwestTransport {
     client: reqwest::Client,
 }
 
+#[cfg(feature = "reqwest-transport")]
 impl ReqwestTransport {
     pub fn new(cfg: &HttpConfig) -> Result<Self> {
         let client = reqwest::Client::builder()
@@ -179,6 +182,7 @@ impl ReqwestTransport {
     }
 }
 
+#[cfg(feature = "reqwest-transport")]
 fn map_reqwest_error(e: &reqwest::Error, host: &str) -> Error {
     if e.is_timeout() {
         Error::new(ErrorKind::Timeout, format!("the request to {host} timed out"))
@@ -191,6 +195,7 @@ fn map_reqwest_error(e: &reqwest::Error, host: &str) -> Error {
     }
 }
 
+#[cfg(feature = "reqwest-transport")]
 #[async_trait]
 impl Transport for ReqwestTransport {
     async fn send(&self, req: HttpRequest, max_body_bytes: usize) -> Result<HttpResponse> {

@@ -119,7 +119,7 @@ public final class VKSession: @unchecked Sendable {
         do {
             let ffiConfig = try cfg.ffiConfig()
             setLogger(logger: LoggerAdapter(cfg.logger ?? VKOSLogLogger()), level: cfg.logLevel.ffi)
-            let c = try VkSessionCore(config: ffiConfig, store: cfg.store.map { StoreAdapter($0) })
+            let c = try VkSessionCore(config: ffiConfig, store: cfg.store.map { StoreAdapter($0) }, httpClient: PlatformHTTPClient.shared)
             coreGeneration &+= 1
             for key in Array(listeners.keys) {
                 if let entry = listeners[key] {

@@ -125,7 +125,7 @@ class VKSession private constructor() {
     private fun install(cfg: VKConfiguration): VkSessionCore {
         val store = cfg.store?.let { StoreAdapter(it) }
         val newCore = try {
-            VkSessionCore(cfg.toFfi(), store)
+            VkSessionCore(cfg.toFfi(), store, PlatformHttpClient())
         } catch (e: Throwable) {
             throw e.toVKException()
         }

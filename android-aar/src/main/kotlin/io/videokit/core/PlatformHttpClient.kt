@@ -1,0 +1,134 @@
+// The SDK's HTTP requests go through the platform's own stack: java.net.HttpURLConnection
+// (on Android backed by the system's OkHttp, with the system trust store, user/MDM-installed
+// CAs per the app's network security config, and the system proxy). The Rust core keeps
+// every policy (https only, the overall deadline, the body cap, status classification,
+// retries); this class only moves bytes. It mirrors the Swift URLSessionHTTPClient.
+package io.videokit.core
+
+import io.videokit.core.ffi.VkHttpClient
+import io.videokit.core.ffi.VkHttpException
+import io.videokit.core.ffi.VkHttpHeader
+import io.videokit.core.ffi.VkHttpRequest
+import io.videokit.core.ffi.VkHttpResponse
+import java.io.ByteArrayOutputStream
+import java.io.IOException
+import java.io.InputStream
+import java.net.ConnectException
+import java.net.HttpURLConnection
+import java.net.NoRouteToHostException
+import java.net.SocketTimeoutException
+import java.net.URL
+import java.net.UnknownHostException
+import java.util.concurrent.Executor
+import java.util.concurrent.SynchronousQueue
+import java.util.concurrent.ThreadPoolExecutor
+import java.util.concurrent.TimeUnit
+import javax.net.ssl.SSLException
+import kotlin.coroutines.resume
+import kotlin.coroutines.resumeWithException
+import kotlinx.coroutines.suspendCancellableCoroutine
+
+/**
+ * [VkHttpClient] over [HttpURLConnection]. The blocking exchange runs on a small SDK-owned
+ * pool ("videokit-http", threads exit after 10 s idle); a cancelled call (the core's
+ * deadline passed, or the session stopped) disconnects the connection at once, which ends
+ * the blocked read.
+ */
+internal class PlatformHttpClient(private val executor: Executor = defaultExecutor) : VkHttpClient {
+
+    override suspend fun send(request: VkHttpRequest): VkHttpResponse = suspendCancellableCoroutine { cont ->
+        val conn = try {
+            open(request)
+        } catch (e: Throwable) {
+            cont.resumeWithException(classify(e))
+            return@suspendCancellableCoroutine
+        }
+        cont.invokeOnCancellation { conn.disconnect() }
+        try {
+            executor.execute(task(conn, request, cont))
+        } catch (e: java.util.concurrent.RejectedExecutionException) {
+            conn.disconnect()
+            cont.resumeWithException(VkHttpException.Network("too many requests in flight"))
+        }
+    }
+
+    private fun task(conn: HttpURLConnection, request: VkHttpRequest, cont: kotlinx.coroutines.CancellableContinuation<VkHttpResponse>) = Runnable {
+        val result = try {
+            Result.success(exchange(conn, request))
+        } catch (e: Throwable) {
+            conn.disconnect()
+            Result.failure(classify(e))
+        }
+        // resume is ignored when the call was cancelled meanwhile.
+        result.fold({ cont.resume(it) }, { cont.resumeWithException(it) })
+    }
+
+    private fun open(request: VkHttpRequest): HttpURLConnection {
+        val conn = URL(request.url).openConnection() as? HttpURLConnection
+            ?: throw VkHttpException.Connect("not an HTTP URL")
+        conn.instanceFollowRedirects = false // a 3xx is an answer: credentials never follow a redirect
+        conn.useCaches = false
+        conn.connectTimeout = request.connectTimeoutMs.toIntMillis()
+        conn.readTimeout = request.timeoutMs.toIntMillis()
+        conn.requestMethod = request.method
+        for (h in request.headers) conn.setRequestProperty(h.name, h.value)
+        return conn
+    }
+
+    private fun exchange(conn: HttpURLConnection, request: VkHttpRequest): VkHttpResponse {
+        val body = request.body
+        if (body != null) {
+            conn.doOutput = true
+            conn.setFixedLengthStreamingMode(body.size)
+            conn.outputStream.use { it.write(body) }
+        }
+        val status = conn.responseCode
+        if (status < 0) throw IOException("not a valid HTTP response")
+        val headers = ArrayList<VkHttpHeader>()
+        for ((name, values) in conn.headerFields) {
+            if (name == null) continue // the status line
+            for (v in values) headers.add(VkHttpHeader(name.lowercase(), v))
+        }
+        val limit = request.maxBodyBytes
+        val declared = conn.contentLengthLong
+        if (declared > 0 && declared.toULong() > limit) {
+            conn.disconnect()
+            throw VkHttpException.BodyTooLarge("$declared bytes")
+        }
+        val stream: InputStream? = if (status >= 400) conn.errorStream else conn.inputStream
+        val bytes = stream?.use { readCapped(it, limit) } ?: ByteArray(0)
+        return VkHttpResponse(status.toUShort(), headers, bytes)
+    }
+
+    private fun readCapped(input: InputStream, limit: ULong): ByteArray {
+        val out = ByteArrayOutputStream()
+        val buf = ByteArray(8192)
+        while (true) {
+            val n = input.read(buf)
+            if (n < 0) break
+            if (out.size().toULong() + n.toULong() > limit) throw VkHttpException.BodyTooLarge("over $limit bytes")
+            out.write(buf, 0, n)
+        }
+        return out.toByteArray()
+    }
+
+    private companion object {
+        /** Up to 4 threads, created on demand, gone after 10 s idle: the SDK makes a few requests an hour. */
+        val defaultExecutor: Executor = ThreadPoolExecutor(0, 4, 10, TimeUnit.SECONDS, SynchronousQueue()) { r ->
+            Thread(r, "videokit-http").apply { isDaemon = true }
+        }
+
+        fun ULong.toIntMillis(): Int = if (this > Int.MAX_VALUE.toULong()) Int.MAX_VALUE else this.toInt()
+
+        /** The typed error for a failure of the platform stack. Messages name the cause, never a header or body. */
+        fun classify(e: Throwable): VkHttpException = when (e) {
+            is VkHttpException -> e
+            is SocketTimeoutException -> VkHttpException.Timeout(e.javaClass.simpleName + (e.message?.let { ": $it" } ?: ""))
+            is UnknownHostException -> VkHttpException.Connect("unknown host")
+            is ConnectException, is NoRouteToHostException -> VkHttpException.Connect(e.message ?: e.javaClass.simpleName)
+            is SSLException -> VkHttpException.Connect("TLS: " + (e.message ?: e.javaClass.simpleName))
+            is IOException -> VkHttpException.Network(e.message ?: e.javaClass.simpleName)
+            else -> VkHttpException.Network(e.javaClass.name)
+        }
+    }
+}
