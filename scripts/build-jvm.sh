@@ -105,7 +105,7 @@ cp "$JNA_JAR" "$out/lib/jna.jar"
 echo "build-jvm: compiling the Kotlin layer + bindings (kotlinc ${KOTLIN_VERSION})"
 compile_cp="$out/lib/kotlinx-coroutines-core-jvm.jar:$out/lib/jna.jar"
 # Warnings of the generated code are not ours to fix; -nowarn keeps the log readable.
-if ! "$KOTLINC" -nowarn -jvm-target 17 -no-reflect -cp "$compile_cp" -d "$out/classes" \
+if ! "$KOTLINC" -nowarn -jvm-target 17 -no-reflect -module-name videokit -cp "$compile_cp" -d "$out/classes" \
     build/generated/kotlin android-aar/src/main/kotlin > "$out/compile.log" 2>&1; then
   grep -v 'unable to find kotlin-stdlib' "$out/compile.log" >&2
   echo "build-jvm.sh: compilation failed" >&2

@@ -54,7 +54,8 @@ fi
 echo "test-kotlin: compiling the tests"
 rm -rf "$out/test-classes"
 mkdir -p "$out/test-classes"
-if ! "$KOTLINC" -jvm-target 17 -cp "$VIDEOKIT_COMPILE_CP:$JUNIT_CP" -d "$out/test-classes" android-aar/src/test/kotlin > "$out/test-compile.log" 2>&1; then
+# The tests are friends of the layer's module (they may test its internal classes).
+if ! "$KOTLINC" -jvm-target 17 -module-name videokit -Xfriend-paths="$out/videokit.jar" -cp "$VIDEOKIT_COMPILE_CP:$JUNIT_CP" -d "$out/test-classes" android-aar/src/test/kotlin > "$out/test-compile.log" 2>&1; then
   grep -v 'unable to find kotlin-stdlib' "$out/test-compile.log"
   echo "test-kotlin: the tests do not compile"
   finish 0 1

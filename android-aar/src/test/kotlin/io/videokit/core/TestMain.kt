@@ -19,6 +19,7 @@ val ALL_TEST_CLASSES: List<Class<*>> = listOf(
     KalturaTest::class.java,
     VideoSdkTest::class.java,
     VideoSdkVectorsTest::class.java,
+    PlatformHttpClientTest::class.java,
 )
 
 private class Reporter : RunListener() {
