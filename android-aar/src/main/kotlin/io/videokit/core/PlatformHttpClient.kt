@@ -38,7 +38,7 @@ internal class PlatformHttpClient(private val executor: Executor = defaultExecut
 
     override suspend fun send(request: VkHttpRequest): VkHttpResponse = suspendCancellableCoroutine { cont ->
         val conn = try {
-            open(request)
+            connect(request)
         } catch (e: Throwable) {
             cont.resumeWithException(classify(e))
             return@suspendCancellableCoroutine
@@ -63,7 +63,7 @@ internal class PlatformHttpClient(private val executor: Executor = defaultExecut
         result.fold({ cont.resume(it) }, { cont.resumeWithException(it) })
     }
 
-    private fun open(request: VkHttpRequest): HttpURLConnection {
+    private fun connect(request: VkHttpRequest): HttpURLConnection {
         val conn = URL(request.url).openConnection() as? HttpURLConnection
             ?: throw VkHttpException.Connect("not an HTTP URL")
         conn.instanceFollowRedirects = false // a 3xx is an answer: credentials never follow a redirect
