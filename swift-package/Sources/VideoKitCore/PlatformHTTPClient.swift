@@ -30,7 +30,11 @@ final class PlatformHTTPClient: NSObject, VkHttpClient, URLSessionDataDelegate, 
     private let lock = NSLock()
     private var exchanges: [Int: Exchange] = [:]
 
-    private lazy var session: URLSession = {
+    /// Set once in `init` (a `lazy var` would not be safe from concurrent first calls).
+    private var session: URLSession!
+
+    override init() {
+        super.init()
         let c = URLSessionConfiguration.ephemeral
         c.requestCachePolicy = .reloadIgnoringLocalCacheData
         c.urlCache = nil
@@ -40,8 +44,8 @@ final class PlatformHTTPClient: NSObject, VkHttpClient, URLSessionDataDelegate, 
         let queue = OperationQueue()
         queue.name = "videokit-http"
         queue.maxConcurrentOperationCount = 1
-        return URLSession(configuration: c, delegate: self, delegateQueue: queue)
-    }()
+        session = URLSession(configuration: c, delegate: self, delegateQueue: queue)
+    }
 
     func send(request: VkHttpRequest) async throws -> VkHttpResponse {
         guard let url = URL(string: request.url) else {
@@ -117,7 +121,8 @@ final class PlatformHTTPClient: NSObject, VkHttpClient, URLSessionDataDelegate, 
         }
         var headers: [VkHttpHeader] = []
         for (name, value) in http.allHeaderFields {
-            headers.append(VkHttpHeader(name: "\(name)".lowercased(), value: "\(value)"))
+            let key = (name.base as? String) ?? "\(name)"
+            headers.append(VkHttpHeader(name: key.lowercased(), value: (value as? String) ?? "\(value)"))
         }
         ex.continuation.resume(returning: VkHttpResponse(status: UInt16(clamping: http.statusCode), headers: headers, body: ex.body))
     }
