@@ -4,6 +4,7 @@
 # official Node client, single-flight, footprint (threads, RSS, idle wake-ups), and the FFI
 # cost per call from Kotlin on the JVM (when scripts/build-jvm.sh's jar is there).
 #   bash scripts/bench.sh [ITERATIONS] [IDLE_SECS]     # defaults 3000 and 60
+#   VIDEOKIT_BENCH_SKIP_KOTLIN=1 bash scripts/bench.sh  # without the Kotlin FFI part
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ITER=${1:-3000}
@@ -27,6 +28,6 @@ kill $pid 2>/dev/null || true
 ./target/release/videokit-bench --iterations "$ITER" --idle-secs "$IDLE" --node-json build/bench/node-kaltura.json | tee build/bench/report.md
 
 # FFI cost per call from Kotlin (JVM), if the Kotlin layer has been built.
-if [[ -x scripts/bench-kotlin.sh ]]; then
+if [[ -z "${VIDEOKIT_BENCH_SKIP_KOTLIN:-}" && -f scripts/bench-kotlin.sh ]]; then
   bash scripts/bench-kotlin.sh | tee -a build/bench/report.md
 fi

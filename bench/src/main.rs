@@ -1,7 +1,7 @@
 //! `videokit-bench`: measures the SDK against the devserver on loopback and prints a report
 //! (markdown) with p50/p99. It asserts nothing: targets are compared and stated.
 //!
-//!   cargo run --release -p videokit-bench -- [--iterations N] [--idle-secs S] [--node-json FILE]
+//!   cargo run --release -p videokit-bench -- [--iterations N] [--idle-secs S] [--node-json FILE] [--only PART]
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -75,17 +75,33 @@ fn main() {
     let mut report = Vec::new();
     report.push(format!("Run: {} iterations per measurement, release build, devserver on 127.0.0.1, {} cores.\n", iterations, std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0)));
 
+    // `--only overhead|kaltura|single-flight|footprint`: one part (for profiling).
+    let only = arg_str("--only");
+    let want = |part: &str| only.as_deref().map_or(true, |o| o == part);
+
     // Footprint first, before anything else starts threads in this process.
-    footprint(&mut report, idle_secs);
+    if want("footprint") {
+        footprint(&mut report, idle_secs);
+    }
 
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
     let server = DevServer::start_background(DevServerConfig { port: 0, ..Default::default() }).expect("devserver");
     let base = server.base_url();
-    rt.block_on(async {
-        overhead(&mut report, &base, iterations).await;
-        kaltura(&mut report, &base, iterations / 4, node_json.as_deref()).await;
-        single_flight(&mut report, &server).await;
+    // Latency side by side on the runtime the SDK ships with: one current-thread runtime (the
+    // mobile library's "videokit-worker"), which both the SDK and the bare client run on, so
+    // neither pays cross-thread wake-ups the other does not. The devserver has its own threads.
+    let rt_one = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+    rt_one.block_on(async {
+        if want("overhead") {
+            overhead(&mut report, &base, iterations).await;
+        }
+        if want("kaltura") {
+            kaltura(&mut report, &base, iterations / 4, node_json.as_deref()).await;
+        }
     });
+    if want("single-flight") {
+        rt.block_on(single_flight(&mut report, &server));
+    }
     println!("{}", report.join("\n"));
 }
 
@@ -103,6 +119,7 @@ async fn overhead(report: &mut Vec<String>, base: &str, n: usize) {
     let mut bare = Vec::with_capacity(n);
     let mut sdk = Vec::with_capacity(n);
     for _ in 0..n {
+
         // Interleaved, so that drift on the machine affects both alike.
         let t = Instant::now();
         let body = client.get(&url).send().await.expect("get").bytes().await.expect("body");
@@ -117,7 +134,7 @@ async fn overhead(report: &mut Vec<String>, base: &str, n: usize) {
     }
     let (b, s) = (stats(bare), stats(sdk));
     let ratio = s.p50.as_secs_f64() / b.p50.as_secs_f64();
-    report.push("## SDK overhead: `start` with a backend token URL vs a bare reqwest GET\n".into());
+    report.push("## SDK overhead: `start` with a backend token URL vs a bare reqwest GET (one current-thread runtime, as shipped)\n".into());
     report.push("| what | n | p50 | p99 |\n|---|---|---|---|".into());
     report.push(row("bare reqwest GET /token/alice (kept-alive)", &b));
     report.push(row("SDK `start` (engine, parse, JWT exp, store, events)", &s));
@@ -213,26 +230,106 @@ async fn single_flight(report: &mut Vec<String>, server: &DevServer) {
     report.push(format!("{ok}/1000 callers got a token; backend requests: **{reqs}** (target 1); wall time of the burst: {:.1} ms (the renewal itself takes ≥ 50 ms).\n", burst.as_secs_f64() * 1000.0));
 }
 
+/// A stand-in for the platform's HTTP stack (URLSession / HttpURLConnection), as the shipped
+/// mobile library uses it: each request on its own "platform-http" thread, blocking std::net,
+/// `Connection: close`. Its threads are the platform's, not the SDK's.
+struct StdNetClient;
+
+#[async_trait::async_trait]
+impl videokit_ffi::VkHttpClient for StdNetClient {
+    async fn send(&self, request: videokit_ffi::VkHttpRequest) -> Result<videokit_ffi::VkHttpResponse, videokit_ffi::VkHttpError> {
+        let (tx, rx) = futures::channel::oneshot::channel();
+        std::thread::Builder::new()
+            .name("platform-http".into())
+            .spawn(move || {
+                let _ = tx.send(std_net_exchange(&request));
+            })
+            .map_err(|e| videokit_ffi::VkHttpError::Network { detail: e.to_string() })?;
+        rx.await.map_err(|_| videokit_ffi::VkHttpError::Network { detail: "the platform thread died".into() })?
+    }
+}
+
+fn std_net_exchange(r: &videokit_ffi::VkHttpRequest) -> Result<videokit_ffi::VkHttpResponse, videokit_ffi::VkHttpError> {
+    use std::io::{Read, Write};
+    let net = |e: std::io::Error| videokit_ffi::VkHttpError::Network { detail: e.to_string() };
+    let rest = r.url.strip_prefix("http://").ok_or(videokit_ffi::VkHttpError::Connect { detail: "http only".into() })?;
+    let (host, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+    let mut stream = std::net::TcpStream::connect(host).map_err(|e| videokit_ffi::VkHttpError::Connect { detail: e.to_string() })?;
+    let mut head = format!("{} {} HTTP/1.1\r\nhost: {host}\r\nconnection: close\r\n", r.method, if path.is_empty() { "/" } else { path });
+    for h in &r.headers {
+        head.push_str(&format!("{}: {}\r\n", h.name, h.value));
+    }
+    let body = r.body.clone().unwrap_or_default();
+    head.push_str(&format!("content-length: {}\r\n\r\n", body.len()));
+    stream.write_all(head.as_bytes()).map_err(net)?;
+    stream.write_all(&body).map_err(net)?;
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw).map_err(net)?;
+    let split = raw.windows(4).position(|w| w == b"\r\n\r\n").ok_or(videokit_ffi::VkHttpError::Network { detail: "no header end".into() })?;
+    let head = String::from_utf8_lossy(&raw[..split]).to_string();
+    let mut lines = head.split("\r\n");
+    let status = lines.next().and_then(|l| l.split_whitespace().nth(1)).and_then(|s| s.parse().ok()).unwrap_or(0);
+    let headers: Vec<videokit_ffi::VkHttpHeader> = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| videokit_ffi::VkHttpHeader { name: k.trim().to_ascii_lowercase(), value: v.trim().to_string() })
+        .collect();
+    let mut body = raw[split + 4..].to_vec();
+    if headers.iter().any(|h| h.name == "transfer-encoding" && h.value.contains("chunked")) {
+        body = dechunk(&body);
+    }
+    Ok(videokit_ffi::VkHttpResponse { status, headers, body })
+}
+
+fn dechunk(mut b: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    while let Some(eol) = b.windows(2).position(|w| w == b"\r\n") {
+        let n = usize::from_str_radix(String::from_utf8_lossy(&b[..eol]).trim(), 16).unwrap_or(0);
+        if n == 0 || b.len() < eol + 2 + n {
+            break;
+        }
+        out.extend_from_slice(&b[eol + 2..eol + 2 + n]);
+        b = &b[(eol + 4 + n).min(b.len())..];
+    }
+    out
+}
+
+/// Threads, memory and idle wake-ups of the mobile library after `start`, with the HTTP
+/// client it ships with (the platform's; here a std::net stand-in) and with the optional
+/// built-in reqwest client (feature `rust-transport`).
 fn footprint(report: &mut Vec<String>, idle_secs: u64) {
+    report.push("## Footprint of the mobile library (videokit-ffi) after `start`\n".into());
+    footprint_with(report, idle_secs, true);
+    footprint_with(report, idle_secs, false);
+}
+
+fn footprint_with(report: &mut Vec<String>, idle_secs: u64, platform_http: bool) {
     use videokit_ffi::{VkConfig, VkSessionCore};
     let server = DevServer::start_background(DevServerConfig { port: 0, ..Default::default() }).expect("devserver");
-    let before: Vec<String> = threads().into_iter().map(|(t, _)| t).collect();
     let rss_before = proc_status("VmRSS:").unwrap_or(0);
-    let core = VkSessionCore::new(VkConfig::default(), None, None).expect("core");
+    let client: Option<Arc<dyn videokit_ffi::VkHttpClient>> = if platform_http { Some(Arc::new(StdNetClient)) } else { None };
+    let core = VkSessionCore::new(VkConfig::default(), None, client).expect("core");
     let url = format!("{}/token/{{identity}}", server.base_url());
     let data = futures::executor::block_on(core.start_token_url(url, "alice".into(), Default::default())).expect("start");
     assert!(!data.token.is_empty());
     let rss_after = proc_status("VmRSS:").unwrap_or(0);
-    let sdk_threads: Vec<(String, String)> = threads().into_iter().filter(|(t, _)| !before.contains(t)).collect();
+    // The SDK names its threads "videokit-*" (the runtime is process-wide: the second
+    // measurement finds the worker the first one started).
+    // (comm names are cut at 15 bytes: "videokit-blocking" reads "videokit-blocki"; the bench's
+    // own and the devserver's threads are "videokit-bench" and "videokit-devser...".)
+    let sdk_threads: Vec<(String, String)> = threads().into_iter().filter(|(_, n)| n == "videokit-worker" || n.starts_with("videokit-blocki")).collect();
     let names: Vec<String> = sdk_threads.iter().map(|(_, n)| n.clone()).collect();
     let sw0: u64 = sdk_threads.iter().map(|(t, _)| ctx_switches(t)).sum();
     std::thread::sleep(Duration::from_secs(idle_secs));
     let alive: Vec<(String, String)> = threads().into_iter().filter(|(t, _)| sdk_threads.iter().any(|(s, _)| s == t)).collect();
     let sw1: u64 = alive.iter().map(|(t, _)| ctx_switches(t)).sum();
     let per_min = (sw1.saturating_sub(sw0)) as f64 * 60.0 / idle_secs as f64;
-    report.push("## Footprint of the mobile library (videokit-ffi) after `start`\n".into());
+    report.push(format!(
+        "### HTTP through {}\n",
+        if platform_http { "the platform client (as shipped; a std::net stand-in for URLSession/HttpURLConnection)" } else { "the built-in reqwest client (feature `rust-transport`)" }
+    ));
     report.push(format!("- threads the SDK started: **{}** ({}); after {idle_secs} s idle: {} ({})", names.len(), names.join(", "), alive.len(), alive.iter().map(|(_, n)| n.as_str()).collect::<Vec<_>>().join(", ")));
     report.push(format!("- resident memory: {} KiB before, {} KiB after `start` (+{} KiB, including the devserver thread of this process)", rss_before, rss_after, rss_after.saturating_sub(rss_before)));
     report.push(format!("- idle wake-ups of SDK threads: {:.1} per minute over {idle_secs} s (token valid 1 h: the renewal timer is not due)\n", per_min));
     core.stop();
+    drop(server);
 }
