@@ -75,7 +75,7 @@ fn main() {
     let mut report = Vec::new();
     report.push(format!("Run: {} iterations per measurement, release build, devserver on 127.0.0.1, {} cores.\n", iterations, std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0)));
 
-    // `--only overhead|kaltura|single-flight|footprint`: one part (for profiling).
+    // `--only overhead|engine|kaltura|single-flight|footprint`: one part (for profiling).
     let only = arg_str("--only");
     let want = |part: &str| only.as_deref().map_or(true, |o| o == part);
 
@@ -95,6 +95,9 @@ fn main() {
         if want("overhead") {
             overhead(&mut report, &base, iterations).await;
         }
+        if want("overhead") || want("engine") {
+            engine_only(&mut report, &base, iterations * 10).await;
+        }
         if want("kaltura") {
             kaltura(&mut report, &base, iterations / 4, node_json.as_deref()).await;
         }
@@ -103,6 +106,39 @@ fn main() {
         rt.block_on(single_flight(&mut report, &server));
     }
     println!("{}", report.join("\n"));
+}
+
+/// Answers every request at once with a canned backend token response: the engine's own
+/// cost per `start`, without a network.
+struct CannedTransport {
+    body: Vec<u8>,
+}
+
+#[async_trait::async_trait]
+impl videokit_core::http::Transport for CannedTransport {
+    async fn send(&self, _req: videokit_core::http::HttpRequest, _max: usize) -> videokit_core::Result<videokit_core::http::HttpResponse> {
+        Ok(videokit_core::http::HttpResponse { status: 200, headers: vec![("content-type".into(), "application/json".into())], body: self.body.clone() })
+    }
+}
+
+async fn engine_only(report: &mut Vec<String>, base: &str, n: usize) {
+    let body = reqwest::get(format!("{base}/token/alice")).await.expect("get").bytes().await.expect("body").to_vec();
+    let deps = videokit_core::SessionDeps { transport: Some(Arc::new(CannedTransport { body })), ..Default::default() };
+    let session = Session::with_deps(SessionConfig::default(), deps, tokio::runtime::Handle::current()).expect("session");
+    let template = format!("{base}/token/{{identity}}");
+    let mut v = Vec::with_capacity(n);
+    for i in 0..n + 100 {
+        let src = Arc::new(BackendSource::new(&template, "alice", vec![], false).expect("src"));
+        let t = Instant::now();
+        session.start(src).await.expect("start");
+        if i >= 100 {
+            v.push(t.elapsed());
+        }
+        session.stop();
+        tokio::task::yield_now().await; // let the stop's events drain outside the timing
+    }
+    let s = stats(v);
+    report.push(format!("Engine cost alone (the same `start` over an in-memory transport answering at once): p50 {}, p99 {} over {}.\n", us(s.p50), us(s.p99), s.n));
 }
 
 async fn overhead(report: &mut Vec<String>, base: &str, n: usize) {
