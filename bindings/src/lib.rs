@@ -272,4 +272,21 @@ impl VkSessionCore {
     pub fn remove_listener(&self, id: u64) {
         self.session.unsubscribe(id);
     }
+
+    /// The current state and the sequence number of the transition that entered it (0
+    /// before any), read together. The platform layers read it right after their own calls
+    /// that change the state, so their cached `state` reflects those at once.
+    pub fn state_snapshot(&self) -> VkStateSnapshot {
+        let (seq, state) = self.session.state_snapshot();
+        VkStateSnapshot { seq, state: state.into() }
+    }
+
+    /// Like `token()`, plus the state's `seq` when the token was handed out and
+    /// `reuse_for_ms`: how long the platform layers may hand out the same token again
+    /// without asking (see `VkTokenLease`).
+    pub async fn token_lease(&self) -> Result<VkTokenLease, VkError> {
+        let session = self.session.clone();
+        let lease = on_runtime(async move { session.token_lease().await }).await?;
+        Ok(VkTokenLease::from(&lease))
+    }
 }

@@ -115,6 +115,29 @@ pub struct StateChange {
     pub error: Option<Error>,
 }
 
+/// A token from [`Session::token_lease`], with how long a platform layer may hand the same
+/// token out again from its own cache, without asking the engine.
+#[derive(Debug, Clone)]
+pub struct TokenLease {
+    pub token: Secret,
+    /// The sequence number of the last transition when the token was handed out: a cache
+    /// is only good while no later transition has been seen.
+    pub seq: u64,
+    /// How long from now the engine would go on returning this token *and* stay `active`
+    /// without an API call (`start`, `stop`, `refresh`, `check_now`, a new configuration)
+    /// or a wall-clock jump: zero unless `active` with a known expiry and no forced refresh
+    /// pending; the time until the renewal is due ([`Session::renewal_due_in`]) for a
+    /// renewable source; the time until expiry minus [`FIXED_TOKEN_REUSE_MARGIN`] for a
+    /// fixed token (it goes `expired` at its expiry). Measure it from a clock reading taken
+    /// *before* the call, on both a monotonic and the wall clock (a device's monotonic
+    /// clock may stop while it sleeps; the engine judges expiry by both).
+    pub reuse_for: Duration,
+}
+
+/// A fixed (non-renewable) token is handed out from a platform cache until this long before
+/// its expiry, then only by the engine (which returns it until it lapses).
+pub const FIXED_TOKEN_REUSE_MARGIN: Duration = Duration::from_secs(1);
+
 /// Receives transitions. Called on the SDK's dispatcher task, in order; keep it short (hop
 /// to your own thread for UI work).
 pub trait SessionObserver: Send + Sync + 'static {
@@ -333,6 +356,28 @@ impl Session {
 
     /// Like [`token`](Self::token), with everything known about the session.
     pub async fn valid_data(&self) -> Result<SessionData> {
+        Ok(self.leased_data().await?.0)
+    }
+
+    /// Like [`token`](Self::token), plus what a platform layer needs to hand the same token
+    /// out again without asking: the sequence number of the last transition when the token
+    /// was handed out, and how long the engine itself would keep returning it and stay
+    /// `active` (see [`TokenLease::reuse_for`]).
+    pub async fn token_lease(&self) -> Result<TokenLease> {
+        let (data, seq, reuse_for) = self.leased_data().await?;
+        Ok(TokenLease { token: data.token, seq, reuse_for })
+    }
+
+    /// The current state and the sequence number of the transition that entered it (0
+    /// before any), read together under the engine's lock.
+    pub fn state_snapshot(&self) -> (u64, SessionState) {
+        let core = self.inner.lock();
+        (core.seq, core.state)
+    }
+
+    /// [`valid_data`](Self::valid_data) with the seq and the reuse time read under the same
+    /// lock as the data was taken.
+    async fn leased_data(&self) -> Result<(SessionData, u64, Duration)> {
         let inner = &self.inner;
         let (mut rx, seq0) = {
             let core = inner.lock();
@@ -343,12 +388,12 @@ impl Session {
                 SessionState::Active | SessionState::Refreshing | SessionState::Expired => {
                     if let Some(cur) = &core.current {
                         match inner.remaining(cur) {
-                            None => return Ok(cur.data.clone()),
+                            None => return Ok((cur.data.clone(), core.seq, inner.reuse_for(&core))),
                             Some(r) if !r.is_zero() => {
                                 if core.state == SessionState::Active && r <= cur.lead {
                                     inner.kick();
                                 }
-                                return Ok(cur.data.clone());
+                                return Ok((cur.data.clone(), core.seq, inner.reuse_for(&core)));
                             }
                             Some(_) => {}
                         }
@@ -364,7 +409,13 @@ impl Session {
             let seq0 = rx.borrow().seq;
             (rx, seq0)
         };
-        wait_outcome(&mut rx, seq0, true).await
+        let data = wait_outcome(&mut rx, seq0, true).await?;
+        // Handed out by the driver: a lease only while it is still the token the engine
+        // would hand out now (same lock as the seq and the reuse time).
+        let core = inner.lock();
+        let served = core.current.as_ref().is_some_and(|c| c.data.token == data.token);
+        let reuse_for = if served { inner.reuse_for(&core) } else { Duration::ZERO };
+        Ok((data, core.seq, reuse_for))
     }
 
     /// Renew now, whatever the expiry, sharing any fetch already in flight. Returns the
@@ -541,6 +592,28 @@ impl Inner {
             log::info!(target: "videokit", "session stopped");
         }
         self.publish(true, Err(Error::cancelled()));
+    }
+
+    /// [`TokenLease::reuse_for`] of the current token. While `active`, the engine leaves
+    /// `active` or changes the token on its own only when its driver's timer fires: at the
+    /// renewal point (expiry − lead, → `refreshing`) for a renewable source, at the expiry
+    /// (→ `expired`) for a fixed token; with an unknown expiry never. Every other way out
+    /// is an API call (`start` → `stopped`/`starting`, `stop`, `refresh` through
+    /// `force_refresh`, `check_now` and a `token()` past the renewal point through a kick
+    /// that re-plans) or a clock that moved: a wall-clock jump forward, or a device sleep
+    /// during which the monotonic clock stood still (then `remaining` falls by the wall
+    /// clock). No request runs while `active`, so the server-time skew cannot change.
+    fn reuse_for(&self, core: &Core) -> Duration {
+        if core.state != SessionState::Active || core.force_refresh {
+            return Duration::ZERO;
+        }
+        let Some(cur) = core.current.as_ref() else { return Duration::ZERO };
+        let Some(r) = self.remaining(cur) else { return Duration::ZERO };
+        if core.source.as_ref().map(|s| s.can_renew()).unwrap_or(false) {
+            r.saturating_sub(cur.lead)
+        } else {
+            r.saturating_sub(FIXED_TOKEN_REUSE_MARGIN)
+        }
     }
 
     /// Time left on the token: the smaller of the monotonic deadline and the server-time

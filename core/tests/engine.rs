@@ -506,3 +506,118 @@ async fn start_with_callback_returns_at_once() {
     assert_eq!(rx.await.unwrap().unwrap(), "tok-1");
     assert_eq!(before.elapsed(), Duration::from_secs(10));
 }
+
+// ---- token_lease / state_snapshot: what the platform layers cache (issue 6) ----
+
+/// Polls `fut` exactly once (it must not finish): its synchronous part runs, nothing else.
+async fn poll_once<F: std::future::Future + Unpin>(fut: &mut F) {
+    std::future::poll_fn(|cx| {
+        assert!(std::pin::Pin::new(&mut *fut).poll(cx).is_pending(), "finished on the first poll");
+        std::task::Poll::Ready(())
+    })
+    .await
+}
+
+fn last_seq(rig: &Rig) -> u64 {
+    rig.changes.lock().unwrap().last().unwrap().seq
+}
+
+#[tokio::test(start_paused = true)]
+async fn token_lease_reuse_is_the_renewal_due_time_and_seq_the_last_transition() {
+    let c = clock();
+    let t = Script::new(c.clone(), |n, _, now| Ok(ok_session(n, now, 600)));
+    t.set_delay(Duration::from_secs(1));
+    let rig = rig_with(config(), c.clone(), t.clone(), Arc::new(MemoryStore::new()));
+    assert_eq!(rig.session.state_snapshot(), (0, SessionState::Idle));
+    // Asked while starting: handed out by the driver, then leased (still the engine's token).
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    rig.session.start_with_callback(api_source(), move |r| {
+        let _ = tx.send(r.is_ok());
+    });
+    assert_eq!(rig.session.state_snapshot(), (1, SessionState::Starting));
+    let l = rig.session.token_lease().await.unwrap();
+    assert!(rx.await.unwrap());
+    settle().await;
+    assert_eq!(l.token.expose(), "tok-1");
+    assert_eq!(l.seq, 2);
+    assert_eq!(last_seq(&rig), 2);
+    assert_eq!(rig.session.state_snapshot(), (2, SessionState::Active));
+    // Lifetime 600 s from the response (the scripted server's clock), lead 60 s: due in 540 s.
+    assert_eq!(l.reuse_for, Duration::from_secs(540));
+    assert_eq!(Some(l.reuse_for), rig.session.renewal_due_in());
+    // The fast path: same token, same seq, the due time counting down with the clock.
+    tokio::time::sleep(Duration::from_millis(100_250)).await;
+    let l = rig.session.token_lease().await.unwrap();
+    assert_eq!((l.token.expose(), l.seq), ("tok-1", 2));
+    assert_eq!(l.reuse_for, Duration::from_millis(439_750));
+    assert_eq!(Some(l.reuse_for), rig.session.renewal_due_in());
+    // A wall-clock jump forward shortens it by as much (the engine judges by both clocks).
+    c.jump_wall(200_000);
+    let l = rig.session.token_lease().await.unwrap();
+    assert_eq!(l.reuse_for, Duration::from_millis(239_750));
+    assert_eq!(Some(l.reuse_for), rig.session.renewal_due_in());
+    c.jump_wall(-200_000);
+    assert_eq!(t.count(), 1);
+    // At the due time the engine goes refreshing: the old token, still valid, is served with no lease.
+    tokio::time::sleep(Duration::from_millis(439_750)).await;
+    settle().await;
+    assert_eq!(rig.session.state_snapshot(), (3, SessionState::Refreshing));
+    let l = rig.session.token_lease().await.unwrap();
+    assert_eq!((l.token.expose(), l.seq, l.reuse_for), ("tok-1", 3, Duration::ZERO));
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    settle().await;
+    assert_eq!(rig.session.state_snapshot(), (4, SessionState::Active));
+    let l = rig.session.token_lease().await.unwrap();
+    assert_eq!((l.token.expose(), l.seq), ("tok-2", 4));
+    assert_eq!(l.reuse_for, Duration::from_secs(540));
+    assert_eq!(last_seq(&rig), 4);
+    // A refresh asked for but not begun yet (the driver has not run): still active, no lease.
+    let mut refresh = Box::pin(rig.session.refresh());
+    poll_once(&mut refresh).await;
+    assert_eq!(rig.session.state_snapshot(), (4, SessionState::Active));
+    let l = rig.session.token_lease().await.unwrap();
+    assert_eq!((l.token.expose(), l.seq, l.reuse_for), ("tok-2", 4, Duration::ZERO));
+    assert_eq!(refresh.await.unwrap().token.expose(), "tok-3");
+    settle().await;
+    assert_eq!(rig.session.state_snapshot(), (6, SessionState::Active));
+    let l = rig.session.token_lease().await.unwrap();
+    assert_eq!((l.token.expose(), l.seq, l.reuse_for), ("tok-3", 6, Duration::from_secs(540)));
+    // Stopped: no token; the snapshot has the stop's seq.
+    rig.session.stop();
+    assert_eq!(rig.session.state_snapshot(), (7, SessionState::Stopped));
+    assert_eq!(rig.session.token_lease().await.unwrap_err().kind(), ErrorKind::NotStarted);
+    settle().await;
+    assert_eq!(last_seq(&rig), 7);
+}
+
+#[tokio::test(start_paused = true)]
+async fn token_lease_of_a_fixed_token_runs_to_its_expiry_minus_the_margin() {
+    let c = clock();
+    let t = Script::new(c.clone(), |_, _, _| panic!("a fixed token needs no request"));
+    let rig = rig_with(config(), c.clone(), t.clone(), Arc::new(MemoryStore::new()));
+    let tok = jwt_with_exp(T0 + 100);
+    rig.session.start(Arc::new(FixedTokenSource::new(Secret::new(tok.clone())).unwrap())).await.unwrap();
+    assert_eq!(rig.session.renewal_due_in(), None);
+    let l = rig.session.token_lease().await.unwrap();
+    assert_eq!((l.token.expose(), l.seq), (tok.as_str(), 2));
+    assert_eq!(l.reuse_for, Duration::from_secs(100) - videokit_core::FIXED_TOKEN_REUSE_MARGIN);
+    // In the last second the engine still hands it out, but leases none.
+    tokio::time::sleep(Duration::from_millis(99_500)).await;
+    let l = rig.session.token_lease().await.unwrap();
+    assert_eq!((l.token.expose(), l.reuse_for), (tok.as_str(), Duration::ZERO));
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    settle().await;
+    assert_eq!(rig.session.state_snapshot(), (3, SessionState::Expired));
+    assert_eq!(rig.session.token_lease().await.unwrap_err().kind(), ErrorKind::Expired);
+}
+
+#[tokio::test(start_paused = true)]
+async fn token_lease_of_a_token_without_expiry_is_zero() {
+    let c = clock();
+    let t = Script::new(c.clone(), |_, _, _| Ok(json(200, r#"{"sessionToken":"opaque-token-value"}"#)));
+    let rig = rig_with(config(), c.clone(), t.clone(), Arc::new(MemoryStore::new()));
+    let src = BackendSource::new("http://127.0.0.1:9/token/{identity}", "a", vec![], false).unwrap();
+    rig.session.start(Arc::new(src)).await.unwrap();
+    let l = rig.session.token_lease().await.unwrap();
+    assert_eq!((l.token.expose(), l.seq, l.reuse_for), ("opaque-token-value", 2, Duration::ZERO));
+}
