@@ -47,7 +47,7 @@ else
     echo "test-kotlin: cargo build -p videokit-cli failed"
     finish 0 1
   fi
-  cli="$(pwd)/${CARGO_TARGET_DIR:-target}/debug/videokit"
+  cli="$(cd "${CARGO_TARGET_DIR:-target}" && pwd)/debug/videokit" # CARGO_TARGET_DIR may be absolute
 fi
 
 # ---- JUnit ----

@@ -14,6 +14,8 @@ import kotlinx.coroutines.CoroutineScope
 import kotlinx.coroutines.CoroutineStart
 import kotlinx.coroutines.Dispatchers
 import kotlinx.coroutines.SupervisorJob
+import kotlinx.coroutines.async
+import kotlinx.coroutines.coroutineScope
 import kotlinx.coroutines.flow.MutableStateFlow
 import kotlinx.coroutines.flow.StateFlow
 import kotlinx.coroutines.flow.asStateFlow
@@ -73,8 +75,43 @@ class VKSession private constructor() {
 
     private val statesFlow = MutableStateFlow(VKSessionState.IDLE)
 
-    /** Guards the pair (current core, [statesFlow] value); held only for a field write. */
+    /**
+     * Guards the writes of (current core, [stateCache], [statesFlow] value); held only for
+     * a few field writes, never for a call into the core.
+     */
     private val statesLock = Any()
+
+    /** The newest state known for [core] (`null`: no core yet) and the seq of the transition that entered it. */
+    private class StateCache(val core: VkSessionCore?, val seq: Long, val state: VKSessionState)
+
+    /**
+     * What [state] answers, with no FFI call: fed by the core's own events (delivered in
+     * order) and by a snapshot read right after each of our own calls that change the state;
+     * the larger seq wins. Immutable, replaced under [statesLock], read with one volatile read.
+     */
+    @Volatile
+    private var stateCache = StateCache(null, 0L, VKSessionState.IDLE)
+
+    /**
+     * A token [core] handed out with the permission to hand it out again, without asking,
+     * until both deadlines ([System.nanoTime], which stops while a device sleeps, and
+     * [System.currentTimeMillis], which does not), and while [stateCache] is still at [seq]
+     * (no later transition seen).
+     */
+    private class TokenLease(val core: VkSessionCore, val token: String, val seq: Long, val monoDeadline: Long, val wallDeadline: Long)
+
+    /** The current lease, read lock-free by [token]; written under [leaseLock]. */
+    @Volatile
+    private var lease: TokenLease? = null
+
+    /** Guards the writes of [lease] and [leaseEpoch]. */
+    private val leaseLock = Any()
+
+    /**
+     * Bumped (and [lease] dropped) before each of our own calls that may change the session:
+     * a lease asked for before one is never stored after it.
+     */
+    private var leaseEpoch = 0L
 
     private var statesRegistration: Long? = null
 
@@ -115,6 +152,9 @@ class VKSession private constructor() {
         /** The app's session. One per process, like the Swift `VKSession.current`. */
         @JvmStatic
         val current: VKSession = VKSession()
+
+        /** Longest a lease is kept (after that one engine call renews it): keeps the deadline arithmetic far from overflow. */
+        private const val MAX_LEASE_MS = 24L * 3600 * 1000
     }
 
     /** The core, created with the current configuration on first use. */
@@ -123,6 +163,7 @@ class VKSession private constructor() {
 
     /** Replaces the core with one built from [cfg]. Holds [lock]. */
     private fun install(cfg: VKConfiguration): VkSessionCore {
+        dropLease()
         val store = cfg.store?.let { StoreAdapter(it) }
         val newCore = try {
             VkSessionCore(cfg.toFfi(), store, PlatformHttpClient())
@@ -139,14 +180,15 @@ class VKSession private constructor() {
         // The old core's STOPPED may still be on its way to its (removed) states listener:
         // switching cores and resetting the flow under statesLock means a late delivery of
         // the old core sees it is no longer current and cannot overwrite the new state.
+        // The state cache is per core (each counts its seq from 0): switched with the core.
+        val first = newCore.stateSnapshot()
         synchronized(statesLock) {
             coreOrNull = newCore
-            statesFlow.value = newCore.state().toVK()
+            stateCache = StateCache(newCore, first.seq.toLong(), first.state.toVK())
+            statesFlow.value = stateCache.state
         }
         config = cfg
-        statesRegistration = newCore.addListener(ListenerAdapter { change ->
-            synchronized(statesLock) { if (coreOrNull === newCore) statesFlow.value = change.to }
-        }).toLong()
+        statesRegistration = newCore.addListener(ListenerAdapter { change -> mergeState(newCore, change.seq, change.to) }).toLong()
         val executor = Platform.callbackExecutor(cfg)
         listeners.forEach { it.attach(newCore, executor) }
         return newCore
@@ -283,7 +325,7 @@ class VKSession private constructor() {
      * @throws VKException why it could not start.
      */
     suspend fun awaitStart(apiToken: String, identity: String, scopes: List<String> = emptyList()): VKSessionData =
-        call { it.startApiToken(apiToken, identity, scopes).toVK() }
+        startCall { it.startApiToken(apiToken, identity, scopes) }
 
     /**
      * Like `start(sessionToken)`, suspending until the session is active.
@@ -292,7 +334,7 @@ class VKSession private constructor() {
      * @throws VKException why it could not start.
      */
     suspend fun awaitStart(sessionToken: String): VKSessionData =
-        call { it.startSessionToken(sessionToken).toVK() }
+        startCall { it.startSessionToken(sessionToken) }
 
     /**
      * Like `start(tokenUrl, identity, headers)`, suspending until the session is active.
@@ -301,7 +343,7 @@ class VKSession private constructor() {
      * @throws VKException why it could not start.
      */
     suspend fun awaitStart(tokenUrl: String, identity: String, headers: Map<String, String> = emptyMap()): VKSessionData =
-        call { it.startTokenUrl(tokenUrl, identity, headers).toVK() }
+        startCall { it.startTokenUrl(tokenUrl, identity, headers) }
 
     /**
      * Like `start(provider, identity)`, suspending until the session is active.
@@ -310,7 +352,7 @@ class VKSession private constructor() {
      * @throws VKException why it could not start.
      */
     suspend fun awaitStart(provider: VKTokenProvider, identity: String? = null): VKSessionData =
-        call { it.startProvider(ProviderAdapter(provider), identity).toVK() }
+        startCall { it.startProvider(ProviderAdapter(provider), identity) }
 
     /**
      * Like `start(kaltura)`, suspending until the KS is there.
@@ -320,7 +362,7 @@ class VKSession private constructor() {
      *   `INVALID_APP_TOKEN_HASH`) is in [VKException.code].
      */
     suspend fun awaitStart(kaltura: VKKalturaConfiguration): VKSessionData =
-        call { it.startKaltura(kaltura.toFfi()).toVK() }
+        startCall { it.startKaltura(kaltura.toFfi()) }
 
     /**
      * Like `start(videoSdkTokenUrl, roomId, participantId)`, suspending until the session is
@@ -330,7 +372,7 @@ class VKSession private constructor() {
      * @throws VKException why it could not start.
      */
     suspend fun awaitStart(videoSdkTokenUrl: String, roomId: String? = null, participantId: String? = null): VKSessionData =
-        call { it.startVideosdk(videoSdkTokenUrl, roomId, participantId).toVK() }
+        startCall { it.startVideosdk(videoSdkTokenUrl, roomId, participantId) }
 
     // ---- tokens ----
 
@@ -338,21 +380,35 @@ class VKSession private constructor() {
      * A valid session token: at once when the current one is valid, otherwise after the
      * renewal in flight, which all concurrent callers share (one request).
      *
+     * **Cached.** The SDK hands out the token it got last, without asking the engine, as long
+     * as the engine said it would return that same token itself and stay [VKSessionState.ACTIVE]
+     * until a deadline (the renewal point; for a fixed token its expiry less a second), that
+     * deadline has not passed on both the monotonic and the wall clock (a device's monotonic
+     * clock stops while it sleeps), and no state change has been seen since. Every `start`,
+     * [stop], [refresh], [checkNow] and [configure] drops the cached token before it reaches
+     * the engine. So the fast path answers what the engine would: never a token past its
+     * renewal point, never one of a stopped or replaced session.
+     *
      * @throws VKException [VKErrorKind.NOT_STARTED] before `start` / after `stop`, the
      *   failure when the session failed, [VKErrorKind.EXPIRED] for a lapsed fixed token.
      */
-    suspend fun token(): String = call { it.token() }
+    suspend fun token(): String = cachedToken() ?: call { leasedToken(it) }
 
     /**
      * [token] in callback form: returns at once; [callback] gets the token or the error on
      * the callback thread.
      */
     fun token(callback: VKTokenCallback) {
-        val core = core
         val executor = Platform.callbackExecutor(config)
+        val cached = cachedToken()
+        if (cached != null) {
+            executor.execute { callback.onResult(cached, null) }
+            return
+        }
+        val core = core
         scope.launch(start = CoroutineStart.UNDISPATCHED) {
             val result = try {
-                Result.success(core.token())
+                Result.success(leasedToken(core))
             } catch (e: Throwable) {
                 Result.failure(e.toVKException())
             }
@@ -367,12 +423,18 @@ class VKSession private constructor() {
      * @throws VKException [VKErrorKind.INVALID_ARGUMENT] for a fixed session token, or why
      *   the renewal failed.
      */
-    suspend fun refresh(): VKSessionData = call { it.refresh().toVK() }
+    suspend fun refresh(): VKSessionData = changingCall { it.refresh().toVK() }
 
     // ---- state ----
 
-    /** The current state. Never blocks on I/O. */
-    val state: VKSessionState get() = core.state().toVK()
+    /**
+     * The current state, from the SDK's cache (a volatile read, no call into the engine).
+     * It reflects this object's own calls as soon as they return (a callback `start`: as soon
+     * as it returns, `STARTING` or later; [stop]: `STOPPED`; [configure]: `IDLE`), and
+     * transitions the engine makes by itself (renewal, expiry, failure) as they are delivered,
+     * in order; it never goes back to an older state. Equal to [states]`.value`.
+     */
+    val state: VKSessionState get() = stateCache.state
 
     /** The current session (also while `EXPIRED`, for inspection), or `null`. */
     val sessionData: VKSessionData? get() = core.sessionData()?.toVK()
@@ -408,7 +470,10 @@ class VKSession private constructor() {
      * `start` completes with [VKErrorKind.CANCELLED]; the state becomes `STOPPED`.
      */
     fun stop() {
+        val core = core
+        dropLease()
         core.stop()
+        noteState(core)
     }
 
     /**
@@ -417,13 +482,17 @@ class VKSession private constructor() {
      * device's monotonic clock may not have advanced while it slept.
      */
     fun checkNow() {
+        val core = core
+        dropLease()
         core.checkNow()
+        noteState(core)
     }
 
     // ---- plumbing ----
 
-    private suspend fun <T> call(block: suspend (VkSessionCore) -> T): T {
-        val core = core
+    private suspend fun <T> call(block: suspend (VkSessionCore) -> T): T = callOn(core, block)
+
+    private suspend fun <T> callOn(core: VkSessionCore, block: suspend (VkSessionCore) -> T): T {
         try {
             return block(core)
         } catch (e: CancellationException) {
@@ -441,19 +510,105 @@ class VKSession private constructor() {
     private fun launchStart(completion: VKCompletion?, block: suspend (VkSessionCore) -> VkSessionData) {
         val core = core
         val executor = Platform.callbackExecutor(config)
+        dropLease()
         scope.launch(start = CoroutineStart.UNDISPATCHED) {
             val (state, data, error) = try {
                 Triple(VKSessionState.ACTIVE, block(core).toVK(), null)
             } catch (e: Throwable) {
-                Triple(safeState(core), null, e.toVKException())
+                Triple(noteState(core) ?: VKSessionState.FAILED, null, e.toVKException())
             }
+            noteState(core)
             if (completion != null) executor.execute { completion.onResult(state, data, error) }
+        }
+        // The engine's start ran in the launch's first poll, on this thread.
+        noteState(core)
+    }
+
+    /**
+     * An `awaitStart`: like [launchStart], the start's first poll (where the engine stops the
+     * running session and goes `STARTING`) runs before the state is read, then it is awaited.
+     */
+    private suspend fun startCall(block: suspend (VkSessionCore) -> VkSessionData): VKSessionData {
+        val core = core
+        dropLease()
+        try {
+            return coroutineScope {
+                val started = async(start = CoroutineStart.UNDISPATCHED) { callOn(core) { block(it).toVK() } }
+                noteState(core)
+                started.await()
+            }
+        } finally {
+            noteState(core)
         }
     }
 
-    private fun safeState(core: VkSessionCore): VKSessionState = try {
-        core.state().toVK()
+    /** [call] for our own calls that change the session: the lease goes before, the state is read after (also on failure). */
+    private suspend fun <T> changingCall(block: suspend (VkSessionCore) -> T): T {
+        val core = core
+        dropLease()
+        try {
+            return callOn(core, block)
+        } finally {
+            noteState(core)
+        }
+    }
+
+    /** The engine's state and seq, read together, into the cache; the state read, or `null` if the read failed. */
+    private fun noteState(core: VkSessionCore): VKSessionState? = try {
+        val s = core.stateSnapshot()
+        s.state.toVK().also { mergeState(core, s.seq.toLong(), it) }
     } catch (_: Throwable) {
-        VKSessionState.FAILED
+        null
+    }
+
+    /** Takes ([seq], [state]) of [core] into the cache if it is newer than what the cache has. */
+    private fun mergeState(core: VkSessionCore, seq: Long, state: VKSessionState) {
+        synchronized(statesLock) {
+            val cur = stateCache
+            if (cur.core !== core || seq <= cur.seq) return
+            stateCache = StateCache(core, seq, state)
+            statesFlow.value = state
+        }
+    }
+
+    private fun dropLease() {
+        synchronized(leaseLock) {
+            leaseEpoch++
+            lease = null
+        }
+    }
+
+    /** The leased token, if the lease still holds (see [token]): two volatile reads and two clock reads. */
+    private fun cachedToken(): String? {
+        val l = lease ?: return null
+        val s = stateCache
+        if (l.core !== s.core || l.seq != s.seq || s.state != VKSessionState.ACTIVE) return null
+        if (System.nanoTime() - l.monoDeadline >= 0 || System.currentTimeMillis() >= l.wallDeadline) return null
+        return l.token
+    }
+
+    /**
+     * `token()` through the engine, keeping its lease. The deadlines count from clock readings
+     * taken before the call, so they never fall after the engine's own.
+     */
+    private suspend fun leasedToken(core: VkSessionCore): String {
+        val epoch = synchronized(leaseLock) { leaseEpoch }
+        val mono = System.nanoTime()
+        val wall = System.currentTimeMillis()
+        val l = core.tokenLease()
+        val seq = l.seq.toLong()
+        val reuseMs = minOf(l.reuseForMs, MAX_LEASE_MS.toULong()).toLong()
+        synchronized(leaseLock) {
+            val cur = lease
+            if (reuseMs > 0 && leaseEpoch == epoch) {
+                // Never replace a lease of a later transition of the same core.
+                if (cur == null || cur.core !== core || cur.seq <= seq) {
+                    lease = TokenLease(core, l.token, seq, mono + reuseMs * 1_000_000L, wall + reuseMs)
+                }
+            } else if (cur != null && (cur.core !== core || cur.seq < seq)) {
+                lease = null // the engine has moved past it
+            }
+        }
+        return l.token
     }
 }

@@ -14,6 +14,7 @@ val ALL_TEST_CLASSES: List<Class<*>> = listOf(
     LifecycleTest::class.java,
     ErrorsTest::class.java,
     StoreTest::class.java,
+    StateCacheTest::class.java,
     NonBlockingTest::class.java,
     ConcurrencyTest::class.java,
     KalturaTest::class.java,
