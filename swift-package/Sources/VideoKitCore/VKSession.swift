@@ -55,6 +55,38 @@ public final class VKSession: @unchecked Sendable {
     /// The newest completion-handler start, awaited by `token()` and `refresh()`.
     private var pending: Task<Void, Never>?
     private var listeners: [UUID: ListenerEntry] = [:]
+    /// The state cache's listener on the current core.
+    private var cacheFeedId: UInt64?
+
+    /// The newest state known for `core` (`nil`: no core) and the seq of the transition that entered it.
+    private struct StateCache {
+        let core: VkSessionCore?
+        let seq: UInt64
+        let state: VKSessionState
+    }
+
+    /// A token `core` handed out with the permission to hand it out again, without asking,
+    /// until both deadlines (`DispatchTime` uptime, which stops while the device sleeps, and
+    /// the wall clock in ms, which does not), while the state cache is still at `seq`.
+    private struct TokenLease {
+        let core: VkSessionCore
+        let token: String
+        let seq: UInt64
+        let monoDeadline: UInt64
+        let wallDeadlineMs: Int64
+    }
+
+    /// Guards `stateCache`, `lease` and `leaseEpoch` only; never held across a call into the core.
+    private let cacheLock = NSLock()
+    /// What `state` answers, with no FFI call: fed by the core's events (in order) and by a
+    /// snapshot read right after each of our own calls that change the state; the larger seq wins.
+    private var stateCache = StateCache(core: nil, seq: 0, state: .idle)
+    private var lease: TokenLease?
+    /// Bumped (and `lease` dropped) before each of our own calls that may change the session:
+    /// a lease asked for before one is never stored after it.
+    private var leaseEpoch: UInt64 = 0
+    /// Longest a lease is kept (after that one engine call renews it).
+    private static let maxLeaseMs: UInt64 = 24 * 3600 * 1000
     #if canImport(UIKit)
     private var foregroundObserver: NSObjectProtocol?
     #endif
@@ -83,17 +115,21 @@ public final class VKSession: @unchecked Sendable {
         lock.lock()
         let old = core
         let oldIds = listeners.values.compactMap { $0.id }
+        let oldFeed = cacheFeedId
         for key in Array(listeners.keys) { listeners[key]?.id = nil }
         config = configuration
         core = nil
+        cacheFeedId = nil
         configError = nil
         epoch &+= 1
         lastOpWasStop = true
+        resetCache(to: nil)
         lock.unlock()
         if let old = old {
             old.stop()
             // After the stop: listeners get `stopped` from the old core, then nothing more from it.
             for id in oldIds { old.removeListener(id: id) }
+            if let id = oldFeed { old.removeListener(id: id) }
         }
         do {
             _ = try coreOrThrow()
@@ -127,6 +163,7 @@ public final class VKSession: @unchecked Sendable {
                 }
             }
             core = c
+            startCaching(c)
             return c
         } catch {
             let e = VKError.from(error)
@@ -281,17 +318,32 @@ public final class VKSession: @unchecked Sendable {
     /// A valid session token: at once when the current one is valid, otherwise after the
     /// renewal in flight, which all concurrent callers share (one request).
     ///
+    /// **Cached.** The SDK hands out the token it got last, without asking the engine, as long
+    /// as the engine said it would return that same token itself and stay
+    /// ``VKSessionState/active`` until a deadline (the renewal point; for a fixed token its
+    /// expiry less a second), that deadline has not passed on both the monotonic and the wall
+    /// clock (the monotonic clock stops while the device sleeps), and no state change has been
+    /// seen since. Every `start`, ``stop()``, ``refresh()``, ``checkNow()`` and
+    /// ``configure(_:)`` drops the cached token before it reaches the engine. So the fast path
+    /// answers what the engine would: never a token past its renewal point, never one of a
+    /// stopped or replaced session.
+    ///
     /// - Throws: ``VKError``: ``VKErrorKind/notStarted`` before `start` or after `stop()`, the
     ///   failure when the session failed, ``VKErrorKind/expired`` for a lapsed session token.
     public func token() async throws -> String {
+        if let t = cachedToken() { return t }
         await waitForPendingStart()
-        do { return try await coreOrThrow().token() } catch { throw VKError.from(error) }
+        do { return try await leasedToken(try coreOrThrow()) } catch { throw VKError.from(error) }
     }
 
     /// Completion-handler variant of ``token()``: returns at once; `completion` gets the
     /// token or the error on the callback queue.
     public func token(completion: @escaping (String?, VKError?) -> Void) {
         let queue = configuration.callbackQueue
+        if let t = cachedToken() {
+            queue.async { completion(t, nil) }
+            return
+        }
         Task {
             do {
                 let t = try await self.token()
@@ -310,14 +362,26 @@ public final class VKSession: @unchecked Sendable {
     ///   why the renewal failed.
     @discardableResult
     public func refresh() async throws -> VKSessionData {
+        dropLease()
         await waitForPendingStart()
-        do { return VKSessionData(try await coreOrThrow().refresh()) } catch { throw VKError.from(error) }
+        do {
+            let c = try coreOrThrow()
+            defer { noteState(c) }
+            return VKSessionData(try await c.refresh())
+        } catch {
+            throw VKError.from(error)
+        }
     }
 
-    /// The current state. Never blocks on I/O.
+    /// The current state, from the SDK's cache (no call into the engine). It reflects this
+    /// object's own calls as soon as they have reached the engine (``stop()``: `stopped` when
+    /// it returns; ``configure(_:)``: `idle`; a `start`: `starting` or later once its task has
+    /// handed it to the engine, `active` when it completes), and transitions the engine makes by
+    /// itself (renewal, expiry, failure) as they are delivered, in order; it never goes back to
+    /// an older state.
     public var state: VKSessionState {
-        guard let c = try? coreOrThrow() else { return .idle }
-        return VKSessionState(c.state())
+        cacheLock.lock(); defer { cacheLock.unlock() }
+        return stateCache.state
     }
 
     /// The current session (also while ``VKSessionState/expired``, for inspection), or `nil`.
@@ -364,14 +428,20 @@ public final class VKSession: @unchecked Sendable {
         epoch &+= 1
         lastOpWasStop = true
         lock.unlock()
-        (try? coreOrThrow())?.stop()
+        dropLease()
+        guard let c = try? coreOrThrow() else { return }
+        c.stop()
+        noteState(c)
     }
 
     /// Re-check expiry now and renew if due. Called for you when the app becomes active
     /// (`UIApplication.didBecomeActiveNotification`): a device's monotonic clock may not have
     /// advanced while it slept.
     public func checkNow() {
-        (try? coreOrThrow())?.checkNow()
+        dropLease()
+        guard let c = try? coreOrThrow() else { return }
+        c.checkNow()
+        noteState(c)
     }
 
     // MARK: Internals
@@ -416,10 +486,94 @@ public final class VKSession: @unchecked Sendable {
     }
 
     private func beginOp() -> UInt64 {
+        dropLease()
         lock.lock(); defer { lock.unlock() }
         epoch &+= 1
         lastOpWasStop = false
         return epoch
+    }
+
+    // MARK: State and token cache
+
+    /// Points the cache at `c` (or at no core): its state now, no lease. Callers hold `lock`.
+    private func resetCache(to c: VkSessionCore?) {
+        let first = c?.stateSnapshot()
+        cacheLock.lock()
+        stateCache = StateCache(core: c, seq: first?.seq ?? 0, state: first.map { VKSessionState($0.state) } ?? .idle)
+        lease = nil
+        leaseEpoch &+= 1
+        cacheLock.unlock()
+    }
+
+    /// A new core: the cache starts from its state, then follows its events. Holds `lock`.
+    private func startCaching(_ c: VkSessionCore) {
+        resetCache(to: c)
+        cacheFeedId = c.addListener(listener: StateCacheFeed { [weak self, weak c] change in
+            guard let self = self, let c = c else { return }
+            self.mergeState(c, seq: change.seq, state: VKSessionState(change.to))
+        })
+    }
+
+    /// The engine's state and seq, read together, into the cache; returns the state read.
+    @discardableResult
+    private func noteState(_ c: VkSessionCore) -> VKSessionState {
+        let s = c.stateSnapshot()
+        let state = VKSessionState(s.state)
+        mergeState(c, seq: s.seq, state: state)
+        return state
+    }
+
+    /// Takes (`seq`, `state`) of `c` into the cache if it is newer than what the cache has.
+    private func mergeState(_ c: VkSessionCore, seq: UInt64, state: VKSessionState) {
+        cacheLock.lock(); defer { cacheLock.unlock() }
+        guard stateCache.core === c, seq > stateCache.seq else { return }
+        stateCache = StateCache(core: c, seq: seq, state: state)
+    }
+
+    private func dropLease() {
+        cacheLock.lock()
+        leaseEpoch &+= 1
+        lease = nil
+        cacheLock.unlock()
+    }
+
+    private static func wallNowMs() -> Int64 {
+        Int64((Date().timeIntervalSince1970 * 1000).rounded(.down))
+    }
+
+    /// The leased token, if the lease still holds (see ``token()``).
+    private func cachedToken() -> String? {
+        cacheLock.lock()
+        let l = lease
+        let s = stateCache
+        cacheLock.unlock()
+        guard let l = l, l.core === s.core, l.seq == s.seq, s.state == .active else { return nil }
+        guard DispatchTime.now().uptimeNanoseconds < l.monoDeadline, Self.wallNowMs() < l.wallDeadlineMs else { return nil }
+        return l.token
+    }
+
+    /// `token()` through the engine, keeping its lease. The deadlines count from clock readings
+    /// taken before the call, so they never fall after the engine's own.
+    private func leasedToken(_ c: VkSessionCore) async throws -> String {
+        cacheLock.lock()
+        let epoch = leaseEpoch
+        cacheLock.unlock()
+        let mono = DispatchTime.now().uptimeNanoseconds
+        let wall = Self.wallNowMs()
+        let l = try await c.tokenLease()
+        let ms = min(l.reuseForMs, Self.maxLeaseMs)
+        cacheLock.lock()
+        if ms > 0 && leaseEpoch == epoch {
+            // Never replace a lease of a later transition of the same core.
+            let newer = lease.map { $0.core === c && $0.seq > l.seq } ?? false
+            if !newer {
+                lease = TokenLease(core: c, token: l.token, seq: l.seq, monoDeadline: mono + ms * 1_000_000, wallDeadlineMs: wall + Int64(ms))
+            }
+        } else if let cur = lease, cur.core !== c || cur.seq < l.seq {
+            lease = nil // the engine has moved past it
+        }
+        cacheLock.unlock()
+        return l.token
     }
 
     private func isCurrent(_ mine: UInt64) -> Bool {
@@ -445,6 +599,7 @@ public final class VKSession: @unchecked Sendable {
         let mine = beginOp()
         do {
             let c = try coreOrThrow()
+            defer { noteState(c) }
             let d = try await op(c)
             if superseded(mine, on: c) { throw Self.supersededError }
             return VKSessionData(d)
@@ -462,15 +617,20 @@ public final class VKSession: @unchecked Sendable {
                 // A stop() or a newer start came before this one reached the engine: skip it.
                 result = (self.state, nil, Self.supersededError)
             } else {
+                var started: VkSessionCore?
                 do {
                     let c = try self.coreOrThrow()
+                    started = c
                     let d = try await op(c)
                     if self.superseded(mine, on: c) {
+                        self.noteState(c)
                         result = (self.state, nil, Self.supersededError)
                     } else {
+                        self.noteState(c)
                         result = (.active, VKSessionData(d), nil)
                     }
                 } catch {
+                    if let c = started { self.noteState(c) }
                     result = (self.state, nil, VKError.from(error))
                 }
             }
@@ -482,5 +642,16 @@ public final class VKSession: @unchecked Sendable {
         lock.lock()
         pending = task
         lock.unlock()
+    }
+}
+
+/// Feeds ``VKSession``'s state cache from a core's events (on an SDK thread).
+private final class StateCacheFeed: VkStateListener, @unchecked Sendable {
+    private let body: (VkStateChange) -> Void
+
+    init(_ body: @escaping (VkStateChange) -> Void) { self.body = body }
+
+    func onStateChange(change: VkStateChange) throws {
+        body(change)
     }
 }
