@@ -1,13 +1,17 @@
 #!/usr/bin/env bash
-# The FFI cost per call from Kotlin on the desktop JVM (issue 6: target ≤ 2 µs): builds the
+# The cost per call from Kotlin on the desktop JVM (issue 6: target ≤ 2 µs): builds the
 # Kotlin layer against the shipped library profile (scripts/build-jvm.sh --release, i.e.
 # release-mobile), starts `videokit serve` (release build), starts a session against it, warms
-# up, then times back-to-back calls of `VKSession.current.state` and of the cached `token()`
-# (suspend, in runBlocking), plus the synchronous `sessionData?.token` read and the callback
-# form for comparison. Prints markdown table rows (median of RUNS runs, ns per call) and
-# whether the target is met. A benchmark: it reports numbers and asserts nothing.
+# up, then times back-to-back calls, side by side:
+#   - the public API: `VKSession.current.state` and the cached `token()` (suspend in one
+#     runBlocking, and runBlocking per call), answered from the Kotlin-side cache; the callback
+#     `token(callback)` round trip; `sessionData?.token` (not cached: one FFI call);
+#   - raw FFI crossings through the generated binding on the same core: `state()`,
+#     `stateSnapshot()`, `token()`, `tokenLease()`.
+# Prints markdown table rows (median of RUNS runs, ns per call) and whether the target is met
+# by the public API. A benchmark: it reports numbers and asserts nothing.
 #
-#   bash scripts/bench-kotlin.sh [CALLS] [RUNS]     # defaults 1000000 and 5
+#   bash scripts/bench-kotlin.sh [CALLS] [RUNS]     # defaults 1000000 and 5; FFI rows use CALLS/20
 #   VIDEOKIT_BENCH_NO_BUILD=1 bash scripts/bench-kotlin.sh   # reuse build/jvm as it is
 #
 # Source: android-aar/src/bench/kotlin/FfiBench.kt. Prerequisites: those of build-jvm.sh
@@ -60,5 +64,5 @@ for _ in $(seq 1 200); do
 done
 [[ -n "$base" ]] || { echo "bench-kotlin.sh: 'videokit serve' did not start" >&2; exit 1; }
 
-log "running: $CALLS calls x $RUNS runs per row (plus warm-up) against $base"
+log "running: $CALLS calls ($((CALLS / 20)) for FFI and callback rows) x $RUNS runs per row (plus warm-up) against $base"
 java -cp "$out/kotlin-classes:$VIDEOKIT_CP" FfiBenchKt "$base" "$CALLS" "$RUNS" | tee "$out/kotlin-ffi.md"
