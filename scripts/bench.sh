@@ -17,7 +17,7 @@ if [[ ! -d scripts/node-kaltura/node_modules/kaltura-client ]]; then
   (cd scripts/node-kaltura && npm install --no-audit --no-fund --silent 2>&1 | grep -v "Unknown user config" || true)
 fi
 out=$(mktemp)
-./target/release/videokit serve --port 0 --json >"$out" &
+"${CARGO_TARGET_DIR:-target}"/release/videokit serve --port 0 --json >"$out" &
 pid=$!
 trap 'kill $pid 2>/dev/null || true; rm -f "$out"' EXIT
 for _ in $(seq 1 100); do grep -q base_url "$out" && break; sleep 0.05; done
@@ -25,7 +25,7 @@ base=$(python3 -c 'import json,sys; print(json.loads(open(sys.argv[1]).readline(
 node scripts/node-kaltura/bench.js "$base" $((ITER / 4)) > build/bench/node-kaltura.json
 kill $pid 2>/dev/null || true
 
-./target/release/videokit-bench --iterations "$ITER" --idle-secs "$IDLE" --node-json build/bench/node-kaltura.json | tee build/bench/report.md
+"${CARGO_TARGET_DIR:-target}"/release/videokit-bench --iterations "$ITER" --idle-secs "$IDLE" --node-json build/bench/node-kaltura.json | tee build/bench/report.md
 
 # FFI cost per call from Kotlin (JVM), if the Kotlin layer has been built.
 if [[ -z "${VIDEOKIT_BENCH_SKIP_KOTLIN:-}" && -f scripts/bench-kotlin.sh ]]; then

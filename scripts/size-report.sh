@@ -9,7 +9,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 TARGET_BYTES=$((1500 * 1000))
 cargo build -p videokit-ffi --profile release-mobile --quiet
-lib=target/release-mobile/libvideokit_ffi.so
+lib="${CARGO_TARGET_DIR:-target}"/release-mobile/libvideokit_ffi.so
 mkdir -p build/size
 cp "$lib" build/size/libvideokit_ffi.so
 strip --strip-all build/size/libvideokit_ffi.so

@@ -48,7 +48,7 @@ cargo build --quiet -p videokit-cli
 
 # The devserver on the host, for the whole run.
 log=$(mktemp -t videokit-serve)
-target/debug/videokit serve --port 0 --json >"$log" 2>&1 &
+"${CARGO_TARGET_DIR:-target}"/debug/videokit serve --port 0 --json >"$log" 2>&1 &
 server=$!
 trap 'kill "$server" 2>/dev/null || true; rm -f "$log"' EXIT
 base=""

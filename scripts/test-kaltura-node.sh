@@ -10,7 +10,7 @@ if [[ ! -d $dir/node_modules/kaltura-client ]]; then
 fi
 cargo build -p videokit-cli --quiet
 out=$(mktemp)
-./target/debug/videokit serve --port 0 --json >"$out" &
+"${CARGO_TARGET_DIR:-target}"/debug/videokit serve --port 0 --json >"$out" &
 pid=$!
 trap 'kill $pid 2>/dev/null || true; rm -f "$out"' EXIT
 for _ in $(seq 1 100); do grep -q base_url "$out" && break; sleep 0.05; done
