@@ -198,3 +198,20 @@ async fn videosdk_tokens_are_checked_before_the_session_is_active() {
         assert_eq!(s.state(), SessionState::Failed);
     }
 }
+
+/// The SDK always asks for JSON (`format=1`) and has no XML parser: a server (or a proxy)
+/// that answers with Kaltura's XML serialisation anyway fails the start at once with a typed
+/// `malformed_response`, after one request, without echoing the KS in the body.
+#[tokio::test(start_paused = true)]
+async fn kaltura_xml_answer_is_malformed_not_a_panic() {
+    let xml = r#"<?xml version="1.0" encoding="utf-8"?><xml><result><objectType>KalturaStartWidgetSessionResponse</objectType><partnerId>1851571</partnerId><ks>djJ8MTg1MTU3MXxsecretwidgetkssecretwidgetks</ks><userId>0</userId></result><executionTime>0.0012</executionTime></xml>"#;
+    let (s, fake) = rig(move |_, p, _| {
+        assert_eq!(p.get("format").map(String::as_str), Some("1"), "the SDK asks for JSON");
+        (200, xml.to_string())
+    });
+    let e = s.start(Arc::new(KalturaSource::new(kaltura_cfg(), false).unwrap())).await.unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::MalformedResponse, "{e}");
+    assert!(!e.to_string().contains("secretwidgetks"), "{e}");
+    assert_eq!(fake.n.load(Ordering::SeqCst), 1);
+    assert_eq!(s.state(), SessionState::Failed);
+}
