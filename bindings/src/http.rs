@@ -9,7 +9,7 @@
 //! `Date` skew and typed errors. The platform client only moves bytes.
 
 use std::sync::Arc;
-use std::time::Duration;
+use crate::types::millis;
 use videokit_core::error::scrub;
 use videokit_core::http::{HttpConfig, HttpRequest, HttpResponse, Method, Transport};
 use videokit_core::{Error, ErrorKind};
@@ -135,10 +135,6 @@ impl Transport for PlatformTransport {
     }
 }
 
-fn millis(d: Duration) -> u64 {
-    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
-}
-
 /// The engine's typed error for a platform failure. The platform's text is kept (it says
 /// what went wrong: "Unable to resolve host", "The certificate for this server is invalid")
 /// after scrubbing every credential of the request out of it.
@@ -155,6 +151,7 @@ pub(crate) fn map_platform_error(e: &VkHttpError, host: &str, max_body_bytes: us
 mod tests {
     use super::*;
     use std::sync::Mutex;
+    use std::time::Duration;
     use videokit_core::http::HeaderValue;
     use videokit_core::Secret;
 

@@ -335,8 +335,13 @@ impl std::fmt::Debug for VkTokenLease {
 
 impl From<&videokit_core::TokenLease> for VkTokenLease {
     fn from(l: &videokit_core::TokenLease) -> Self {
-        VkTokenLease { token: l.token.expose().to_string(), seq: l.seq, reuse_for_ms: u64::try_from(l.reuse_for.as_millis()).unwrap_or(u64::MAX) }
+        VkTokenLease { token: l.token.expose().to_string(), seq: l.seq, reuse_for_ms: millis(l.reuse_for) }
     }
+}
+
+/// Whole milliseconds, rounded down, saturating.
+pub(crate) fn millis(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
 }
 
 #[cfg(test)]

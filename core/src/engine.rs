@@ -478,12 +478,7 @@ impl Session {
     /// When the current token will be renewed (local monotonic instant), if scheduled.
     pub fn renewal_due_in(&self) -> Option<Duration> {
         let core = self.inner.lock();
-        let cur = core.current.as_ref()?;
-        if !core.source.as_ref()?.can_renew() {
-            return None;
-        }
-        let r = self.inner.remaining(cur)?;
-        Some(r.saturating_sub(cur.lead))
+        self.inner.renewal_due_in(&core)
     }
 
     /// Add an observer. It first receives the current state (from == to), then every
@@ -608,12 +603,21 @@ impl Inner {
             return Duration::ZERO;
         }
         let Some(cur) = core.current.as_ref() else { return Duration::ZERO };
-        let Some(r) = self.remaining(cur) else { return Duration::ZERO };
-        if core.source.as_ref().map(|s| s.can_renew()).unwrap_or(false) {
-            r.saturating_sub(cur.lead)
-        } else {
-            r.saturating_sub(FIXED_TOKEN_REUSE_MARGIN)
+        let renewable = core.source.as_ref().is_some_and(|s| s.can_renew());
+        if renewable {
+            return self.renewal_due_in(core).unwrap_or(Duration::ZERO);
         }
+        self.remaining(cur).map_or(Duration::ZERO, |r| r.saturating_sub(FIXED_TOKEN_REUSE_MARGIN))
+    }
+
+    /// Time until the renewal of the current token is due (expiry − lead); `None` without a
+    /// current token, a renewable source or a known expiry.
+    fn renewal_due_in(&self, core: &Core) -> Option<Duration> {
+        let cur = core.current.as_ref()?;
+        if !core.source.as_ref()?.can_renew() {
+            return None;
+        }
+        Some(self.remaining(cur)?.saturating_sub(cur.lead))
     }
 
     /// Time left on the token: the smaller of the monotonic deadline and the server-time
