@@ -8,7 +8,7 @@
 #
 # Outputs:
 #   build/generated/kotlin/io/videokit/core/ffi/videokit.kt   (Kotlin package io.videokit.core.ffi)
-#   build/generated/swift/VideoKitCore.swift, videokit_ffiFFI.h, videokit_ffiFFI.modulemap
+#   build/generated/swift/VideoKitFFI.swift, videokit_ffiFFI.h, videokit_ffiFFI.modulemap
 #   build/generated/library-path   (the library the bindings were generated from)
 #
 # Bindings are generated in library mode from an *unstripped* library (the UniFFI metadata

@@ -1,15 +1,23 @@
-// swift-tools-version:5.9
-// VideoKit for iOS and macOS: the Rust core as an XCFramework (binary target `videokit_ffiFFI`),
-// and the Swift module `VideoKitCore` = the generated UniFFI bindings
-// (Sources/VideoKitCore/Generated/, written by scripts/build-xcframework.sh, never committed on
-// main) + the handwritten layer (VKSession & co.).
+// swift-tools-version:6.0
+// VideoKit for iOS, macOS and Linux.
 //
-// Swift concurrency (async/await, AsyncStream) back-deploys to iOS 13 / macOS 10.15 when built
-// with Xcode 13.2 or later; this manifest needs Xcode 15 (tools 5.9) anyway.
+// Three targets:
+//   videokit_ffiFFI  the Rust core's C interface: on Apple platforms the XCFramework (binary
+//                    target); on Linux a C module (Linux/videokit_ffiFFI: the generated header
+//                    and module.modulemap) linked to the cargo-built libvideokit_ffi.so.
+//   VideoKitFFI      the generated UniFFI bindings (Sources/VideoKitFFI/VideoKitFFI.swift),
+//                    Swift 5 language mode: Swift 6.0.3 crashes compiling UniFFI 0.32's
+//                    generated code in Swift 6 mode (SIL pass TransferNonSendable).
+//   VideoKitCore     the handwritten layer apps use (VKSession & co.), Swift 6 language mode
+//                    with complete strict concurrency.
+// Nothing generated is committed on main: `bash scripts/prepare-swift.sh` writes it on Linux
+// (and macOS for local development); `scripts/build-xcframework.sh` on a Mac for releases.
 import Foundation
 import PackageDescription
 
-// MARK: Which XCFramework
+let packageDir = URL(fileURLWithPath: #filePath).deletingLastPathComponent().path
+
+// MARK: Apple: which XCFramework
 
 /// Development: `true` always uses the local `videokit_ffiFFI.xcframework` next to this file
 /// (built by `scripts/build-xcframework.sh`). It is also used when that folder exists, or when
@@ -22,15 +30,29 @@ let localFrameworkPath = "videokit_ffiFFI.xcframework"
 let releaseURL = "https://github.com/videokit/videokit/releases/download/0.1.0/videokit_ffiFFI.xcframework.zip"
 let releaseChecksum = "0000000000000000000000000000000000000000000000000000000000000000"
 
-let packageDir = URL(fileURLWithPath: #filePath).deletingLastPathComponent().path
 let envPath = ProcessInfo.processInfo.environment["VIDEOKIT_LOCAL_XCFRAMEWORK"] ?? ""
 let localPath = (envPath.isEmpty || envPath == "1") ? localFrameworkPath : envPath
 let useLocal = useLocalFramework || !envPath.isEmpty
     || FileManager.default.fileExists(atPath: packageDir + "/" + localFrameworkPath)
 
+// MARK: Linux: the C module and the cargo-built library
+
+/// Written by `scripts/prepare-swift.sh`: the header + module map, and the library it links.
+let linuxModulePath = "Linux/videokit_ffiFFI"
+let linuxLibDir = packageDir + "/Linux/lib"
+
+#if os(Linux)
+let ffiTarget: Target = .systemLibrary(name: "videokit_ffiFFI", path: linuxModulePath)
+// The module map says `link "videokit_ffi"`; this says where, for the build and at run time.
+let ffiLinkerSettings: [LinkerSetting] = [
+    .unsafeFlags(["-L\(linuxLibDir)", "-Xlinker", "-rpath", "-Xlinker", linuxLibDir]),
+]
+#else
 let ffiTarget: Target = useLocal
     ? .binaryTarget(name: "videokit_ffiFFI", path: localPath)
     : .binaryTarget(name: "videokit_ffiFFI", url: releaseURL, checksum: releaseChecksum)
+let ffiLinkerSettings: [LinkerSetting] = []
+#endif
 
 // MARK: Package
 
@@ -43,15 +65,24 @@ let package = Package(
     targets: [
         ffiTarget,
         .target(
-            name: "VideoKitCore",
+            name: "VideoKitFFI",
             dependencies: ["videokit_ffiFFI"],
-            path: "Sources/VideoKitCore"
+            path: "Sources/VideoKitFFI",
+            swiftSettings: [.swiftLanguageMode(.v5)],
+            linkerSettings: ffiLinkerSettings
+        ),
+        .target(
+            name: "VideoKitCore",
+            dependencies: ["VideoKitFFI"],
+            path: "Sources/VideoKitCore",
+            swiftSettings: [.swiftLanguageMode(.v6)]
         ),
         .testTarget(
             name: "VideoKitCoreTests",
             dependencies: ["VideoKitCore"],
-            path: "Tests/VideoKitCoreTests"
+            path: "Tests/VideoKitCoreTests",
+            // The tests block threads on semaphores the way XCTest tests do; Swift 5 mode.
+            swiftSettings: [.swiftLanguageMode(.v5)]
         ),
-    ],
-    swiftLanguageVersions: [.v5]
+    ]
 )

@@ -1,4 +1,5 @@
 import Foundation
+import VideoKitFFI
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif

@@ -1,4 +1,5 @@
 import Foundation
+import VideoKitFFI
 
 // Adapters between the app-facing protocols and the generated UniFFI foreign traits.
 // They hold no logic beyond translation and the hop to the app's callback queue.

@@ -1,4 +1,5 @@
 import Foundation
+import VideoKitFFI
 
 /// Settings applied by ``VKSession/configure(_:)`` before `start`. Every field has a default;
 /// the defaults suit a production app.
@@ -6,7 +7,7 @@ import Foundation
 /// ```swift
 /// VKSession.current.configure(VKConfiguration(store: VKKeychainStore(), logLevel: .info))
 /// ```
-public struct VKConfiguration {
+public struct VKConfiguration: Sendable {
     /// The production VideoKit gateway.
     public static let defaultGatewayURL = "https://gateway.video.io"
 
@@ -98,7 +99,7 @@ func wholeSeconds(_ seconds: TimeInterval) -> Int64 {
 /// Throw ``VKError`` with kind ``VKErrorKind/unauthorized`` or ``VKErrorKind/rejected`` to
 /// stop the session at once; any other error counts as transient and is retried with backoff
 /// (its text is not passed on: it could hold a secret).
-public protocol VKTokenProvider: AnyObject {
+public protocol VKTokenProvider: AnyObject, Sendable {
     /// A fresh session token for `identity` (as given to `start`).
     func fetchToken(identity: String?) async throws -> VKProvidedToken
 }
@@ -108,7 +109,7 @@ public protocol VKTokenProvider: AnyObject {
 /// (``VKKeychainStore``). Called on SDK threads, and by `start`/`stop` on the caller's thread;
 /// may block briefly, must not call back into ``VKSession``. A failure is logged and never
 /// stops a session.
-public protocol VKSessionStore: AnyObject {
+public protocol VKSessionStore: AnyObject, Sendable {
     /// The record saved under `key`, or `nil`.
     func load(key: String) throws -> Data?
     /// Save (replace) the record under `key`.
@@ -154,7 +155,7 @@ public enum VKLogLevel: Int, Sendable, CaseIterable {
 /// Receives the SDK's log records (they never contain a secret), in order, on the SDK's worker
 /// thread (not the callback queue) and never while the engine holds a lock: keep it short and
 /// thread-safe; calling back into ``VKSession`` from it is safe.
-public protocol VKLogger: AnyObject {
+public protocol VKLogger: AnyObject, Sendable {
     /// One record; `target` is "videokit", "videokit::http", …
     func log(level: VKLogLevel, target: String, message: String)
 }

@@ -1,10 +1,11 @@
 import Foundation
+import VideoKitFFI
 #if canImport(os)
 import os
 
 /// The default ``VKLogger``: unified logging (os_log), subsystem `io.videokit`, category = the
 /// SDK's log target ("videokit", "videokit::http", …). The SDK never logs a secret.
-public final class VKOSLogLogger: VKLogger {
+public final class VKOSLogLogger: VKLogger, @unchecked Sendable {  // `logs` is guarded by `lock`
     private let subsystem: String
     private var logs: [String: OSLog] = [:]
     private let lock = NSLock()

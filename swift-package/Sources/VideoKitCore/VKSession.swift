@@ -1,4 +1,5 @@
 import Foundation
+import VideoKitFFI
 #if canImport(UIKit)
 import UIKit
 #endif
@@ -34,7 +35,7 @@ public final class VKSession: @unchecked Sendable {
 
     /// What a completion-handler `start` reports, once, on the callback queue: the state
     /// (``VKSessionState/active`` on success) with `data` on success, or with `error` on failure.
-    public typealias Completion = (VKSessionState, VKSessionData?, VKError?) -> Void
+    public typealias Completion = @Sendable (VKSessionState, VKSessionData?, VKError?) -> Void
 
     private struct ListenerEntry {
         let sink: ListenerSink
@@ -338,7 +339,7 @@ public final class VKSession: @unchecked Sendable {
 
     /// Completion-handler variant of ``token()``: returns at once; `completion` gets the
     /// token or the error on the callback queue.
-    public func token(completion: @escaping (String?, VKError?) -> Void) {
+    public func token(completion: @escaping @Sendable (String?, VKError?) -> Void) {
         let queue = configuration.callbackQueue
         if let t = cachedToken() {
             queue.async { completion(t, nil) }
@@ -479,9 +480,7 @@ public final class VKSession: @unchecked Sendable {
     }
 
     private func waitForPendingStart() async {
-        lock.lock()
-        let task = pending
-        lock.unlock()
+        let task = lock.locked { pending }
         await task?.value
     }
 
@@ -555,24 +554,22 @@ public final class VKSession: @unchecked Sendable {
     /// `token()` through the engine, keeping its lease. The deadlines count from clock readings
     /// taken before the call, so they never fall after the engine's own.
     private func leasedToken(_ c: VkSessionCore) async throws -> String {
-        cacheLock.lock()
-        let epoch = leaseEpoch
-        cacheLock.unlock()
+        let epoch = cacheLock.locked { leaseEpoch }
         let mono = DispatchTime.now().uptimeNanoseconds
         let wall = Self.wallNowMs()
         let l = try await c.tokenLease()
         let ms = min(l.reuseForMs, Self.maxLeaseMs)
-        cacheLock.lock()
-        if ms > 0 && leaseEpoch == epoch {
-            // Never replace a lease of a later transition of the same core.
-            let newer = lease.map { $0.core === c && $0.seq > l.seq } ?? false
-            if !newer {
-                lease = TokenLease(core: c, token: l.token, seq: l.seq, monoDeadline: mono + ms * 1_000_000, wallDeadlineMs: wall + Int64(ms))
+        cacheLock.locked {
+            if ms > 0 && leaseEpoch == epoch {
+                // Never replace a lease of a later transition of the same core.
+                let newer = lease.map { $0.core === c && $0.seq > l.seq } ?? false
+                if !newer {
+                    lease = TokenLease(core: c, token: l.token, seq: l.seq, monoDeadline: mono + ms * 1_000_000, wallDeadlineMs: wall + Int64(ms))
+                }
+            } else if let cur = lease, cur.core !== c || cur.seq < l.seq {
+                lease = nil // the engine has moved past it
             }
-        } else if let cur = lease, cur.core !== c || cur.seq < l.seq {
-            lease = nil // the engine has moved past it
         }
-        cacheLock.unlock()
         return l.token
     }
 
@@ -595,7 +592,7 @@ public final class VKSession: @unchecked Sendable {
 
     private static let supersededError = VKError(kind: .cancelled, detail: "stop() or a newer start cancelled this start")
 
-    private func run(_ op: @escaping (VkSessionCore) async throws -> VkSessionData) async throws -> VKSessionData {
+    private func run(_ op: @escaping @Sendable (VkSessionCore) async throws -> VkSessionData) async throws -> VKSessionData {
         let mine = beginOp()
         do {
             let c = try coreOrThrow()
@@ -608,7 +605,7 @@ public final class VKSession: @unchecked Sendable {
         }
     }
 
-    private func launch(_ completion: Completion?, _ op: @escaping (VkSessionCore) async throws -> VkSessionData) {
+    private func launch(_ completion: Completion?, _ op: @escaping @Sendable (VkSessionCore) async throws -> VkSessionData) {
         let mine = beginOp()
         let queue = configuration.callbackQueue
         let task = Task {
@@ -653,5 +650,15 @@ private final class StateCacheFeed: VkStateListener, @unchecked Sendable {
 
     func onStateChange(change: VkStateChange) throws {
         body(change)
+    }
+}
+
+extension NSLock {
+    /// `body` under the lock. A synchronous function, so callable from async code (where
+    /// `lock()`/`unlock()` are unavailable in Swift 6).
+    func locked<R>(_ body: () throws -> R) rethrows -> R {
+        lock()
+        defer { unlock() }
+        return try body()
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import VideoKitFFI
 
 /// The session's lifecycle state.
 ///

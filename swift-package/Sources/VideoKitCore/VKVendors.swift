@@ -1,4 +1,5 @@
 import Foundation
+import VideoKitFFI
 
 /// Hash of (widget KS + appToken token). Must match the `hashType` the app token was created
 /// with. The Kaltura server's own default is SHA1; ours is SHA256 (create tokens with SHA256).

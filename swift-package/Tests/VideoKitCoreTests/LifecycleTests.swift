@@ -218,10 +218,24 @@ final class LifecycleTests: SessionTestCase {
 
     func testCompletionsRunOnTheMainQueueByDefault() throws {
         session.configure(VKConfiguration(gatewayURL: server.base, requestTimeout: 5, startAttempts: 1))
-        XCTAssertTrue(session.configuration.callbackQueue === DispatchQueue.main)
+        // "The main queue" by what it does, on every platform: work put on the default callback
+        // queue runs on the main thread, where the main queue's own specific value is set. (On
+        // Linux `DispatchQueue.main` returns a new wrapper object per access, so `===` says
+        // nothing there.)
+        let key = DispatchSpecificKey<String>()
+        DispatchQueue.main.setSpecific(key: key, value: "main")
+        defer { DispatchQueue.main.setSpecific(key: key, value: nil) }
+        let probe = expectation(description: "the default queue is the main queue")
+        session.configuration.callbackQueue.async {
+            XCTAssertTrue(Thread.isMainThread)
+            XCTAssertEqual(DispatchQueue.getSpecific(key: key), "main")
+            probe.fulfill()
+        }
+        wait(for: [probe], timeout: 20)
         let done = expectation(description: "completion on main")
         session.start(apiToken: server.appToken, identity: "alice") { state, _, _ in
             XCTAssertTrue(Thread.isMainThread)
+            XCTAssertEqual(DispatchQueue.getSpecific(key: key), "main", "the completion runs on the main queue")
             XCTAssertEqual(state, .active)
             done.fulfill()
         }

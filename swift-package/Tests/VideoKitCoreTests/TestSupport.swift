@@ -3,6 +3,9 @@
 // changes without sleep-and-hope. The same fixtures as the Kotlin JVM tests
 // (android-aar/src/test/kotlin/io/videokit/core/TestSupport.kt).
 import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
 import XCTest
 @testable import VideoKitCore
 
@@ -58,7 +61,7 @@ func vkError<T>(_ body: @escaping () async throws -> T, file: StaticString = #fi
     }
 }
 
-/// The local backend. On macOS the tests start `videokit serve --port 0 --json` themselves
+/// The local backend. On macOS and Linux the tests start `videokit serve --port 0 --json` themselves
 /// (VIDEOKIT_CLI, default `<repo>/target/debug/videokit`); elsewhere (an iOS simulator) they use
 /// a running one at VIDEOKIT_BASE_URL (scripts/test-ios-simulator.sh starts it).
 final class DevServer {
@@ -66,7 +69,7 @@ final class DevServer {
 
     let base: String
     let appToken: String
-    #if os(macOS)
+    #if os(macOS) || os(Linux)
     private var process: Process?
     #endif
 
@@ -77,7 +80,7 @@ final class DevServer {
             appToken = env["VIDEOKIT_APP_TOKEN"] ?? "vk_dev_app_token"
             return
         }
-        #if os(macOS)
+        #if os(macOS) || os(Linux)
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().deletingLastPathComponent()
         let cli = env["VIDEOKIT_CLI"] ?? root.appendingPathComponent("target/debug/videokit").path
@@ -194,7 +197,7 @@ final class DevServerShutdown: NSObject, XCTestObservation {
     }
 
     func testBundleDidFinish(_ testBundle: Bundle) {
-        #if os(macOS)
+        #if os(macOS) || os(Linux)
         for p in Self.processes.get() {
             (p as? Process)?.terminate()
         }
