@@ -80,7 +80,7 @@ final class PlatformHTTPClient: NSObject, VkHttpClient, URLSessionDataDelegate, 
     // MARK: URLSessionDataDelegate (on the session's serial queue)
 
     func urlSession(_ session: URLSession, dataTask: URLSessionDataTask, didReceive response: URLResponse,
-                    completionHandler: @escaping (URLSession.ResponseDisposition) -> Void) {
+                    completionHandler: @escaping @Sendable (URLSession.ResponseDisposition) -> Void) {
         guard let ex = exchange(dataTask) else { return completionHandler(.cancel) }
         ex.response = response as? HTTPURLResponse
         if response.expectedContentLength > 0 && UInt64(response.expectedContentLength) > ex.limit {
@@ -102,7 +102,7 @@ final class PlatformHTTPClient: NSObject, VkHttpClient, URLSessionDataDelegate, 
 
     /// A 3xx is an answer: credentials never follow a redirect.
     func urlSession(_ session: URLSession, task: URLSessionTask, willPerformHTTPRedirection response: HTTPURLResponse,
-                    newRequest request: URLRequest, completionHandler: @escaping (URLRequest?) -> Void) {
+                    newRequest request: URLRequest, completionHandler: @escaping @Sendable (URLRequest?) -> Void) {
         completionHandler(nil)
     }
 

@@ -16,7 +16,7 @@ final class ConcurrencyTests: SessionTestCase {
         let group = DispatchGroup()
         let until = Date().addingTimeInterval(runFor)
 
-        func check(_ t: String?, _ how: String) {
+        @Sendable func check(_ t: String?, _ how: String) {
             guard let t = t else { problems.update { $0.append("\(how): no token") }; return }
             let sub = Jwt.sub(t)
             if sub != "alice" { problems.update { $0.append("\(how): token for '\(sub ?? "?")'") } }
