@@ -6,6 +6,7 @@
 #   bash scripts/swift.sh test             # swift test
 #   bash scripts/swift.sh run MyApp        # swift run MyApp
 #   bash scripts/swift.sh --provision      # only make sure the toolchain is there
+#   bash scripts/swift.sh --exec docc …    # another tool of the toolchain (docc, swift-format, llvm-cov)
 #   bash scripts/swift.sh --shell          # a shell inside the toolchain's root (debugging)
 #
 # macOS, or any machine whose `swift` works natively (VIDEOKIT_SWIFT=native): runs that swift.
@@ -41,6 +42,11 @@ cwd="$(pwd -P)"
 if [[ "$(uname -s)" == Darwin || "${VIDEOKIT_SWIFT:-}" == native ]]; then
   [[ "${1:-}" == --provision ]] && exit 0
   command -v swift >/dev/null 2>&1 || die "no 'swift' on PATH (install Xcode 16 or a Swift 6 toolchain)"
+  if [[ "${1:-}" == --exec ]]; then
+    shift
+    if [[ "$(uname -s)" == Darwin ]]; then exec xcrun "$@"; fi
+    exec "$@"
+  fi
   exec swift "$@"
 fi
 [[ "$(uname -s)" == Linux ]] || die "runs on Linux (Debian's Swift in a chroot) or macOS (Xcode's swift); this is $(uname -s)"
@@ -168,7 +174,7 @@ if [[ -n "${CARGO_TARGET_DIR:-}" ]]; then
 fi
 
 # A clean environment inside, plus what the project's scripts and tests read.
-env_args=(PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C.UTF-8
+env_args=(PATH=/usr/libexec/swift/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C.UTF-8
           "TERM=${TERM:-dumb}")
 while IFS='=' read -r name _; do
   case "$name" in
@@ -182,4 +188,9 @@ if [[ "${1:-}" == --shell ]]; then
   in_root "${bind_args[@]}" -- /usr/bin/env -i "${env_args[@]}" bash -c 'cd "$1" && exec bash -i' bash "$cwd"
   exit
 fi
-in_root "${bind_args[@]}" -- /usr/bin/env -i "${env_args[@]}" sh -c 'cd "$1" && shift && exec swift "$@"' swift "$cwd" "$@"
+tool=swift
+if [[ "${1:-}" == --exec ]]; then
+  tool="${2:?--exec needs a command}"
+  shift 2
+fi
+in_root "${bind_args[@]}" -- /usr/bin/env -i "${env_args[@]}" sh -c 'cd "$1" && tool="$2" && shift 2 && exec "$tool" "$@"' swift "$cwd" "$tool" "$@"

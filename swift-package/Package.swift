@@ -32,7 +32,8 @@ let releaseChecksum = "000000000000000000000000000000000000000000000000000000000
 
 let envPath = ProcessInfo.processInfo.environment["VIDEOKIT_LOCAL_XCFRAMEWORK"] ?? ""
 let localPath = (envPath.isEmpty || envPath == "1") ? localFrameworkPath : envPath
-let useLocal = useLocalFramework || !envPath.isEmpty
+let useLocal =
+    useLocalFramework || !envPath.isEmpty
     || FileManager.default.fileExists(atPath: packageDir + "/" + localFrameworkPath)
 
 // MARK: Linux: the C module and the cargo-built library
@@ -42,16 +43,17 @@ let linuxModulePath = "Linux/videokit_ffiFFI"
 let linuxLibDir = packageDir + "/Linux/lib"
 
 #if os(Linux)
-let ffiTarget: Target = .systemLibrary(name: "videokit_ffiFFI", path: linuxModulePath)
-// The module map says `link "videokit_ffi"`; this says where, for the build and at run time.
-let ffiLinkerSettings: [LinkerSetting] = [
-    .unsafeFlags(["-L\(linuxLibDir)", "-Xlinker", "-rpath", "-Xlinker", linuxLibDir]),
-]
+    let ffiTarget: Target = .systemLibrary(name: "videokit_ffiFFI", path: linuxModulePath)
+    // The module map says `link "videokit_ffi"`; this says where, for the build and at run time.
+    let ffiLinkerSettings: [LinkerSetting] = [
+        .unsafeFlags(["-L\(linuxLibDir)", "-Xlinker", "-rpath", "-Xlinker", linuxLibDir])
+    ]
 #else
-let ffiTarget: Target = useLocal
-    ? .binaryTarget(name: "videokit_ffiFFI", path: localPath)
-    : .binaryTarget(name: "videokit_ffiFFI", url: releaseURL, checksum: releaseChecksum)
-let ffiLinkerSettings: [LinkerSetting] = []
+    let ffiTarget: Target =
+        useLocal
+        ? .binaryTarget(name: "videokit_ffiFFI", path: localPath)
+        : .binaryTarget(name: "videokit_ffiFFI", url: releaseURL, checksum: releaseChecksum)
+    let ffiLinkerSettings: [LinkerSetting] = []
 #endif
 
 // MARK: Package
@@ -60,7 +62,7 @@ let package = Package(
     name: "VideoKit",
     platforms: [.iOS(.v13), .macOS(.v11)],
     products: [
-        .library(name: "VideoKitCore", targets: ["VideoKitCore"]),
+        .library(name: "VideoKitCore", targets: ["VideoKitCore"])
     ],
     targets: [
         ffiTarget,

@@ -9,12 +9,12 @@ let package = Package(
     name: "ReadmeExample",
     platforms: [.macOS(.v11)],
     dependencies: [
-        .package(name: "VideoKit", path: "../.."),
+        .package(name: "VideoKit", path: "../..")
     ],
     targets: [
         .executableTarget(
             name: "ReadmeExample",
             dependencies: [.product(name: "VideoKitCore", package: "VideoKit")]
-        ),
+        )
     ]
 )

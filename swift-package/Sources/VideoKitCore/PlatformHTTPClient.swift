@@ -1,7 +1,8 @@
 import Foundation
 import VideoKitFFI
+
 #if canImport(FoundationNetworking)
-import FoundationNetworking
+    import FoundationNetworking
 #endif
 
 // The SDK's HTTP requests go through the platform's own stack: URLSession, with the system
@@ -73,14 +74,17 @@ final class PlatformHTTPClient: NSObject, VkHttpClient, URLSessionDataDelegate, 
     }
 
     private func exchange(_ task: URLSessionTask) -> Exchange? {
-        lock.lock(); defer { lock.unlock() }
+        lock.lock()
+        defer { lock.unlock() }
         return exchanges[task.taskIdentifier]
     }
 
     // MARK: URLSessionDataDelegate (on the session's serial queue)
 
-    func urlSession(_ session: URLSession, dataTask: URLSessionDataTask, didReceive response: URLResponse,
-                    completionHandler: @escaping @Sendable (URLSession.ResponseDisposition) -> Void) {
+    func urlSession(
+        _ session: URLSession, dataTask: URLSessionDataTask, didReceive response: URLResponse,
+        completionHandler: @escaping @Sendable (URLSession.ResponseDisposition) -> Void
+    ) {
         guard let ex = exchange(dataTask) else { return completionHandler(.cancel) }
         ex.response = response as? HTTPURLResponse
         if response.expectedContentLength > 0 && UInt64(response.expectedContentLength) > ex.limit {
@@ -101,8 +105,10 @@ final class PlatformHTTPClient: NSObject, VkHttpClient, URLSessionDataDelegate, 
     }
 
     /// A 3xx is an answer: credentials never follow a redirect.
-    func urlSession(_ session: URLSession, task: URLSessionTask, willPerformHTTPRedirection response: HTTPURLResponse,
-                    newRequest request: URLRequest, completionHandler: @escaping @Sendable (URLRequest?) -> Void) {
+    func urlSession(
+        _ session: URLSession, task: URLSessionTask, willPerformHTTPRedirection response: HTTPURLResponse,
+        newRequest request: URLRequest, completionHandler: @escaping @Sendable (URLRequest?) -> Void
+    ) {
         completionHandler(nil)
     }
 
@@ -139,10 +145,10 @@ final class PlatformHTTPClient: NSObject, VkHttpClient, URLSessionDataDelegate, 
         case .timedOut:
             return .Timeout(detail: detail)
         case .cannotFindHost, .cannotConnectToHost, .dnsLookupFailed, .notConnectedToInternet,
-             .internationalRoamingOff, .dataNotAllowed, .secureConnectionFailed,
-             .serverCertificateUntrusted, .serverCertificateHasBadDate, .serverCertificateNotYetValid,
-             .serverCertificateHasUnknownRoot, .clientCertificateRejected, .clientCertificateRequired,
-             .appTransportSecurityRequiresSecureConnection:
+            .internationalRoamingOff, .dataNotAllowed, .secureConnectionFailed,
+            .serverCertificateUntrusted, .serverCertificateHasBadDate, .serverCertificateNotYetValid,
+            .serverCertificateHasUnknownRoot, .clientCertificateRejected, .clientCertificateRequired,
+            .appTransportSecurityRequiresSecureConnection:
             return .Connect(detail: detail)
         default:
             return .Network(detail: detail)

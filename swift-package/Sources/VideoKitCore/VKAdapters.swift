@@ -67,7 +67,9 @@ final class ListenerSink: @unchecked Sendable {
     }
 
     func remove() {
-        lock.lock(); removed = true; lock.unlock()
+        lock.lock()
+        removed = true
+        lock.unlock()
     }
 
     /// Delivers `change` on the queue, in order (a serial queue keeps the SDK's order; `.main`

@@ -29,7 +29,7 @@ public struct VKConfiguration: Sendable {
     /// ::1, localhost) is always allowed.
     public var allowInsecureHTTP: Bool
     /// Where the session persists so that the next `start` resumes it without a request;
-    /// `nil` keeps it in memory only. Use ``VKKeychainStore`` in apps.
+    /// `nil` keeps it in memory only. Use `VKKeychainStore` (iOS, macOS) in apps.
     public var store: VKSessionStore?
     /// Receives the SDK's log records (never a secret); `nil` = ``VKOSLogLogger`` (unified
     /// logging). Process-wide: the last configuration applied wins.
@@ -41,10 +41,12 @@ public struct VKConfiguration: Sendable {
     public var callbackQueue: DispatchQueue
 
     /// A configuration; every argument has the production default.
-    public init(gatewayURL: String = VKConfiguration.defaultGatewayURL, connectTimeout: TimeInterval = 10,
-                requestTimeout: TimeInterval = 30, renewalLead: TimeInterval? = nil, startAttempts: Int = 4,
-                maxRetryDelay: TimeInterval = 60, allowInsecureHTTP: Bool = false, store: VKSessionStore? = nil,
-                logger: VKLogger? = nil, logLevel: VKLogLevel = .warn, callbackQueue: DispatchQueue = .main) {
+    public init(
+        gatewayURL: String = VKConfiguration.defaultGatewayURL, connectTimeout: TimeInterval = 10,
+        requestTimeout: TimeInterval = 30, renewalLead: TimeInterval? = nil, startAttempts: Int = 4,
+        maxRetryDelay: TimeInterval = 60, allowInsecureHTTP: Bool = false, store: VKSessionStore? = nil,
+        logger: VKLogger? = nil, logLevel: VKLogLevel = .warn, callbackQueue: DispatchQueue = .main
+    ) {
         self.gatewayURL = gatewayURL
         self.connectTimeout = connectTimeout
         self.requestTimeout = requestTimeout
@@ -68,9 +70,10 @@ public struct VKConfiguration: Sendable {
         let requestMs = try millis(requestTimeout, "requestTimeout")
         let leadMs: UInt64? = try renewalLead.map { try millis($0, "renewalLead") }
         let maxDelayMs = try millis(maxRetryDelay, "maxRetryDelay")
-        return VkConfig(gatewayUrl: gatewayURL, connectTimeoutMs: connectMs, requestTimeoutMs: requestMs,
-                        renewalLeadMs: leadMs, startAttempts: UInt32(clamping: startAttempts),
-                        maxRetryDelayMs: maxDelayMs, maxBodyBytes: 1_048_576, allowInsecureHttp: allowInsecureHTTP)
+        return VkConfig(
+            gatewayUrl: gatewayURL, connectTimeoutMs: connectMs, requestTimeoutMs: requestMs,
+            renewalLeadMs: leadMs, startAttempts: UInt32(clamping: startAttempts),
+            maxRetryDelayMs: maxDelayMs, maxBodyBytes: 1_048_576, allowInsecureHttp: allowInsecureHTTP)
     }
 }
 
@@ -106,7 +109,7 @@ public protocol VKTokenProvider: AnyObject, Sendable {
 
 /// Byte storage for session records, so that a restarted app resumes its session without a
 /// request. Records contain the session token: keep them where the platform keeps secrets
-/// (``VKKeychainStore``). Called on SDK threads, and by `start`/`stop` on the caller's thread;
+/// (`VKKeychainStore` on iOS and macOS). Called on SDK threads, and by `start`/`stop` on the caller's thread;
 /// may block briefly, must not call back into ``VKSession``. A failure is logged and never
 /// stops a session.
 public protocol VKSessionStore: AnyObject, Sendable {

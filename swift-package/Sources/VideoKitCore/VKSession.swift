@@ -1,7 +1,8 @@
 import Foundation
 import VideoKitFFI
+
 #if canImport(UIKit)
-import UIKit
+    import UIKit
 #endif
 
 /// The app's video-backend session: one call to sign in, renewed by itself, never blocking
@@ -89,15 +90,15 @@ public final class VKSession: @unchecked Sendable {
     /// Longest a lease is kept (after that one engine call renews it).
     private static let maxLeaseMs: UInt64 = 24 * 3600 * 1000
     #if canImport(UIKit)
-    private var foregroundObserver: NSObjectProtocol?
+        private var foregroundObserver: NSObjectProtocol?
     #endif
 
     private init() {
         #if canImport(UIKit)
-        // Monotonic clocks stop while a phone sleeps: re-check expiry when the app is back.
-        foregroundObserver = NotificationCenter.default.addObserver(
-            forName: UIApplication.didBecomeActiveNotification, object: nil, queue: nil
-        ) { [weak self] _ in self?.checkNow() }
+            // Monotonic clocks stop while a phone sleeps: re-check expiry when the app is back.
+            foregroundObserver = NotificationCenter.default.addObserver(
+                forName: UIApplication.didBecomeActiveNotification, object: nil, queue: nil
+            ) { [weak self] _ in self?.checkNow() }
         #endif
     }
 
@@ -142,7 +143,8 @@ public final class VKSession: @unchecked Sendable {
 
     /// The configuration in use.
     public var configuration: VKConfiguration {
-        lock.lock(); defer { lock.unlock() }
+        lock.lock()
+        defer { lock.unlock() }
         return config
     }
 
@@ -381,7 +383,8 @@ public final class VKSession: @unchecked Sendable {
     /// itself (renewal, expiry, failure) as they are delivered, in order; it never goes back to
     /// an older state.
     public var state: VKSessionState {
-        cacheLock.lock(); defer { cacheLock.unlock() }
+        cacheLock.lock()
+        defer { cacheLock.unlock() }
         return stateCache.state
     }
 
@@ -486,7 +489,8 @@ public final class VKSession: @unchecked Sendable {
 
     private func beginOp() -> UInt64 {
         dropLease()
-        lock.lock(); defer { lock.unlock() }
+        lock.lock()
+        defer { lock.unlock() }
         epoch &+= 1
         lastOpWasStop = false
         return epoch
@@ -507,10 +511,11 @@ public final class VKSession: @unchecked Sendable {
     /// A new core: the cache starts from its state, then follows its events. Holds `lock`.
     private func startCaching(_ c: VkSessionCore) {
         resetCache(to: c)
-        cacheFeedId = c.addListener(listener: StateCacheFeed { [weak self, weak c] change in
-            guard let self = self, let c = c else { return }
-            self.mergeState(c, seq: change.seq, state: VKSessionState(change.to))
-        })
+        cacheFeedId = c.addListener(
+            listener: StateCacheFeed { [weak self, weak c] change in
+                guard let self = self, let c = c else { return }
+                self.mergeState(c, seq: change.seq, state: VKSessionState(change.to))
+            })
     }
 
     /// The engine's state and seq, read together, into the cache; returns the state read.
@@ -524,7 +529,8 @@ public final class VKSession: @unchecked Sendable {
 
     /// Takes (`seq`, `state`) of `c` into the cache if it is newer than what the cache has.
     private func mergeState(_ c: VkSessionCore, seq: UInt64, state: VKSessionState) {
-        cacheLock.lock(); defer { cacheLock.unlock() }
+        cacheLock.lock()
+        defer { cacheLock.unlock() }
         guard stateCache.core === c, seq > stateCache.seq else { return }
         stateCache = StateCache(core: c, seq: seq, state: state)
     }
@@ -564,17 +570,19 @@ public final class VKSession: @unchecked Sendable {
                 // Never replace a lease of a later transition of the same core.
                 let newer = lease.map { $0.core === c && $0.seq > l.seq } ?? false
                 if !newer {
-                    lease = TokenLease(core: c, token: l.token, seq: l.seq, monoDeadline: mono + ms * 1_000_000, wallDeadlineMs: wall + Int64(ms))
+                    lease = TokenLease(
+                        core: c, token: l.token, seq: l.seq, monoDeadline: mono + ms * 1_000_000, wallDeadlineMs: wall + Int64(ms))
                 }
             } else if let cur = lease, cur.core !== c || cur.seq < l.seq {
-                lease = nil // the engine has moved past it
+                lease = nil  // the engine has moved past it
             }
         }
         return l.token
     }
 
     private func isCurrent(_ mine: UInt64) -> Bool {
-        lock.lock(); defer { lock.unlock() }
+        lock.lock()
+        defer { lock.unlock() }
         return epoch == mine
     }
 

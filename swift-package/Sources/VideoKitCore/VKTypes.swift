@@ -155,7 +155,7 @@ public struct VKError: Error, LocalizedError, CustomStringConvertible, Sendable,
         if let e = error as? VKError { return e }
         if let e = error as? VkError {
             switch e {
-            case let .Failure(kind, detail, code, httpStatus):
+            case .Failure(let kind, let detail, let code, let httpStatus):
                 return VKError(kind: VKErrorKind(kind), detail: detail, code: code, httpStatus: httpStatus.map(Int.init))
             }
         }
@@ -242,10 +242,14 @@ public struct VKSessionData: CustomStringConvertible, CustomDebugStringConvertib
 
     /// What `dump()` and debuggers show: every field but the token.
     public var customMirror: Mirror {
-        Mirror(self, children: ["identity": identity as Any, "token": "<\(token.count) chars>", "expiresAt": expiresAt as Any,
-                                "issuedAt": issuedAt as Any, "source": source, "scopes": scopes, "resumed": resumed,
-                                "kaltura": kaltura as Any, "videoSdk": videoSdk as Any],
-               displayStyle: .struct)
+        Mirror(
+            self,
+            children: [
+                "identity": identity as Any, "token": "<\(token.count) chars>", "expiresAt": expiresAt as Any,
+                "issuedAt": issuedAt as Any, "source": source, "scopes": scopes, "resumed": resumed,
+                "kaltura": kaltura as Any, "videoSdk": videoSdk as Any,
+            ],
+            displayStyle: .struct)
     }
 }
 

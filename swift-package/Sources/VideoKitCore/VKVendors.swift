@@ -65,11 +65,13 @@ public struct VKKalturaConfiguration: Sendable, CustomStringConvertible, CustomD
     public var widgetId: String?
 
     /// A configuration; only the partner and the app token are required.
-    public init(partnerId: Int64, appTokenId: String, appToken: String,
-                serviceURL: URL = VKKalturaConfiguration.defaultServiceURL,
-                hashType: VKKalturaHashType = .sha256, userId: String? = nil,
-                sessionType: VKKalturaSessionType? = nil, expiry: TimeInterval? = nil,
-                privileges: String? = nil, widgetId: String? = nil) {
+    public init(
+        partnerId: Int64, appTokenId: String, appToken: String,
+        serviceURL: URL = VKKalturaConfiguration.defaultServiceURL,
+        hashType: VKKalturaHashType = .sha256, userId: String? = nil,
+        sessionType: VKKalturaSessionType? = nil, expiry: TimeInterval? = nil,
+        privileges: String? = nil, widgetId: String? = nil
+    ) {
         self.partnerId = partnerId
         self.appTokenId = appTokenId
         self.appToken = appToken
@@ -92,18 +94,23 @@ public struct VKKalturaConfiguration: Sendable, CustomStringConvertible, CustomD
 
     /// What `dump()` and debuggers show: every field but the app token.
     public var customMirror: Mirror {
-        Mirror(self, children: ["partnerId": partnerId, "appTokenId": appTokenId, "appToken": "***",
-                                "serviceURL": serviceURL, "hashType": hashType, "userId": userId as Any,
-                                "sessionType": sessionType as Any, "expiry": expiry as Any,
-                                "privileges": privileges as Any, "widgetId": widgetId as Any],
-               displayStyle: .struct)
+        Mirror(
+            self,
+            children: [
+                "partnerId": partnerId, "appTokenId": appTokenId, "appToken": "***",
+                "serviceURL": serviceURL, "hashType": hashType, "userId": userId as Any,
+                "sessionType": sessionType as Any, "expiry": expiry as Any,
+                "privileges": privileges as Any, "widgetId": widgetId as Any,
+            ],
+            displayStyle: .struct)
     }
 
     var ffi: VkKalturaConfig {
-        VkKalturaConfig(serviceUrl: serviceURL.absoluteString, partnerId: partnerId, appTokenId: appTokenId,
-                        appToken: appToken, widgetId: widgetId, hashType: hashType.ffi, userId: userId,
-                        sessionType: sessionType?.ffi, expirySecs: expiry.map { UInt64(max(1, wholeSeconds($0))) },
-                        privileges: privileges)
+        VkKalturaConfig(
+            serviceUrl: serviceURL.absoluteString, partnerId: partnerId, appTokenId: appTokenId,
+            appToken: appToken, widgetId: widgetId, hashType: hashType.ffi, userId: userId,
+            sessionType: sessionType?.ffi, expirySecs: expiry.map { UInt64(max(1, wholeSeconds($0))) },
+            privileges: privileges)
     }
 }
 

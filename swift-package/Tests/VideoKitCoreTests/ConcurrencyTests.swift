@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+
 @testable import VideoKitCore
 
 /// 64 threads calling token()/state while the session renews underneath.
@@ -7,7 +8,7 @@ import XCTest
 final class ConcurrencyTests: SessionTestCase {
 
     func testSixtyFourThreadsCallingTokenAndState() throws {
-        try server.tokenLifetime(2) // renewals every ~1.8 s during the run
+        try server.tokenLifetime(2)  // renewals every ~1.8 s during the run
         _ = try runBlocking { try await self.session.start(apiToken: self.server.appToken, identity: "alice") }
         let threads = 64
         let runFor: TimeInterval = 4
@@ -17,11 +18,16 @@ final class ConcurrencyTests: SessionTestCase {
         let until = Date().addingTimeInterval(runFor)
 
         @Sendable func check(_ t: String?, _ how: String) {
-            guard let t = t else { problems.update { $0.append("\(how): no token") }; return }
+            guard let t = t else {
+                problems.update { $0.append("\(how): no token") }
+                return
+            }
             let sub = Jwt.sub(t)
             if sub != "alice" { problems.update { $0.append("\(how): token for '\(sub ?? "?")'") } }
             // Valid when handed out (exp has 1 s granularity).
-            if let exp = Jwt.exp(t), exp.addingTimeInterval(1) < Date() { problems.update { $0.append("\(how): expired token (exp \(exp))") } }
+            if let exp = Jwt.exp(t), exp.addingTimeInterval(1) < Date() {
+                problems.update { $0.append("\(how): expired token (exp \(exp))") }
+            }
         }
 
         for i in 0..<threads {
@@ -86,7 +92,7 @@ final class ConcurrencyTests: SessionTestCase {
             await withTaskGroup(of: VKSessionState?.self) { group in
                 for _ in 0..<32 {
                     group.addTask {
-                        for await s in self.session.states { return s } // the current state, then the stream ends
+                        for await s in self.session.states { return s }  // the current state, then the stream ends
                         return nil
                     }
                 }

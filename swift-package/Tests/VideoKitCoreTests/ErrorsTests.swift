@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+
 @testable import VideoKitCore
 
 /// The error kind of every devserver fault, through the Swift layer. (Kotlin: ErrorsTest.)
@@ -128,7 +129,9 @@ final class ErrorsTests: SessionTestCase {
         // Refused before any session began: nothing failed, the state is unchanged.
         XCTAssertEqual(r.state, .idle)
         XCTAssertEqual(session.state, .idle)
-        let e = vkError { try await self.session.start(tokenURL: URL(string: "http://backend.example.com/token/%7Bidentity%7D")!, identity: "alice") }
+        let e = vkError {
+            try await self.session.start(tokenURL: URL(string: "http://backend.example.com/token/%7Bidentity%7D")!, identity: "alice")
+        }
         XCTAssertEqual(e?.kind, .insecureTransport)
         XCTAssertEqual(try server.count("sessions"), 0)
     }

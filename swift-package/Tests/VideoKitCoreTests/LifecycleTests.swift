@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+
 @testable import VideoKitCore
 
 /// States in order, renewal, stop, listeners, the states stream, configuration.
@@ -7,7 +8,7 @@ import XCTest
 final class LifecycleTests: SessionTestCase {
 
     func testExactStateOrderWithRenewalAndStop() throws {
-        try server.tokenLifetime(3) // renewal lead = 10% of 3 s: renews at ~2.7 s
+        try server.tokenLifetime(3)  // renewal lead = 10% of 3 s: renews at ~2.7 s
         let rec = StateRecorder()
         let token = listen(rec)
         let initial = try XCTUnwrap(rec.next(5))
@@ -112,7 +113,7 @@ final class LifecycleTests: SessionTestCase {
             eventually(10, "round \(round): active") { last.get() == .active }
             session.configure(makeConfig())
             eventually(5, "round \(round): idle") { last.get() == .idle }
-            Thread.sleep(forTimeInterval: 0.1) // a late `stopped` of the old core would land now
+            Thread.sleep(forTimeInterval: 0.1)  // a late `stopped` of the old core would land now
             Callbacks.queue.sync {}
             XCTAssertEqual(last.get(), .idle, "round \(round)")
             XCTAssertEqual(session.state, .idle)
@@ -148,7 +149,7 @@ final class LifecycleTests: SessionTestCase {
         listen(kept)
         let token = listen(removed)
         token.remove()
-        token.remove() // idempotent
+        token.remove()  // idempotent
         _ = try runBlocking { try await self.session.start(apiToken: self.server.appToken, identity: "alice") }
         kept.waitFor(.active)
         Thread.sleep(forTimeInterval: 0.1)
@@ -180,8 +181,10 @@ final class LifecycleTests: SessionTestCase {
         emptyGateway.gatewayURL = " "
         var infiniteLead = makeConfig()
         infiniteLead.renewalLead = .infinity
-        for (what, cfg) in [("zero connect timeout", zeroConnect), ("negative request timeout", negativeRequest),
-                            ("no attempts", noAttempts), ("empty gateway", emptyGateway), ("infinite renewal lead", infiniteLead)] {
+        for (what, cfg) in [
+            ("zero connect timeout", zeroConnect), ("negative request timeout", negativeRequest),
+            ("no attempts", noAttempts), ("empty gateway", emptyGateway), ("infinite renewal lead", infiniteLead),
+        ] {
             session.configure(cfg)
             XCTAssertEqual(session.lastError?.kind, .invalidArgument, what)
             XCTAssertEqual(session.state, .idle, what)
@@ -239,7 +242,7 @@ final class LifecycleTests: SessionTestCase {
             XCTAssertEqual(state, .active)
             done.fulfill()
         }
-        wait(for: [done], timeout: 20) // runs the main run loop
+        wait(for: [done], timeout: 20)  // runs the main run loop
         let tokenDone = expectation(description: "token completion on main")
         session.token { token, _ in
             XCTAssertTrue(Thread.isMainThread)

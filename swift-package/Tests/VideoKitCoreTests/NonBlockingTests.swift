@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+
 @testable import VideoKitCore
 
 /// No call blocks the calling thread on network I/O, even when the backend stalls.

@@ -1,17 +1,19 @@
+import Foundation
+import VideoKitFFI
+import XCTest
+
+@testable import VideoKitCore
+
 // The URLSession client on its own, against a one-file HTTP server on 127.0.0.1 (no devserver):
 // a redirect is an answer, never followed; the body cap holds for declared and chunked bodies.
 // These pin that the URLSession delegate methods are the ones the platform calls: a method whose
 // signature drifts from the protocol's is silently never called (URLSession then follows the
 // redirect and reads any body).
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
-import Foundation
-import XCTest
-@testable import VideoKitCore
-import VideoKitFFI
 
 /// Answers every connection with the next canned response; counts requests and their paths.
 final class CannedHTTPServer: @unchecked Sendable {
@@ -24,9 +26,9 @@ final class CannedHTTPServer: @unchecked Sendable {
     init(_ responses: [String]) throws {
         self.responses = responses
         #if canImport(Glibc)
-        let sock = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            let sock = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         #else
-        let sock = socket(AF_INET, SOCK_STREAM, 0)
+            let sock = socket(AF_INET, SOCK_STREAM, 0)
         #endif
         guard sock >= 0 else { throw TestFailure("socket() failed") }
         var addr = sockaddr_in()
@@ -35,7 +37,10 @@ final class CannedHTTPServer: @unchecked Sendable {
         addr.sin_addr.s_addr = inet_addr("127.0.0.1")
         let size = socklen_t(MemoryLayout<sockaddr_in>.size)
         let bound = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(sock, $0, size) } }
-        guard bound == 0, listen(sock, 16) == 0 else { close(sock); throw TestFailure("bind/listen failed") }
+        guard bound == 0, listen(sock, 16) == 0 else {
+            close(sock)
+            throw TestFailure("bind/listen failed")
+        }
         var out = sockaddr_in()
         var len = size
         _ = withUnsafeMutablePointer(to: &out) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(sock, $0, &len) } }
@@ -45,10 +50,17 @@ final class CannedHTTPServer: @unchecked Sendable {
         thread.start()
     }
 
-    var requestPaths: [String] { lock.lock(); defer { lock.unlock() }; return paths }
+    var requestPaths: [String] {
+        lock.lock()
+        defer { lock.unlock() }
+        return paths
+    }
     var url: String { "http://127.0.0.1:\(port)" }
 
-    func stop() { shutdown(fd, Int32(SHUT_RDWR)); close(fd) }
+    func stop() {
+        shutdown(fd, Int32(SHUT_RDWR))
+        close(fd)
+    }
 
     private func serve() {
         var i = 0
@@ -64,7 +76,9 @@ final class CannedHTTPServer: @unchecked Sendable {
             }
             let line = String(decoding: head, as: UTF8.self).split(separator: "\r\n").first ?? ""
             let path = line.split(separator: " ").dropFirst().first.map(String.init) ?? ""
-            lock.lock(); paths.append(path); lock.unlock()
+            lock.lock()
+            paths.append(path)
+            lock.unlock()
             let reply = Array(responses[min(i, responses.count - 1)].utf8)
             i += 1
             _ = reply.withUnsafeBytes { write(c, $0.baseAddress, reply.count) }
@@ -75,8 +89,9 @@ final class CannedHTTPServer: @unchecked Sendable {
 
 final class PlatformHTTPClientTests: XCTestCase {
     private func get(_ server: CannedHTTPServer, maxBody: UInt64 = 1024) throws -> Result<VkHttpResponse, Error> {
-        let req = VkHttpRequest(method: "GET", url: server.url + "/a", headers: [], body: nil,
-                                connectTimeoutMs: 2000, timeoutMs: 5000, maxBodyBytes: maxBody)
+        let req = VkHttpRequest(
+            method: "GET", url: server.url + "/a", headers: [], body: nil,
+            connectTimeoutMs: 2000, timeoutMs: 5000, maxBodyBytes: maxBody)
         return try runBlocking { () async -> Result<VkHttpResponse, Error> in
             do { return .success(try await PlatformHTTPClient.shared.send(request: req)) } catch { return .failure(error) }
         }
@@ -95,7 +110,7 @@ final class PlatformHTTPClientTests: XCTestCase {
 
     func testADeclaredBodyOverTheCapIsRefused() throws {
         let server = try CannedHTTPServer([
-            "HTTP/1.1 200 OK\r\nContent-Length: 100\r\nConnection: close\r\n\r\n" + String(repeating: "x", count: 100),
+            "HTTP/1.1 200 OK\r\nContent-Length: 100\r\nConnection: close\r\n\r\n" + String(repeating: "x", count: 100)
         ])
         defer { server.stop() }
         guard case .failure(let e) = try get(server, maxBody: 10) else { return XCTFail("a 100-byte body passed a 10-byte cap") }
@@ -108,7 +123,7 @@ final class PlatformHTTPClientTests: XCTestCase {
     func testAChunkedBodyOverTheCapIsRefused() throws {
         let chunk = String(repeating: "y", count: 64)
         let server = try CannedHTTPServer([
-            "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n40\r\n\(chunk)\r\n0\r\n\r\n",
+            "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n40\r\n\(chunk)\r\n0\r\n\r\n"
         ])
         defer { server.stop() }
         guard case .failure(let e) = try get(server, maxBody: 10) else { return XCTFail("a 64-byte chunked body passed a 10-byte cap") }

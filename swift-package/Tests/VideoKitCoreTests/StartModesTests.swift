@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+
 @testable import VideoKitCore
 
 /// Every way to start a session: API token, session token, token URL, Swift providers.
@@ -111,7 +112,7 @@ final class StartModesTests: SessionTestCase {
             guard let token = json?["sessionToken"] as? String else {
                 throw VKError(kind: .malformedResponse, detail: "no sessionToken")
             }
-            return VKProvidedToken(token: token) // expiry read from the JWT's exp
+            return VKProvidedToken(token: token)  // expiry read from the JWT's exp
         }
     }
 

@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+
 @testable import VideoKitCore
 
 /// A session store written in Swift: resume without a request, clear on stop, failures.
@@ -9,7 +10,9 @@ final class StoreTests: SessionTestCase {
     func testAStoredSessionIsResumedWithoutARequest() throws {
         let store = MapStore()
         session.configure(makeConfig(store: store))
-        let first = try runBlocking { try await self.session.start(apiToken: self.server.appToken, identity: "alice", scopes: ["videos.read"]) }
+        let first = try runBlocking {
+            try await self.session.start(apiToken: self.server.appToken, identity: "alice", scopes: ["videos.read"])
+        }
         XCTAssertFalse(first.resumed)
         XCTAssertEqual(store.records.get().count, 1)
         XCTAssertEqual(try server.count("sessions"), 1)
@@ -17,7 +20,9 @@ final class StoreTests: SessionTestCase {
         // "The app restarts": a new core over the persisted records (stop() would clear them).
         let persisted = MapStore(store.records.get())
         session.configure(makeConfig(store: persisted))
-        let resumed = try runBlocking { try await self.session.start(apiToken: self.server.appToken, identity: "alice", scopes: ["videos.read"]) }
+        let resumed = try runBlocking {
+            try await self.session.start(apiToken: self.server.appToken, identity: "alice", scopes: ["videos.read"])
+        }
         XCTAssertTrue(resumed.resumed)
         XCTAssertEqual(resumed.token, first.token)
         XCTAssertEqual(resumed.expiresAt, first.expiresAt)
@@ -60,16 +65,16 @@ final class StoreTests: SessionTestCase {
     /// signed with a Keychain entitlement, and Linux has no Keychain).
     func testKeychainStoreRoundTrips() throws {
         #if canImport(Security) && os(iOS)
-        let store = VKKeychainStore(service: "io.videokit.session.tests")
-        try store.clear(key: "k")
-        XCTAssertNil(try store.load(key: "k"))
-        try store.save(key: "k", record: Data("one".utf8))
-        try store.save(key: "k", record: Data("two".utf8))
-        XCTAssertEqual(try store.load(key: "k"), Data("two".utf8))
-        try store.clear(key: "k")
-        XCTAssertNil(try store.load(key: "k"))
+            let store = VKKeychainStore(service: "io.videokit.session.tests")
+            try store.clear(key: "k")
+            XCTAssertNil(try store.load(key: "k"))
+            try store.save(key: "k", record: Data("one".utf8))
+            try store.save(key: "k", record: Data("two".utf8))
+            XCTAssertEqual(try store.load(key: "k"), Data("two".utf8))
+            try store.clear(key: "k")
+            XCTAssertNil(try store.load(key: "k"))
         #else
-        throw XCTSkip("Keychain: needs iOS (the Security framework with a Keychain entitlement)")
+            throw XCTSkip("Keychain: needs iOS (the Security framework with a Keychain entitlement)")
         #endif
     }
 }

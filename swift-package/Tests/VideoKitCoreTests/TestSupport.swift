@@ -3,11 +3,13 @@
 // changes without sleep-and-hope. The same fixtures as the Kotlin JVM tests
 // (android-aar/src/test/kotlin/io/videokit/core/TestSupport.kt).
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 import XCTest
+
 @testable import VideoKitCore
+
+#if canImport(FoundationNetworking)
+    import FoundationNetworking
+#endif
 
 struct TestFailure: Error, CustomStringConvertible {
     let description: String
@@ -19,9 +21,21 @@ final class Locked<T>: @unchecked Sendable {
     private let lock = NSLock()
     private var value: T
     init(_ value: T) { self.value = value }
-    func get() -> T { lock.lock(); defer { lock.unlock() }; return value }
-    func set(_ v: T) { lock.lock(); value = v; lock.unlock() }
-    func update<R>(_ body: (inout T) -> R) -> R { lock.lock(); defer { lock.unlock() }; return body(&value) }
+    func get() -> T {
+        lock.lock()
+        defer { lock.unlock() }
+        return value
+    }
+    func set(_ v: T) {
+        lock.lock()
+        value = v
+        lock.unlock()
+    }
+    func update<R>(_ body: (inout T) -> R) -> R {
+        lock.lock()
+        defer { lock.unlock() }
+        return body(&value)
+    }
 }
 
 /// Runs `body` on the Swift concurrency pool and blocks the calling (test) thread until it ends,
@@ -70,7 +84,7 @@ final class DevServer {
     let base: String
     let appToken: String
     #if os(macOS) || os(Linux)
-    private var process: Process?
+        private var process: Process?
     #endif
 
     private init() throws {
@@ -81,40 +95,41 @@ final class DevServer {
             return
         }
         #if os(macOS) || os(Linux)
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().deletingLastPathComponent()
-        let cli = env["VIDEOKIT_CLI"] ?? root.appendingPathComponent("target/debug/videokit").path
-        guard FileManager.default.isExecutableFile(atPath: cli) else {
-            throw TestFailure("no devserver: \(cli) is missing (cargo build -p videokit-cli, or set VIDEOKIT_CLI / VIDEOKIT_BASE_URL)")
-        }
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: cli)
-        p.arguments = ["serve", "--port", "0", "--json"]
-        let out = Pipe()
-        p.standardOutput = out
-        try p.run()
-        process = p
-        DevServerShutdown.register(p)
-        // The first line: {"app_tokens": [...], "base_url": "http://127.0.0.1:PORT"}.
-        var line = Data()
-        let deadline = Date().addingTimeInterval(60)
-        while !line.contains(0x0A) {
-            let chunk = out.fileHandleForReading.availableData
-            if chunk.isEmpty || Date() > deadline { break }
-            line.append(chunk)
-        }
-        // Keep draining stdout so that the server never blocks on a full pipe.
-        out.fileHandleForReading.readabilityHandler = { h in _ = h.availableData }
-        let first = line.split(separator: 0x0A).first.map { Data($0) } ?? Data()
-        guard let json = (try? JSONSerialization.jsonObject(with: first)) as? [String: Any],
-              let url = json["base_url"] as? String else {
-            p.terminate()
-            throw TestFailure("`\(cli) serve --port 0 --json` printed no base_url: \(String(decoding: first, as: UTF8.self))")
-        }
-        base = url
-        appToken = (json["app_tokens"] as? [String])?.first ?? "vk_dev_app_token"
+            let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+                .deletingLastPathComponent().deletingLastPathComponent()
+            let cli = env["VIDEOKIT_CLI"] ?? root.appendingPathComponent("target/debug/videokit").path
+            guard FileManager.default.isExecutableFile(atPath: cli) else {
+                throw TestFailure("no devserver: \(cli) is missing (cargo build -p videokit-cli, or set VIDEOKIT_CLI / VIDEOKIT_BASE_URL)")
+            }
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: cli)
+            p.arguments = ["serve", "--port", "0", "--json"]
+            let out = Pipe()
+            p.standardOutput = out
+            try p.run()
+            process = p
+            DevServerShutdown.register(p)
+            // The first line: {"app_tokens": [...], "base_url": "http://127.0.0.1:PORT"}.
+            var line = Data()
+            let deadline = Date().addingTimeInterval(60)
+            while !line.contains(0x0A) {
+                let chunk = out.fileHandleForReading.availableData
+                if chunk.isEmpty || Date() > deadline { break }
+                line.append(chunk)
+            }
+            // Keep draining stdout so that the server never blocks on a full pipe.
+            out.fileHandleForReading.readabilityHandler = { h in _ = h.availableData }
+            let first = line.split(separator: 0x0A).first.map { Data($0) } ?? Data()
+            guard let json = (try? JSONSerialization.jsonObject(with: first)) as? [String: Any],
+                let url = json["base_url"] as? String
+            else {
+                p.terminate()
+                throw TestFailure("`\(cli) serve --port 0 --json` printed no base_url: \(String(decoding: first, as: UTF8.self))")
+            }
+            base = url
+            appToken = (json["app_tokens"] as? [String])?.first ?? "vk_dev_app_token"
         #else
-        throw TestFailure("set VIDEOKIT_BASE_URL to a running `videokit serve` (scripts/test-ios-simulator.sh does)")
+            throw TestFailure("set VIDEOKIT_BASE_URL to a running `videokit serve` (scripts/test-ios-simulator.sh does)")
         #endif
     }
 
@@ -177,8 +192,9 @@ final class DevServer {
     func backendToken(_ identity: String) throws -> String {
         let r = try request("GET", "/token/" + (identity.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? identity))
         guard r.status == 200,
-              let json = (try? JSONSerialization.jsonObject(with: r.body)) as? [String: Any],
-              let t = json["sessionToken"] as? String else {
+            let json = (try? JSONSerialization.jsonObject(with: r.body)) as? [String: Any],
+            let t = json["sessionToken"] as? String
+        else {
             throw TestFailure("GET /token/\(identity) -> \(r.status)")
         }
         return t
@@ -192,15 +208,18 @@ final class DevServerShutdown: NSObject, XCTestObservation {
 
     static func register(_ p: AnyObject) {
         processes.update { $0.append(p) }
-        let first = installed.update { (v: inout Bool) -> Bool in defer { v = true }; return !v }
+        let first = installed.update { (v: inout Bool) -> Bool in
+            defer { v = true }
+            return !v
+        }
         if first { XCTestObservationCenter.shared.addTestObserver(DevServerShutdown()) }
     }
 
     func testBundleDidFinish(_ testBundle: Bundle) {
         #if os(macOS) || os(Linux)
-        for p in Self.processes.get() {
-            (p as? Process)?.terminate()
-        }
+            for p in Self.processes.get() {
+                (p as? Process)?.terminate()
+            }
         #endif
     }
 }
@@ -213,7 +232,8 @@ enum Jwt {
         var b64 = String(parts[1]).replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
         while b64.count % 4 != 0 { b64 += "=" }
         guard let data = Data(base64Encoded: b64),
-              let json = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else { return [:] }
+            let json = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any]
+        else { return [:] }
         return json
     }
 
@@ -276,7 +296,7 @@ final class CompletionProbe {
             XCTFail("no completion within \(secs) s", file: file, line: line)
             throw TestFailure("no completion within \(secs) s")
         }
-        done.signal() // later waits return at once
+        done.signal()  // later waits return at once
         return o
     }
 }
@@ -300,8 +320,16 @@ final class StateRecorder {
         }
     }
 
-    var all: [VKStateChange] { cond.lock(); defer { cond.unlock() }; return seen }
-    var queueNames: Set<String> { cond.lock(); defer { cond.unlock() }; return queues }
+    var all: [VKStateChange] {
+        cond.lock()
+        defer { cond.unlock() }
+        return seen
+    }
+    var queueNames: Set<String> {
+        cond.lock()
+        defer { cond.unlock() }
+        return queues
+    }
 
     /// The next change, or nil after `secs`.
     func next(_ secs: TimeInterval = 15) -> VKStateChange? {
@@ -349,8 +377,14 @@ final class MapStore: VKSessionStore {
 
     init(_ initial: [String: Data] = [:]) { records = Locked(initial) }
 
-    func load(key: String) throws -> Data? { loads.update { $0 += 1 }; return records.get()[key] }
-    func save(key: String, record: Data) throws { saves.update { $0 += 1 }; records.update { $0[key] = record } }
+    func load(key: String) throws -> Data? {
+        loads.update { $0 += 1 }
+        return records.get()[key]
+    }
+    func save(key: String, record: Data) throws {
+        saves.update { $0 += 1 }
+        records.update { $0[key] = record }
+    }
     func clear(key: String) throws { records.update { _ = $0.removeValue(forKey: key) } }
 }
 
@@ -358,7 +392,10 @@ final class MapStore: VKSessionStore {
 func eventually(_ secs: TimeInterval = 10, _ what: String, file: StaticString = #filePath, line: UInt = #line, _ body: () -> Bool) {
     let deadline = Date().addingTimeInterval(secs)
     while !body() {
-        if Date() > deadline { XCTFail("not within \(secs) s: \(what)", file: file, line: line); return }
+        if Date() > deadline {
+            XCTFail("not within \(secs) s: \(what)", file: file, line: line)
+            return
+        }
         Thread.sleep(forTimeInterval: 0.01)
     }
 }
@@ -370,10 +407,13 @@ class SessionTestCase: XCTestCase {
     private var tokens: [VKListenerToken] = []
 
     /// The tests' defaults: the devserver as gateway, quick retries, callbacks on `Callbacks.queue`.
-    func makeConfig(requestTimeout: TimeInterval = 5, startAttempts: Int = 1, store: VKSessionStore? = nil,
-                    gatewayURL: String? = nil, callbackQueue: DispatchQueue = Callbacks.queue) -> VKConfiguration {
-        VKConfiguration(gatewayURL: gatewayURL ?? server.base, connectTimeout: 2, requestTimeout: requestTimeout,
-                        startAttempts: startAttempts, maxRetryDelay: 0.2, store: store, callbackQueue: callbackQueue)
+    func makeConfig(
+        requestTimeout: TimeInterval = 5, startAttempts: Int = 1, store: VKSessionStore? = nil,
+        gatewayURL: String? = nil, callbackQueue: DispatchQueue = Callbacks.queue
+    ) -> VKConfiguration {
+        VKConfiguration(
+            gatewayURL: gatewayURL ?? server.base, connectTimeout: 2, requestTimeout: requestTimeout,
+            startAttempts: startAttempts, maxRetryDelay: 0.2, store: store, callbackQueue: callbackQueue)
     }
 
     /// Adds a listener that is removed after the test (listeners outlive `configure`).
@@ -393,7 +433,7 @@ class SessionTestCase: XCTestCase {
 
     override func tearDown() {
         session.stop()
-        tokens.forEach { $0.remove() }
+        for token in tokens { token.remove() }
         tokens.removeAll()
         super.tearDown()
     }

@@ -1,20 +1,22 @@
 import Foundation
 import XCTest
+
 @testable import VideoKitCore
 
 /// Kaltura (appToken flow) and VideoSDK (token server) sessions against the devserver.
 final class VendorTests: SessionTestCase {
 
     private var kaltura: VKKalturaConfiguration {
-        VKKalturaConfiguration(partnerId: 1851571, appTokenId: "0_xeu31jy5", appToken: "c9883312395bf5ed4fd5c9a5d86c985c",
-                               serviceURL: URL(string: server.base)!, userId: "k-user")
+        VKKalturaConfiguration(
+            partnerId: 1_851_571, appTokenId: "0_xeu31jy5", appToken: "c9883312395bf5ed4fd5c9a5d86c985c",
+            serviceURL: URL(string: server.base)!, userId: "k-user")
     }
 
     func testKalturaColdStartTwoRequestsRenewalOne() throws {
         let cfg = kaltura
         let d = try runBlocking { try await self.session.start(kaltura: cfg) }
         XCTAssertEqual(d.source, .kaltura)
-        XCTAssertEqual(d.kaltura?.partnerId, 1851571)
+        XCTAssertEqual(d.kaltura?.partnerId, 1_851_571)
         XCTAssertEqual(d.kaltura?.userId, "k-user")
         XCTAssertEqual(try server.count("kaltura.startWidgetSession"), 1)
         XCTAssertEqual(try server.count("kaltura.appToken.startSession"), 1)
