@@ -339,13 +339,13 @@ fn footprint(report: &mut Vec<String>, idle_secs: u64) {
 }
 
 fn footprint_with(report: &mut Vec<String>, idle_secs: u64, platform_http: bool) {
-    use videokit_ffi::{VkConfig, VkSessionCore};
+    use videokit_ffi::{VkConfig, VkSession};
     let server = DevServer::start_background(DevServerConfig { port: 0, ..Default::default() }).expect("devserver");
     let rss_before = proc_status("VmRSS:").unwrap_or(0);
     let client: Option<Arc<dyn videokit_ffi::VkHttpClient>> = if platform_http { Some(Arc::new(StdNetClient)) } else { None };
-    let core = VkSessionCore::new(VkConfig::default(), None, client).expect("core");
+    let core = VkSession::new(VkConfig::default(), None, client, None).expect("session");
     let url = format!("{}/token/{{identity}}", server.base_url());
-    let data = futures::executor::block_on(core.start_token_url(url, "alice".into(), Default::default())).expect("start");
+    let data = futures::executor::block_on(core.start_token_url(url, "alice".into(), Default::default()).wait()).expect("start");
     assert!(!data.token.is_empty());
     let rss_after = proc_status("VmRSS:").unwrap_or(0);
     // The SDK names its threads "videokit-*" (the runtime is process-wide: the second
@@ -366,6 +366,6 @@ fn footprint_with(report: &mut Vec<String>, idle_secs: u64, platform_http: bool)
     report.push(format!("- threads the SDK started: **{}** ({}); after {idle_secs} s idle: {} ({})", names.len(), names.join(", "), alive.len(), alive.iter().map(|(_, n)| n.as_str()).collect::<Vec<_>>().join(", ")));
     report.push(format!("- resident memory: {} KiB before, {} KiB after `start` (+{} KiB, including the devserver thread of this process)", rss_before, rss_after, rss_after.saturating_sub(rss_before)));
     report.push(format!("- idle wake-ups of SDK threads: {:.1} per minute over {idle_secs} s (token valid 1 h: the renewal timer is not due)\n", per_min));
-    core.stop();
+    let _ = core.stop();
     drop(server);
 }

@@ -305,57 +305,6 @@ pub struct VkProvidedToken {
 /// The session's state and the sequence number of the transition that entered it (0 before
 /// any), read together: what the platform layers' state cache is fed with after their own
 /// calls (merged with the listener's events by the larger `seq`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Record)]
-pub struct VkStateSnapshot {
-    pub seq: u64,
-    pub state: VkSessionState,
-}
-
-/// A token from `token_lease()`, and how long the platform layers may hand the same token
-/// out again from their own cache without asking the engine.
-#[derive(Clone, PartialEq, Eq, uniffi::Record)]
-pub struct VkTokenLease {
-    pub token: String,
-    /// The sequence number of the last transition when the token was handed out; a cached
-    /// token is good only while no later transition has been seen.
-    pub seq: u64,
-    /// Milliseconds (rounded down) the engine would go on returning this token and stay
-    /// `active` on its own: 0 unless `active` with a known expiry and no forced refresh
-    /// pending; until the renewal is due for a renewable source; until the expiry minus 1 s
-    /// for a fixed token. Measure it from clock readings taken before the call, on a
-    /// monotonic clock and on the wall clock.
-    pub reuse_for_ms: u64,
-}
-
-impl std::fmt::Debug for VkTokenLease {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("VkTokenLease").field("token", &"***").field("seq", &self.seq).field("reuse_for_ms", &self.reuse_for_ms).finish()
-    }
-}
-
-impl From<&videokit_core::TokenLease> for VkTokenLease {
-    fn from(l: &videokit_core::TokenLease) -> Self {
-        VkTokenLease { token: l.token.expose().to_string(), seq: l.seq, reuse_for_ms: millis(l.reuse_for) }
-    }
-}
-
-/// Whole milliseconds, rounded down, saturating.
 pub(crate) fn millis(d: Duration) -> u64 {
     u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use videokit_core::{Secret, TokenLease};
-
-    #[test]
-    fn a_token_lease_crosses_with_its_reuse_time_rounded_down_to_the_millisecond() {
-        let lease = TokenLease { token: Secret::new("tok"), seq: 7, reuse_for: Duration::from_micros(1_999_999) };
-        let ffi = VkTokenLease::from(&lease);
-        assert_eq!(ffi, VkTokenLease { token: "tok".into(), seq: 7, reuse_for_ms: 1_999 });
-        assert_eq!(format!("{ffi:?}"), "VkTokenLease { token: \"***\", seq: 7, reuse_for_ms: 1999 }");
-        let none = VkTokenLease::from(&TokenLease { token: Secret::new("tok"), seq: 2, reuse_for: Duration::from_micros(999) });
-        assert_eq!(none.reuse_for_ms, 0);
-    }
 }

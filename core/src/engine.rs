@@ -138,6 +138,28 @@ pub struct TokenLease {
 /// its expiry, then only by the engine (which returns it until it lapses).
 pub const FIXED_TOKEN_REUSE_MARGIN: Duration = Duration::from_secs(1);
 
+/// The engine's state as one value, read under its lock: what a platform layer caches.
+#[derive(Debug, Clone)]
+pub struct EngineSnapshot {
+    /// The sequence number of the last transition (0 before any).
+    pub seq: u64,
+    pub state: SessionState,
+    /// The current session (also while `expired`), if any.
+    pub data: Option<SessionData>,
+    pub last_error: Option<Error>,
+    /// [`TokenLease::reuse_for`] of `data`'s token at this moment.
+    pub reuse_for: Duration,
+    /// The transition that made this snapshot; `None` for one read by [`Session::snapshot`].
+    pub change: Option<StateChange>,
+}
+
+/// Sees every transition as it happens, under the engine's lock, before any observer hears of
+/// it: so the order of calls across several sessions is the order the transitions happened.
+/// It must not block or call into the session (push the snapshot to a queue and return).
+pub trait TransitionHook: Send + Sync + 'static {
+    fn on_transition(&self, snapshot: EngineSnapshot);
+}
+
 /// Receives transitions. Called on the SDK's dispatcher task, in order; keep it short (hop
 /// to your own thread for UI work).
 pub trait SessionObserver: Send + Sync + 'static {
@@ -171,11 +193,13 @@ pub struct SessionDeps {
     pub store: Arc<dyn SessionStore>,
     /// Seed for the retry jitter (tests); `None` = random.
     pub jitter_seed: Option<u64>,
+    /// Called at every transition under the engine's lock (see [`TransitionHook`]).
+    pub hook: Option<Arc<dyn TransitionHook>>,
 }
 
 impl Default for SessionDeps {
     fn default() -> Self {
-        SessionDeps { clock: Arc::new(SystemClock), transport: None, store: Arc::new(MemoryStore::new()), jitter_seed: None }
+        SessionDeps { clock: Arc::new(SystemClock), transport: None, store: Arc::new(MemoryStore::new()), jitter_seed: None, hook: None }
     }
 }
 
@@ -224,6 +248,7 @@ struct Inner {
     outcomes: watch::Sender<Outcome>,
     kick: watch::Sender<u64>,
     rng: Mutex<fastrand::Rng>,
+    hook: Option<Arc<dyn TransitionHook>>,
 }
 
 /// A session. Create one per app (the platform layers keep it as `VKSession.current`).
@@ -292,6 +317,7 @@ impl Session {
             outcomes,
             kick,
             rng: Mutex::new(rng),
+            hook: deps.hook,
         });
         runtime.spawn(dispatch(rx));
         Ok(Session { inner })
@@ -366,6 +392,12 @@ impl Session {
     pub async fn token_lease(&self) -> Result<TokenLease> {
         let (data, seq, reuse_for) = self.leased_data().await?;
         Ok(TokenLease { token: data.token, seq, reuse_for })
+    }
+
+    /// State, session, last error and token reuse time, read together under the engine's lock.
+    pub fn snapshot(&self) -> EngineSnapshot {
+        let core = self.inner.lock();
+        self.inner.snapshot_locked(&core, None)
     }
 
     /// The current state and the sequence number of the transition that entered it (0
@@ -567,7 +599,21 @@ impl Inner {
         let change = StateChange { seq: core.seq, from: core.state, to, at: self.clock.wall(), error };
         log::debug!(target: "videokit", "session {} -> {}", change.from, change.to);
         core.state = to;
+        if let Some(hook) = &self.hook {
+            hook.on_transition(self.snapshot_locked(core, Some(change.clone())));
+        }
         let _ = self.events.send(Event::Change(change));
+    }
+
+    fn snapshot_locked(&self, core: &Core, change: Option<StateChange>) -> EngineSnapshot {
+        EngineSnapshot {
+            seq: core.seq,
+            state: core.state,
+            data: core.current.as_ref().map(|c| c.data.clone()),
+            last_error: core.last_error.clone(),
+            reuse_for: self.reuse_for(core),
+            change,
+        }
     }
 
     fn stop_locked(&self, core: &mut Core) {

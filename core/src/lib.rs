@@ -33,7 +33,7 @@ pub mod store;
 
 pub use clock::{Clock, FakeClock, SystemClock};
 pub use config::{Jitter, RenewalPolicy, RetryPolicy, SessionConfig};
-pub use engine::{Session, SessionData, SessionDeps, SessionObserver, SessionState, StateChange, TokenLease, FIXED_TOKEN_REUSE_MARGIN};
+pub use engine::{EngineSnapshot, Session, SessionData, SessionDeps, SessionObserver, SessionState, StateChange, TokenLease, TransitionHook, FIXED_TOKEN_REUSE_MARGIN};
 pub use error::{Error, ErrorKind, Result};
 pub use http::HttpConfig;
 pub use secret::Secret;

@@ -104,7 +104,7 @@ fn config() -> SessionConfig {
 }
 
 fn rig_with(cfg: SessionConfig, clock: Arc<FakeClock>, transport: Arc<Script>, store: Arc<dyn SessionStore>) -> Rig {
-    let deps = SessionDeps { clock: clock.clone(), transport: Some(transport), store, jitter_seed: Some(7) };
+    let deps = SessionDeps { clock: clock.clone(), transport: Some(transport), store, jitter_seed: Some(7), hook: None };
     let session = Session::with_deps(cfg, deps, tokio::runtime::Handle::current()).unwrap();
     let changes = Arc::new(Mutex::new(Vec::new()));
     let c2 = changes.clone();

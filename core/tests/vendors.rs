@@ -52,7 +52,7 @@ fn rig(handler: impl Fn(&str, &std::collections::HashMap<String, String>, i64) -
     let fake = Arc::new(Fake { clock: clock.clone(), log: Mutex::new(vec![]), n: AtomicUsize::new(0), handler: Box::new(handler) });
     let mut cfg = SessionConfig::default();
     cfg.retry.jitter = videokit_core::Jitter::None;
-    let deps = SessionDeps { clock, transport: Some(fake.clone()), store: Arc::new(videokit_core::MemoryStore::new()), jitter_seed: Some(1) };
+    let deps = SessionDeps { clock, transport: Some(fake.clone()), store: Arc::new(videokit_core::MemoryStore::new()), jitter_seed: Some(1), hook: None };
     (Session::with_deps(cfg, deps, tokio::runtime::Handle::current()).unwrap(), fake)
 }
 

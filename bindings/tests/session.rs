@@ -1,0 +1,245 @@
+//! The session manager (`VkSession`) against the devserver on 127.0.0.1, through the built-in
+//! Rust HTTP client: start ordering, the snapshot stream, listeners across `configure`, token
+//! events, cancellation, several sessions at once.
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::{Duration, Instant};
+use videokit_devserver::{DevServer, DevServerConfig, Fault, FaultKind};
+use videokit_ffi::*;
+
+fn server() -> DevServer {
+    DevServer::start_background(DevServerConfig { port: 0, ..Default::default() }).expect("devserver")
+}
+
+fn config(base: &str) -> VkConfig {
+    VkConfig { gateway_url: base.to_string(), connect_timeout_ms: 2_000, request_timeout_ms: 5_000, start_attempts: 1, max_retry_delay_ms: 50, ..VkConfig::default() }
+}
+
+/// Collects what a callback receives and lets a test wait for a condition on it.
+struct Recorder<T> {
+    items: Mutex<Vec<T>>,
+    cond: Condvar,
+}
+
+impl<T: Clone> Recorder<T> {
+    fn new() -> Arc<Self> {
+        Arc::new(Recorder { items: Mutex::new(vec![]), cond: Condvar::new() })
+    }
+    fn push(&self, t: T) {
+        self.items.lock().unwrap().push(t);
+        self.cond.notify_all();
+    }
+    fn all(&self) -> Vec<T> {
+        self.items.lock().unwrap().clone()
+    }
+    /// Waits (at most 10 s) until `done` holds for what has arrived; returns it.
+    fn wait_until(&self, done: impl Fn(&[T]) -> bool) -> Vec<T> {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let mut items = self.items.lock().unwrap();
+        while !done(&items) {
+            let left = deadline.saturating_duration_since(Instant::now());
+            assert!(!left.is_zero(), "timed out; got {} items", items.len());
+            items = self.cond.wait_timeout(items, left).unwrap().0;
+        }
+        items.clone()
+    }
+}
+
+struct Sink(Arc<Recorder<VkSnapshot>>);
+impl VkSessionSink for Sink {
+    fn on_snapshot(&self, s: VkSnapshot) {
+        self.0.push(s);
+    }
+}
+
+struct States(Arc<Recorder<VkStateChange>>);
+impl VkStateListener for States {
+    fn on_state_change(&self, c: VkStateChange) -> Result<(), VkError> {
+        self.0.push(c);
+        Ok(())
+    }
+}
+
+struct Tokens(Arc<Recorder<VkTokenEvent>>);
+impl VkTokenListener for Tokens {
+    fn on_token(&self, e: VkTokenEvent) {
+        self.0.push(e);
+    }
+}
+
+fn block<T>(f: impl std::future::Future<Output = T>) -> T {
+    futures_lite_block_on(f)
+}
+
+/// A minimal executor for the tests: the calls' futures need no tokio context.
+fn futures_lite_block_on<T>(f: impl std::future::Future<Output = T>) -> T {
+    tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(f)
+}
+
+fn states(changes: &[VkStateChange]) -> Vec<VkSessionState> {
+    changes.iter().filter(|c| c.from != c.to).map(|c| c.to).collect()
+}
+
+#[test]
+fn a_start_is_starting_when_it_returns_and_the_sink_gets_every_change_in_version_order() {
+    let srv = server();
+    let snaps = Recorder::new();
+    let s = VkSession::new(config(&srv.base_url()), None, None, Some(Arc::new(Sink(snaps.clone())))).unwrap();
+    assert_eq!(s.snapshot().state, VkSessionState::Idle);
+    let call = s.start_api_token("vk_dev_app_token".into(), "alice".into(), vec![]);
+    assert_eq!(call.snapshot().state, VkSessionState::Starting, "the start has begun when start_* returns");
+    assert_eq!(s.snapshot().state, VkSessionState::Starting);
+    let data = block(call.wait()).unwrap();
+    assert_eq!(data.identity.as_deref(), Some("alice"));
+    let got = snaps.wait_until(|v| v.iter().any(|s| s.state == VkSessionState::Active));
+    assert_eq!(got.iter().map(|s| s.state).collect::<Vec<_>>(), vec![VkSessionState::Starting, VkSessionState::Active]);
+    assert_eq!(got.iter().map(|s| s.version).collect::<Vec<_>>(), vec![1, 2]);
+    let active = &got[1];
+    assert_eq!(active.data.as_ref().map(|d| d.token.clone()), Some(data.token.clone()));
+    // An hour-long token renews at the lead (5 min before expiry): the lease is about 55 min.
+    assert!(active.lease_ms > 54 * 60_000 && active.lease_ms <= 55 * 60_000, "lease {} ms", active.lease_ms);
+    let after = s.stop();
+    assert_eq!((after.state, after.version, after.lease_ms), (VkSessionState::Stopped, 3, 0));
+}
+
+#[test]
+fn a_later_stop_or_start_wins_and_the_earlier_waiter_gets_cancelled() {
+    let srv = server();
+    srv.controls().inject(Fault::once("sessions", FaultKind::Delay { ms: 500 }));
+    let s = VkSession::new(config(&srv.base_url()), None, None, None).unwrap();
+    let first = s.start_api_token("vk_dev_app_token".into(), "alice".into(), vec![]);
+    assert_eq!(s.stop().state, VkSessionState::Stopped);
+    let e = block(first.wait()).unwrap_err();
+    assert!(matches!(e, VkError::Failure { kind: VkErrorKind::Cancelled, .. }), "{e:?}");
+    assert_eq!(s.snapshot().state, VkSessionState::Stopped, "the stopped start did not come back");
+
+    let a = s.start_api_token("vk_dev_app_token".into(), "alice".into(), vec![]);
+    let b = s.start_api_token("vk_dev_app_token".into(), "bob".into(), vec![]);
+    assert!(matches!(block(a.wait()), Err(VkError::Failure { kind: VkErrorKind::Cancelled, .. })));
+    assert_eq!(block(b.wait()).unwrap().identity.as_deref(), Some("bob"));
+}
+
+#[test]
+fn listeners_get_the_current_state_first_then_every_transition_across_configure() {
+    let srv = server();
+    let s = VkSession::new(config(&srv.base_url()), None, None, None).unwrap();
+    let rec = Recorder::new();
+    s.add_listener(Arc::new(States(rec.clone())));
+    block(s.start_api_token("vk_dev_app_token".into(), "alice".into(), vec![]).wait()).unwrap();
+    let snap = s.configure(config(&srv.base_url()), None, None);
+    assert_eq!(snap.state, VkSessionState::Idle, "a new engine after configure");
+    block(s.start_api_token("vk_dev_app_token".into(), "bob".into(), vec![]).wait()).unwrap();
+    let got = rec.wait_until(|v| states(v).len() >= 5);
+    assert_eq!((got[0].from, got[0].to), (VkSessionState::Idle, VkSessionState::Idle), "the initial event");
+    use VkSessionState::*;
+    assert_eq!(states(&got), vec![Starting, Active, Stopped, Starting, Active]);
+    let seqs: Vec<u64> = got.iter().skip(1).map(|c| c.seq).collect();
+    assert_eq!(seqs, vec![1, 2, 3, 4, 5], "one sequence across the engines");
+}
+
+#[test]
+fn every_new_token_is_one_token_event() {
+    let srv = server();
+    let s = VkSession::new(config(&srv.base_url()), None, None, None).unwrap();
+    let rec = Recorder::new();
+    s.add_token_listener(Arc::new(Tokens(rec.clone())));
+    let first = block(s.start_api_token("vk_dev_app_token".into(), "alice".into(), vec![]).wait()).unwrap();
+    // Tokens are signed per second: a server clock 10 s ahead makes the renewal's differ.
+    srv.controls().set_clock_offset(10);
+    let renewed = block(s.refresh_call().wait()).unwrap();
+    assert_ne!(first.token, renewed.token);
+    let again = block(s.token_call().wait()).unwrap();
+    assert_eq!(again.token, renewed.token, "token() of a valid session is no new token");
+    let got = rec.wait_until(|v| v.len() >= 2);
+    assert_eq!(got.iter().map(|e| e.token.clone()).collect::<Vec<_>>(), vec![first.token.clone(), renewed.token.clone()]);
+    assert_eq!(got[1].expires_at, renewed.expires_at);
+    // Nothing more arrives: a stop is no token.
+    s.stop();
+    let after = s.add_token_listener(Arc::new(Tokens(Recorder::new())));
+    assert!(after > 0);
+    let (tx, rx) = std::sync::mpsc::channel();
+    s.add_listener(Arc::new(ListenerFn(move |_c: VkStateChange| {
+        let _ = tx.send(());
+    })));
+    rx.recv_timeout(Duration::from_secs(5)).unwrap(); // the dispatcher has passed the stop
+    assert_eq!(rec.all().len(), 2);
+}
+
+struct ListenerFn<F: Fn(VkStateChange) + Send + Sync>(F);
+impl<F: Fn(VkStateChange) + Send + Sync> VkStateListener for ListenerFn<F> {
+    fn on_state_change(&self, c: VkStateChange) -> Result<(), VkError> {
+        (self.0)(c);
+        Ok(())
+    }
+}
+
+#[test]
+fn a_cancelled_token_waiter_returns_at_once_and_the_fetch_goes_on() {
+    let srv = server();
+    let s = VkSession::new(config(&srv.base_url()), None, None, None).unwrap();
+    srv.controls().inject(Fault::once("sessions", FaultKind::Delay { ms: 1_500 }));
+    let slow = s.start_api_token("vk_dev_app_token".into(), "alice".into(), vec![]); // 1.5 s
+    let waiter = s.token_call(); // waits for the start's token
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let t0 = Instant::now();
+    let (r, _) = rt.block_on(async {
+        let w = waiter.clone();
+        let canceller = async move {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            waiter.cancel();
+        };
+        tokio::join!(w.wait(), canceller)
+    });
+    assert!(matches!(r, Err(VkError::Failure { kind: VkErrorKind::Cancelled, .. })), "{r:?}");
+    assert!(t0.elapsed() < Duration::from_millis(20 + 50), "cancelled waiter took {:?}", t0.elapsed());
+    let data = block(slow.wait()).expect("the fetch went on for the others");
+    assert_eq!(s.snapshot().state, VkSessionState::Active);
+    assert_eq!(s.snapshot().data.unwrap().token, data.token);
+    assert_eq!(srv.controls().request_count("sessions"), 1);
+}
+
+#[test]
+fn cancelling_a_start_that_is_still_starting_stops_it() {
+    let srv = server();
+    srv.controls().inject(Fault::once("sessions", FaultKind::Delay { ms: 2_000 }));
+    let s = VkSession::new(config(&srv.base_url()), None, None, None).unwrap();
+    let call = s.start_api_token("vk_dev_app_token".into(), "alice".into(), vec![]);
+    call.cancel();
+    assert!(matches!(block(call.wait()), Err(VkError::Failure { kind: VkErrorKind::Cancelled, .. })));
+    assert_eq!(s.snapshot().state, VkSessionState::Stopped);
+}
+
+#[test]
+fn an_invalid_configuration_is_every_starts_error_until_a_valid_one() {
+    let srv = server();
+    let bad = VkConfig { request_timeout_ms: 0, ..config(&srv.base_url()) };
+    let s = VkSession::new(bad, None, None, None).unwrap();
+    let snap = s.snapshot();
+    assert_eq!(snap.state, VkSessionState::Idle);
+    assert_eq!(snap.last_error.as_ref().map(|e| e.kind), Some(VkErrorKind::InvalidArgument));
+    let e = block(s.start_api_token("vk_dev_app_token".into(), "alice".into(), vec![]).wait()).unwrap_err();
+    assert!(matches!(e, VkError::Failure { kind: VkErrorKind::InvalidArgument, .. }));
+    assert_eq!(s.configure(config(&srv.base_url()), None, None).last_error, None);
+    block(s.start_api_token("vk_dev_app_token".into(), "alice".into(), vec![]).wait()).unwrap();
+}
+
+#[test]
+fn two_sessions_run_side_by_side_each_with_its_own_token_and_renewal() {
+    let srv = server();
+    srv.controls().set_token_lifetime(Duration::from_secs(3));
+    let a = VkSession::new(config(&srv.base_url()), None, None, None).unwrap();
+    let b = VkSession::new(config(&srv.base_url()), None, None, None).unwrap();
+    let (ra, rb) = (Recorder::new(), Recorder::new());
+    a.add_token_listener(Arc::new(Tokens(ra.clone())));
+    b.add_token_listener(Arc::new(Tokens(rb.clone())));
+    let da = block(a.start_api_token("vk_dev_app_token".into(), "alice".into(), vec![]).wait()).unwrap();
+    let url = format!("{}/token/{{identity}}", srv.base_url());
+    let db = block(b.start_token_url(url, "bob".into(), Default::default()).wait()).unwrap();
+    assert_ne!(da.token, db.token);
+    // Both renew on their own (3 s tokens, lead 10 %): two tokens each.
+    let ta = ra.wait_until(|v| v.len() >= 2);
+    let tb = rb.wait_until(|v| v.len() >= 2);
+    assert!(ta.iter().all(|e| e.data.identity.as_deref() == Some("alice")));
+    assert!(tb.iter().all(|e| e.data.identity.as_deref() == Some("bob")));
+    a.stop();
+    assert_eq!(b.snapshot().state, VkSessionState::Active, "stopping one leaves the other");
+}
