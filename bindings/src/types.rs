@@ -3,27 +3,30 @@
 use std::time::{Duration, SystemTime};
 use videokit_core::{Error, ErrorKind, SessionConfig, SessionData, SessionState, SourceKind, StateChange};
 
-/// Configuration set before `start`. Every field has a default.
+/// Configuration set before `start`. Every field has a default. Durations are signed
+/// milliseconds and the attempts a signed count so that every platform passes what the app
+/// wrote and Rust alone decides what is valid (`to_core`): the platforms never validate.
 #[derive(Debug, Clone, uniffi::Record)]
 pub struct VkConfig {
     /// VideoKit gateway base URL (API-token mode).
     #[uniffi(default = "https://gateway.video.io")]
     pub gateway_url: String,
+    /// Time to connect, > 0.
     #[uniffi(default = 10000)]
-    pub connect_timeout_ms: u64,
-    /// Total time for one request.
+    pub connect_timeout_ms: i64,
+    /// Total time for one request, > 0.
     #[uniffi(default = 30000)]
-    pub request_timeout_ms: u64,
-    /// Renew this long before expiry; `None` = min(5 min, 10% of the token's lifetime).
+    pub request_timeout_ms: i64,
+    /// Renew this long before expiry, >= 0; `None` = min(5 min, 10% of the token's lifetime).
     #[uniffi(default = None)]
-    pub renewal_lead_ms: Option<u64>,
-    /// Attempts `start` makes on transient failures before it fails.
+    pub renewal_lead_ms: Option<i64>,
+    /// Attempts `start` makes on transient failures before it fails, >= 1.
     #[uniffi(default = 4)]
-    pub start_attempts: u32,
-    /// Cap of one retry delay (exponential backoff with full jitter below it).
+    pub start_attempts: i32,
+    /// Cap of one retry delay (exponential backoff with full jitter below it), >= 0.
     #[uniffi(default = 60000)]
-    pub max_retry_delay_ms: u64,
-    /// Largest response body accepted.
+    pub max_retry_delay_ms: i64,
+    /// Largest response body accepted, >= 1024.
     #[uniffi(default = 1048576)]
     pub max_body_bytes: u64,
     /// Allow plain http:// to non-loopback hosts. Development only.
@@ -34,13 +37,14 @@ pub struct VkConfig {
 impl Default for VkConfig {
     fn default() -> Self {
         let c = SessionConfig::default();
+        let ms = |d: Duration| i64::try_from(d.as_millis()).unwrap_or(i64::MAX);
         VkConfig {
             gateway_url: c.gateway_url,
-            connect_timeout_ms: c.http.connect_timeout.as_millis() as u64,
-            request_timeout_ms: c.http.request_timeout.as_millis() as u64,
+            connect_timeout_ms: ms(c.http.connect_timeout),
+            request_timeout_ms: ms(c.http.request_timeout),
             renewal_lead_ms: None,
-            start_attempts: c.retry.start_attempts,
-            max_retry_delay_ms: c.retry.max_delay.as_millis() as u64,
+            start_attempts: i32::try_from(c.retry.start_attempts).unwrap_or(i32::MAX),
+            max_retry_delay_ms: ms(c.retry.max_delay),
             max_body_bytes: c.http.max_body_bytes as u64,
             allow_insecure_http: false,
         }
@@ -48,26 +52,33 @@ impl Default for VkConfig {
 }
 
 impl VkConfig {
+    /// The one place where a platform's configuration is validated.
     pub(crate) fn to_core(&self) -> Result<SessionConfig, VkError> {
         let bad = |m: &str| VkError::from(Error::invalid_argument(m));
-        if self.connect_timeout_ms == 0 || self.request_timeout_ms == 0 {
-            return Err(bad("timeouts must be greater than zero"));
+        let positive = |v: i64, name: &str| if v > 0 { Ok(Duration::from_millis(v as u64)) } else { Err(bad(&format!("{name} must be greater than zero"))) };
+        let non_negative = |v: i64, name: &str| if v >= 0 { Ok(Duration::from_millis(v as u64)) } else { Err(bad(&format!("{name} must not be negative"))) };
+        let connect = positive(self.connect_timeout_ms, "the connect timeout")?;
+        let request = positive(self.request_timeout_ms, "the request timeout")?;
+        let lead = self.renewal_lead_ms.map(|v| non_negative(v, "the renewal lead")).transpose()?;
+        let max_delay = non_negative(self.max_retry_delay_ms, "the maximum retry delay")?;
+        if self.start_attempts < 1 {
+            return Err(bad("start attempts must be at least 1"));
         }
         if self.max_body_bytes < 1024 {
-            return Err(bad("max_body_bytes must be at least 1024"));
+            return Err(bad("the body limit must be at least 1024 bytes"));
         }
         if self.gateway_url.trim().is_empty() {
-            return Err(bad("gateway_url is empty"));
+            return Err(bad("the gateway URL is empty"));
         }
         let mut c = SessionConfig::default();
         c.gateway_url = self.gateway_url.trim().to_string();
-        c.http.connect_timeout = Duration::from_millis(self.connect_timeout_ms);
-        c.http.request_timeout = Duration::from_millis(self.request_timeout_ms);
+        c.http.connect_timeout = connect;
+        c.http.request_timeout = request;
         c.http.max_body_bytes = usize::try_from(self.max_body_bytes).unwrap_or(usize::MAX);
         c.http.allow_insecure_http = self.allow_insecure_http;
-        c.renewal.lead = self.renewal_lead_ms.map(Duration::from_millis);
-        c.retry.start_attempts = self.start_attempts.max(1);
-        c.retry.max_delay = Duration::from_millis(self.max_retry_delay_ms.max(1));
+        c.renewal.lead = lead;
+        c.retry.start_attempts = self.start_attempts as u32; // >= 1, checked above
+        c.retry.max_delay = max_delay.max(Duration::from_millis(1));
         Ok(c)
     }
 }
