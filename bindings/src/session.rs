@@ -38,7 +38,7 @@ use tokio::sync::{mpsc, oneshot};
 use videokit_core::sources::kaltura::KalturaSource;
 use videokit_core::sources::videokit::{ApiTokenSource, BackendSource, CustomSource, FixedTokenSource};
 use videokit_core::sources::videosdk::VideoSdkSource;
-use videokit_core::{EngineSnapshot, Error, Secret, Session, SessionData, SessionDeps, SessionState, TokenSource, TransitionHook};
+use videokit_core::{EngineSnapshot, Error, Secret, Session, SessionData, SessionDeps, SessionState, StateChange, TokenSource, TransitionHook};
 
 /// Everything the platform layers cache, as of one point in the session's history.
 #[derive(Clone, PartialEq, uniffi::Record)]
@@ -450,14 +450,24 @@ impl VkSession {
     pub fn configure(&self, config: VkConfig, store: Option<Arc<dyn VkSessionStore>>, http_client: Option<Arc<dyn VkHttpClient>>) -> VkSnapshot {
         let mut st = lock(&self.shared.state);
         st.epoch += 1;
+        let mut from = SessionState::Idle;
         if let Some(old) = st.engine.take() {
             if old.state().is_running() {
                 old.stop();
             }
+            from = old.state();
         }
         st.config = Config { config, store, http_client };
         st.config_error = None;
         let _ = self.shared.engine(&mut st);
+        if from != SessionState::Idle {
+            // The new engine starts out idle without a transition of its own: this one tells
+            // the sink and the listeners, after the old engine's last transition.
+            let version = self.shared.version.fetch_add(1, Ordering::SeqCst) + 1;
+            let change = StateChange { seq: 0, from, to: SessionState::Idle, at: SystemTime::now(), error: None };
+            let snapshot = EngineSnapshot { seq: 0, state: SessionState::Idle, data: None, last_error: None, reuse_for: Duration::ZERO, change: Some(change) };
+            let _ = self.shared.tx.send(Msg::Transition(snapshot, version, Instant::now()));
+        }
         self.shared.snapshot(&st)
     }
 

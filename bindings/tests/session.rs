@@ -128,12 +128,12 @@ fn listeners_get_the_current_state_first_then_every_transition_across_configure(
     let snap = s.configure(config(&srv.base_url()), None, None);
     assert_eq!(snap.state, VkSessionState::Idle, "a new engine after configure");
     block(s.start_api_token("vk_dev_app_token".into(), "bob".into(), vec![]).wait()).unwrap();
-    let got = rec.wait_until(|v| states(v).len() >= 5);
+    let got = rec.wait_until(|v| states(v).len() >= 6);
     assert_eq!((got[0].from, got[0].to), (VkSessionState::Idle, VkSessionState::Idle), "the initial event");
     use VkSessionState::*;
-    assert_eq!(states(&got), vec![Starting, Active, Stopped, Starting, Active]);
+    assert_eq!(states(&got), vec![Starting, Active, Stopped, Idle, Starting, Active], "the old engine's stop, then the new one's idle");
     let seqs: Vec<u64> = got.iter().skip(1).map(|c| c.seq).collect();
-    assert_eq!(seqs, vec![1, 2, 3, 4, 5], "one sequence across the engines");
+    assert_eq!(seqs, vec![1, 2, 3, 4, 5, 6], "one sequence across the engines");
 }
 
 #[test]
