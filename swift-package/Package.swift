@@ -79,6 +79,13 @@ let package = Package(
             path: "Sources/VideoKitCore",
             swiftSettings: [.swiftLanguageMode(.v6)]
         ),
+        // `scripts/bench-swift.sh`: the cost per call from Swift (not part of the product).
+        .executableTarget(
+            name: "VideoKitBench",
+            dependencies: ["VideoKitCore", "VideoKitFFI"],
+            path: "Benchmarks/VideoKitBench",
+            swiftSettings: [.swiftLanguageMode(.v6)]
+        ),
         .testTarget(
             name: "VideoKitCoreTests",
             dependencies: ["VideoKitCore"],

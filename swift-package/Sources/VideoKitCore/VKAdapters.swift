@@ -51,58 +51,8 @@ final class LoggerAdapter: VkLogger, @unchecked Sendable {
     }
 }
 
-/// One app listener (an `addListener` closure or a `states` stream): its queue, its closure,
-/// and the newest core it has heard from. Survives `configure`, which registers it on each
-/// new core through a new ``ListenerAdapter``.
-final class ListenerSink: @unchecked Sendable {
-    private let queue: DispatchQueue
-    private let body: (VKStateChange) -> Void
-    private let lock = NSLock()
-    private var removed = false
-    private var newest: UInt64 = 0
 
-    init(queue: DispatchQueue, body: @escaping (VKStateChange) -> Void) {
-        self.queue = queue
-        self.body = body
-    }
-
-    func remove() {
-        lock.lock()
-        removed = true
-        lock.unlock()
-    }
-
-    /// Delivers `change` on the queue, in order (a serial queue keeps the SDK's order; `.main`
-    /// is serial). After a `configure`, the old core's last events (its `stopped`) and the new
-    /// core's first one come from two SDK threads: once the listener has heard from the new
-    /// core, a late event of the old one is dropped, so the last state it saw is the real one.
-    func deliver(_ change: VKStateChange, generation: UInt64) {
-        queue.async { [self] in
-            lock.lock()
-            let deliver = !removed && generation >= newest
-            if deliver { newest = generation }
-            lock.unlock()
-            if deliver { body(change) }
-        }
-    }
-}
-
-/// The registration of a ``ListenerSink`` on one core (numbered `generation`).
-final class ListenerAdapter: VkStateListener, @unchecked Sendable {
-    private let sink: ListenerSink
-    private let generation: UInt64
-
-    init(_ sink: ListenerSink, generation: UInt64) {
-        self.sink = sink
-        self.generation = generation
-    }
-
-    func onStateChange(change: VkStateChange) throws {
-        sink.deliver(VKStateChange(change), generation: generation)
-    }
-}
-
-/// Returned by ``VKSession/addListener(_:)``; `remove()` stops the deliveries.
+/// Returned by ``VKSession/addListener(_:)`` and ``VKSession/addTokenListener(_:)``; `remove()` stops the deliveries.
 public final class VKListenerToken: @unchecked Sendable {
     private let onRemove: () -> Void
     private var done = false

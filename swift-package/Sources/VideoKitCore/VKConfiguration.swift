@@ -62,32 +62,24 @@ public struct VKConfiguration: Sendable {
 
     /// The FFI record, with the same checks as the Kotlin layer (the core checks the rest:
     /// zero timeouts, an empty gateway URL).
-    func ffiConfig() throws -> VkConfig {
-        guard startAttempts >= 1 else {
-            throw VKError(kind: .invalidArgument, detail: "startAttempts must be at least 1")
-        }
-        let connectMs = try millis(connectTimeout, "connectTimeout")
-        let requestMs = try millis(requestTimeout, "requestTimeout")
-        let leadMs: UInt64? = try renewalLead.map { try millis($0, "renewalLead") }
-        let maxDelayMs = try millis(maxRetryDelay, "maxRetryDelay")
-        return VkConfig(
-            gatewayUrl: gatewayURL, connectTimeoutMs: connectMs, requestTimeoutMs: requestMs,
-            renewalLeadMs: leadMs, startAttempts: UInt32(clamping: startAttempts),
-            maxRetryDelayMs: maxDelayMs, maxBodyBytes: 1_048_576, allowInsecureHttp: allowInsecureHTTP)
+    /// What the app wrote, for Rust to validate (`VkConfig::to_core`): a start then fails with
+    /// ``VKErrorKind/invalidArgument`` for a bad value. The body limit keeps Rust's default.
+    var ffi: VkConfig {
+        VkConfig(
+            gatewayUrl: gatewayURL, connectTimeoutMs: signedMillis(connectTimeout), requestTimeoutMs: signedMillis(requestTimeout),
+            renewalLeadMs: renewalLead.map(signedMillis), startAttempts: Int32(clamping: startAttempts),
+            maxRetryDelayMs: signedMillis(maxRetryDelay), allowInsecureHttp: allowInsecureHTTP)
     }
 }
 
-/// Seconds as whole milliseconds; never traps (NaN, infinite and negative values are refused,
-/// huge ones saturate).
-func millis(_ seconds: TimeInterval, _ name: String) throws -> UInt64 {
-    guard seconds.isFinite, seconds >= 0 else {
-        throw VKError(kind: .invalidArgument, detail: "\(name) must be a finite, non-negative number of seconds")
-    }
+/// Seconds as whole milliseconds; a value that is not finite, or out of range, as `Int64.min`
+/// (which Rust refuses as negative).
+func signedMillis(_ seconds: TimeInterval) -> Int64 {
     let ms = (seconds * 1000).rounded()
-    return ms >= 1.8e19 ? UInt64.max : UInt64(ms)
+    guard ms.isFinite, ms > -9.2e18, ms < 9.2e18 else { return .min }
+    return Int64(ms)
 }
 
-/// Whole seconds for the FFI, saturating and never trapping (NaN counts as 0).
 func wholeSeconds(_ seconds: TimeInterval) -> Int64 {
     guard !seconds.isNaN else { return 0 }
     if seconds >= 9.2e18 { return Int64.max }

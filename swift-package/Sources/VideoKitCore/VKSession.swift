@@ -1,10 +1,6 @@
 import Foundation
 import VideoKitFFI
 
-#if canImport(UIKit)
-    import UIKit
-#endif
-
 /// The app's video-backend session: one call to sign in, renewed by itself, never blocking
 /// the calling thread.
 ///
@@ -19,87 +15,56 @@ import VideoKitFFI
 /// }
 /// ```
 ///
-/// Every decision (states, renewal, retries, single-flight, persistence) is made by the Rust
-/// engine behind the generated `VkSessionCore`; this class only adapts calls, queues and types,
+/// Every decision (states, start ordering, renewal, retries, single-flight, listeners across
+/// ``configure(_:)``, persistence) is made in Rust; this class adapts calls, queues and types,
 /// and mirrors the Kotlin `VKSession` (whose `async` variants are named `awaitStart`).
 ///
-/// - **Never blocks.** Every completion-handler `start` returns at once; the `async` variants
-///   suspend without blocking a thread. `state`, `sessionData`, `lastError` never do I/O.
+/// - **Never blocks.** Every `start` returns at once, already ``VKSessionState/starting``; the
+///   `async` variants suspend without blocking a thread. ``state``, ``sessionData``,
+///   ``lastError`` and a cached ``token()`` answer from the newest snapshot Rust pushed.
 /// - **Queues.** Completions and listeners run on ``VKConfiguration/callbackQueue`` (main by
 ///   default). Everything else may be called from any thread.
 /// - **Order.** A ``stop()`` or a newer `start` made after a `start` wins: the earlier `start`
-///   completes with ``VKErrorKind/cancelled`` and its session does not survive. ``token()``
-///   and ``refresh()`` called right after a `start` wait for it.
-public final class VKSession: @unchecked Sendable {
-    /// The SDK's shared session, one per process.
+///   completes with ``VKErrorKind/cancelled``. ``token()`` and ``refresh()`` right after a
+///   `start` wait for it.
+/// - **Cancellation.** Cancelling the `Task` that awaits a call ends that wait at once with
+///   ``VKErrorKind/cancelled``; a start still ``VKSessionState/starting`` is stopped, while a
+///   `token()` or `refresh()` leaves the shared renewal running for other callers.
+/// - **Several sessions.** ``current`` is the default; ``init(configuration:)`` makes an
+///   independent one (its own token, store key, listeners and renewal).
+public final class VKSession: VKSessionProtocol, @unchecked Sendable {
+    /// The SDK's shared session.
     public static let current = VKSession()
 
     /// What a completion-handler `start` reports, once, on the callback queue: the state
     /// (``VKSessionState/active`` on success) with `data` on success, or with `error` on failure.
     public typealias Completion = @Sendable (VKSessionState, VKSessionData?, VKError?) -> Void
 
-    private struct ListenerEntry {
-        let sink: ListenerSink
-        /// Its registration on the current core, if it has one.
-        var id: UInt64?
-    }
-
     private let lock = NSLock()
-    private var config = VKConfiguration()
-    private var core: VkSessionCore?
-    /// Numbers the cores: a listener drops events of a core older than one it has heard from.
-    private var coreGeneration: UInt64 = 0
-    /// Why the current configuration could not make a core (reported by `start` and `lastError`).
-    private var configError: VKError?
-    /// Bumped by every start, stop and configure: a start that finishes after a later stop is undone.
-    private var epoch: UInt64 = 0
-    private var lastOpWasStop = false
-    /// The newest completion-handler start, awaited by `token()` and `refresh()`.
-    private var pending: Task<Void, Never>?
-    private var listeners: [UUID: ListenerEntry] = [:]
-    /// The state cache's listener on the current core.
-    private var cacheFeedId: UInt64?
+    private var config: VKConfiguration
+    /// `nil` only if the SDK's runtime could not start (then every call reports why).
+    private let native: VkSession?
+    private let nativeError: VKError?
+    private let cache = SnapshotCache()
+    private var foreground: ForegroundObserver?
 
-    /// The newest state known for `core` (`nil`: no core) and the seq of the transition that entered it.
-    private struct StateCache {
-        let core: VkSessionCore?
-        let seq: UInt64
-        let state: VKSessionState
-    }
-
-    /// A token `core` handed out with the permission to hand it out again, without asking,
-    /// until both deadlines (`DispatchTime` uptime, which stops while the device sleeps, and
-    /// the wall clock in ms, which does not), while the state cache is still at `seq`.
-    private struct TokenLease {
-        let core: VkSessionCore
-        let token: String
-        let seq: UInt64
-        let monoDeadline: UInt64
-        let wallDeadlineMs: Int64
-    }
-
-    /// Guards `stateCache`, `lease` and `leaseEpoch` only; never held across a call into the core.
-    private let cacheLock = NSLock()
-    /// What `state` answers, with no FFI call: fed by the core's events (in order) and by a
-    /// snapshot read right after each of our own calls that change the state; the larger seq wins.
-    private var stateCache = StateCache(core: nil, seq: 0, state: .idle)
-    private var lease: TokenLease?
-    /// Bumped (and `lease` dropped) before each of our own calls that may change the session:
-    /// a lease asked for before one is never stored after it.
-    private var leaseEpoch: UInt64 = 0
-    /// Longest a lease is kept (after that one engine call renews it).
-    private static let maxLeaseMs: UInt64 = 24 * 3600 * 1000
-    #if canImport(UIKit)
-        private var foregroundObserver: NSObjectProtocol?
-    #endif
-
-    private init() {
-        #if canImport(UIKit)
-            // Monotonic clocks stop while a phone sleeps: re-check expiry when the app is back.
-            foregroundObserver = NotificationCenter.default.addObserver(
-                forName: UIApplication.didBecomeActiveNotification, object: nil, queue: nil
-            ) { [weak self] _ in self?.checkNow() }
-        #endif
+    /// An independent session with `configuration` (``current`` is the shared one). Makes no
+    /// request and starts nothing.
+    public init(configuration: VKConfiguration = VKConfiguration()) {
+        config = configuration
+        Self.installLogger(configuration)
+        do {
+            let n = try VkSession(
+                config: configuration.ffi, store: configuration.store.map(StoreAdapter.init),
+                httpClient: PlatformHTTPClient.shared, sink: SnapshotSink(cache))
+            native = n
+            nativeError = nil
+            cache.apply(n.snapshot())
+        } catch {
+            native = nil
+            nativeError = VKError.from(error)
+        }
+        foreground = ForegroundObserver { [weak self] in self?.checkNow() }
     }
 
     // MARK: Configuration
@@ -107,73 +72,20 @@ public final class VKSession: @unchecked Sendable {
     /// Apply `configuration`; call it before `start` (e.g. first thing in
     /// `application(_:didFinishLaunchingWithOptions:)`). A running session is stopped
     /// (listeners see ``VKSessionState/stopped``) and the session starts over in
-    /// ``VKSessionState/idle`` with the new settings; listeners stay registered. Never does
-    /// network I/O.
+    /// ``VKSessionState/idle`` with the new settings; listeners stay. Never does network I/O.
     ///
-    /// An invalid configuration (a negative or zero timeout, `startAttempts < 1`, an empty
+    /// An invalid configuration (a zero or negative timeout, `startAttempts < 1`, an empty
     /// gateway URL…) is logged, and every `start` then fails with
     /// ``VKErrorKind/invalidArgument`` (also in ``lastError``) until a valid one is applied.
     public func configure(_ configuration: VKConfiguration) {
-        lock.lock()
-        let old = core
-        let oldIds = listeners.values.compactMap { $0.id }
-        let oldFeed = cacheFeedId
-        for key in Array(listeners.keys) { listeners[key]?.id = nil }
-        config = configuration
-        core = nil
-        cacheFeedId = nil
-        configError = nil
-        epoch &+= 1
-        lastOpWasStop = true
-        resetCache(to: nil)
-        lock.unlock()
-        if let old = old {
-            old.stop()
-            // After the stop: listeners get `stopped` from the old core, then nothing more from it.
-            for id in oldIds { old.removeListener(id: id) }
-            if let id = oldFeed { old.removeListener(id: id) }
-        }
-        do {
-            _ = try coreOrThrow()
-        } catch {
-            let e = VKError.from(error)
-            (configuration.logger ?? VKOSLogLogger()).log(level: .error, target: "videokit", message: "invalid configuration: \(e.detail)")
-        }
+        lock.locked { config = configuration }
+        Self.installLogger(configuration)
+        guard let n = native else { return }
+        cache.apply(n.configure(config: configuration.ffi, store: configuration.store.map(StoreAdapter.init), httpClient: PlatformHTTPClient.shared))
     }
 
     /// The configuration in use.
-    public var configuration: VKConfiguration {
-        lock.lock()
-        defer { lock.unlock() }
-        return config
-    }
-
-    /// The core for the current configuration, created on first use.
-    private func coreOrThrow() throws -> VkSessionCore {
-        lock.lock()
-        defer { lock.unlock() }
-        if let c = core { return c }
-        if let e = configError { throw e }
-        let cfg = config
-        do {
-            let ffiConfig = try cfg.ffiConfig()
-            setLogger(logger: LoggerAdapter(cfg.logger ?? VKOSLogLogger()), level: cfg.logLevel.ffi)
-            let c = try VkSessionCore(config: ffiConfig, store: cfg.store.map { StoreAdapter($0) }, httpClient: PlatformHTTPClient.shared)
-            coreGeneration &+= 1
-            for key in Array(listeners.keys) {
-                if let entry = listeners[key] {
-                    listeners[key]?.id = c.addListener(listener: ListenerAdapter(entry.sink, generation: coreGeneration))
-                }
-            }
-            core = c
-            startCaching(c)
-            return c
-        } catch {
-            let e = VKError.from(error)
-            configError = e
-            throw e
-        }
-    }
+    public var configuration: VKConfiguration { lock.locked { config } }
 
     // MARK: Starting (completion handlers)
 
@@ -191,7 +103,7 @@ public final class VKSession: @unchecked Sendable {
     ///   - scopes: the scopes to request.
     ///   - completion: called once with the outcome.
     public func start(apiToken: String, identity: String, scopes: [String] = [], completion: Completion? = nil) {
-        launch(completion) { try await $0.startApiToken(appToken: apiToken, identity: identity, scopes: scopes) }
+        launch(completion) { $0.startApiToken(appToken: apiToken, identity: identity, scopes: scopes) }
     }
 
     /// A session token the app already has (production mode). It cannot be renewed: when it
@@ -202,7 +114,7 @@ public final class VKSession: @unchecked Sendable {
     ///   - sessionToken: the VideoKit session token.
     ///   - completion: called once with the outcome.
     public func start(sessionToken: String, completion: Completion? = nil) {
-        launch(completion) { try await $0.startSessionToken(sessionToken: sessionToken) }
+        launch(completion) { $0.startSessionToken(sessionToken: sessionToken) }
     }
 
     /// The app's backend: `GET tokenURL` with `{identity}` replaced by the (percent-encoded)
@@ -217,7 +129,7 @@ public final class VKSession: @unchecked Sendable {
     ///   - completion: called once with the outcome.
     public func start(tokenURL: URL, identity: String, headers: [String: String] = [:], completion: Completion? = nil) {
         let template = Self.template(tokenURL)
-        launch(completion) { try await $0.startTokenUrl(urlTemplate: template, identity: identity, headers: headers) }
+        launch(completion) { $0.startTokenUrl(urlTemplate: template, identity: identity, headers: headers) }
     }
 
     /// The app's own ``VKTokenProvider``, called for the first token and before each expiry.
@@ -229,7 +141,7 @@ public final class VKSession: @unchecked Sendable {
     ///   - completion: called once with the outcome.
     public func start(provider: VKTokenProvider, identity: String? = nil, completion: Completion? = nil) {
         let adapter = ProviderAdapter(provider)
-        launch(completion) { try await $0.startProvider(provider: adapter, identity: identity) }
+        launch(completion) { $0.startProvider(provider: adapter, identity: identity) }
     }
 
     /// A Kaltura Session (KS) through the appToken flow (widget session → token hash →
@@ -240,7 +152,7 @@ public final class VKSession: @unchecked Sendable {
     ///   - completion: called once with the outcome (the KS is `sessionData.token`).
     public func start(kaltura: VKKalturaConfiguration, completion: Completion? = nil) {
         let cfg = kaltura.ffi
-        launch(completion) { try await $0.startKaltura(config: cfg) }
+        launch(completion) { $0.startKaltura(config: cfg) }
     }
 
     /// A VideoSDK access token from the app's token server (`GET url[?roomId&participantId]`
@@ -253,7 +165,7 @@ public final class VKSession: @unchecked Sendable {
     ///   - completion: called once with the outcome (claims in `sessionData.videoSdk`).
     public func start(videoSDKTokenURL: URL, roomId: String? = nil, participantId: String? = nil, completion: Completion? = nil) {
         let url = videoSDKTokenURL.absoluteString
-        launch(completion) { try await $0.startVideosdk(tokenServerUrl: url, roomId: roomId, participantId: participantId) }
+        launch(completion) { $0.startVideosdk(tokenServerUrl: url, roomId: roomId, participantId: participantId) }
     }
 
     // MARK: Starting (async/await)
@@ -261,10 +173,10 @@ public final class VKSession: @unchecked Sendable {
     /// `try await` variant of ``start(apiToken:identity:scopes:completion:)``.
     ///
     /// - Returns: the new session.
-    /// - Throws: ``VKError``, why it could not start.
+    /// - Throws: ``VKError``, why it could not start (``VKErrorKind/cancelled`` when the task was cancelled).
     @discardableResult
     public func start(apiToken: String, identity: String, scopes: [String] = []) async throws -> VKSessionData {
-        try await run { try await $0.startApiToken(appToken: apiToken, identity: identity, scopes: scopes) }
+        try await run { $0.startApiToken(appToken: apiToken, identity: identity, scopes: scopes) }
     }
 
     /// `try await` variant of ``start(sessionToken:completion:)``.
@@ -273,7 +185,7 @@ public final class VKSession: @unchecked Sendable {
     /// - Throws: ``VKError``, why it could not start.
     @discardableResult
     public func start(sessionToken: String) async throws -> VKSessionData {
-        try await run { try await $0.startSessionToken(sessionToken: sessionToken) }
+        try await run { $0.startSessionToken(sessionToken: sessionToken) }
     }
 
     /// `try await` variant of ``start(tokenURL:identity:headers:completion:)``.
@@ -283,7 +195,7 @@ public final class VKSession: @unchecked Sendable {
     @discardableResult
     public func start(tokenURL: URL, identity: String, headers: [String: String] = [:]) async throws -> VKSessionData {
         let template = Self.template(tokenURL)
-        return try await run { try await $0.startTokenUrl(urlTemplate: template, identity: identity, headers: headers) }
+        return try await run { $0.startTokenUrl(urlTemplate: template, identity: identity, headers: headers) }
     }
 
     /// `try await` variant of ``start(provider:identity:completion:)``.
@@ -293,7 +205,7 @@ public final class VKSession: @unchecked Sendable {
     @discardableResult
     public func start(provider: VKTokenProvider, identity: String? = nil) async throws -> VKSessionData {
         let adapter = ProviderAdapter(provider)
-        return try await run { try await $0.startProvider(provider: adapter, identity: identity) }
+        return try await run { $0.startProvider(provider: adapter, identity: identity) }
     }
 
     /// `try await` variant of ``start(kaltura:completion:)``.
@@ -303,7 +215,7 @@ public final class VKSession: @unchecked Sendable {
     @discardableResult
     public func start(kaltura: VKKalturaConfiguration) async throws -> VKSessionData {
         let cfg = kaltura.ffi
-        return try await run { try await $0.startKaltura(config: cfg) }
+        return try await run { $0.startKaltura(config: cfg) }
     }
 
     /// `try await` variant of ``start(videoSDKTokenURL:roomId:participantId:completion:)``.
@@ -313,7 +225,7 @@ public final class VKSession: @unchecked Sendable {
     @discardableResult
     public func start(videoSDKTokenURL: URL, roomId: String? = nil, participantId: String? = nil) async throws -> VKSessionData {
         let url = videoSDKTokenURL.absoluteString
-        return try await run { try await $0.startVideosdk(tokenServerUrl: url, roomId: roomId, participantId: participantId) }
+        return try await run { $0.startVideosdk(tokenServerUrl: url, roomId: roomId, participantId: participantId) }
     }
 
     // MARK: Using the session
@@ -321,32 +233,25 @@ public final class VKSession: @unchecked Sendable {
     /// A valid session token: at once when the current one is valid, otherwise after the
     /// renewal in flight, which all concurrent callers share (one request).
     ///
-    /// **Cached.** The SDK hands out the token it got last, without asking the engine, as long
-    /// as the engine said it would return that same token itself and stay
-    /// ``VKSessionState/active`` until a deadline (the renewal point; for a fixed token its
-    /// expiry less a second), that deadline has not passed on both the monotonic and the wall
-    /// clock (the monotonic clock stops while the device sleeps), and no state change has been
-    /// seen since. Every `start`, ``stop()``, ``refresh()``, ``checkNow()`` and
-    /// ``configure(_:)`` drops the cached token before it reaches the engine. So the fast path
-    /// answers what the engine would: never a token past its renewal point, never one of a
-    /// stopped or replaced session.
+    /// **Cached.** While the newest snapshot is ``VKSessionState/active`` and Rust said how long
+    /// its token may be handed out again (until the renewal is due; a fixed token until a
+    /// second before its expiry), the token is returned without a call into Rust, as long as
+    /// that time has not passed on both the monotonic and the wall clock (the monotonic clock
+    /// stops while the device sleeps) and no newer snapshot has arrived.
     ///
     /// - Throws: ``VKError``: ``VKErrorKind/notStarted`` before `start` or after `stop()`, the
-    ///   failure when the session failed, ``VKErrorKind/expired`` for a lapsed session token.
+    ///   failure when the session failed, ``VKErrorKind/expired`` for a lapsed session token,
+    ///   ``VKErrorKind/cancelled`` when the task was cancelled (the renewal goes on).
     public func token() async throws -> String {
-        if let t = cachedToken() { return t }
-        await waitForPendingStart()
-        do { return try await leasedToken(try coreOrThrow()) } catch { throw VKError.from(error) }
+        if let t = cache.cachedToken() { return t }
+        return try await wait(for: { $0.tokenCall() }, noteState: false).token
     }
 
     /// Completion-handler variant of ``token()``: returns at once; `completion` gets the
     /// token or the error on the callback queue.
     public func token(completion: @escaping @Sendable (String?, VKError?) -> Void) {
         let queue = configuration.callbackQueue
-        if let t = cachedToken() {
-            queue.async { completion(t, nil) }
-            return
-        }
+        if let t = cache.cachedToken() { return queue.async { completion(t, nil) } }
         Task {
             do {
                 let t = try await self.token()
@@ -365,42 +270,19 @@ public final class VKSession: @unchecked Sendable {
     ///   why the renewal failed.
     @discardableResult
     public func refresh() async throws -> VKSessionData {
-        dropLease()
-        await waitForPendingStart()
-        do {
-            let c = try coreOrThrow()
-            defer { noteState(c) }
-            return VKSessionData(try await c.refresh())
-        } catch {
-            throw VKError.from(error)
-        }
+        try await wait(for: { $0.refreshCall() }, noteState: true)
     }
 
-    /// The current state, from the SDK's cache (no call into the engine). It reflects this
-    /// object's own calls as soon as they have reached the engine (``stop()``: `stopped` when
-    /// it returns; ``configure(_:)``: `idle`; a `start`: `starting` or later once its task has
-    /// handed it to the engine, `active` when it completes), and transitions the engine makes by
-    /// itself (renewal, expiry, failure) as they are delivered, in order; it never goes back to
-    /// an older state.
-    public var state: VKSessionState {
-        cacheLock.lock()
-        defer { cacheLock.unlock() }
-        return stateCache.state
-    }
+    /// The current state, from the newest snapshot (no call into Rust): `starting` as soon as a
+    /// `start` returns, `stopped` as soon as ``stop()`` returns, and every transition Rust makes
+    /// by itself (renewal, expiry, failure) as it is pushed; never an older state.
+    public var state: VKSessionState { cache.state }
 
     /// The current session (also while ``VKSessionState/expired``, for inspection), or `nil`.
-    public var sessionData: VKSessionData? {
-        (try? coreOrThrow())?.sessionData().map(VKSessionData.init)
-    }
+    public var sessionData: VKSessionData? { cache.sessionData }
 
     /// The error behind the last failure, expiry or retry (or an invalid configuration), or `nil`.
-    public var lastError: VKError? {
-        do {
-            return try coreOrThrow().lastError().map(VKError.init)
-        } catch {
-            return VKError.from(error)
-        }
-    }
+    public var lastError: VKError? { nativeError ?? cache.lastError }
 
     /// The current state first, then every state change, in order. A new stream per access;
     /// iterate it in a `Task` (it ends when that task is cancelled or stops iterating).
@@ -415,258 +297,123 @@ public final class VKSession: @unchecked Sendable {
         }
     }
 
+    /// Every new token from now on (the first of a session, each renewal, each ``refresh()``),
+    /// once each, in order. A new stream per access.
+    ///
+    /// ```swift
+    /// for await event in VKSession.current.tokens { meeting.renewToken(event.token) }
+    /// ```
+    public var tokens: AsyncStream<VKTokenEvent> {
+        AsyncStream { continuation in
+            let token = self.registerTokens(queue: nil) { continuation.yield($0) }
+            continuation.onTermination = { _ in token.remove() }
+        }
+    }
+
     /// Observe state changes: `listener` first gets the current state
     /// (``VKStateChange/isInitial``), then every transition, in order, exactly once, on the
     /// callback queue. Listeners survive ``configure(_:)``.
     ///
     /// - Returns: a token; ``VKListenerToken/remove()`` stops the deliveries.
     @discardableResult
-    public func addListener(_ listener: @escaping (VKStateChange) -> Void) -> VKListenerToken {
+    public func addListener(_ listener: @escaping @Sendable (VKStateChange) -> Void) -> VKListenerToken {
         register(queue: configuration.callbackQueue, body: listener)
+    }
+
+    /// Observe new tokens (the first of a session, each renewal, each ``refresh()``), once
+    /// each, in order, on the callback queue: hand them to your player's or room's `renewToken`.
+    ///
+    /// - Returns: a token; ``VKListenerToken/remove()`` stops the deliveries.
+    @discardableResult
+    public func addTokenListener(_ listener: @escaping @Sendable (VKTokenEvent) -> Void) -> VKListenerToken {
+        registerTokens(queue: configuration.callbackQueue, body: listener)
     }
 
     /// Stop: cancel timers and requests, clear the token and the stored session. A pending
     /// `start` completes with ``VKErrorKind/cancelled``; the state becomes ``VKSessionState/stopped``.
     public func stop() {
-        lock.lock()
-        epoch &+= 1
-        lastOpWasStop = true
-        lock.unlock()
-        dropLease()
-        guard let c = try? coreOrThrow() else { return }
-        c.stop()
-        noteState(c)
+        if let n = native { cache.apply(n.stop()) }
     }
 
     /// Re-check expiry now and renew if due. Called for you when the app becomes active
-    /// (`UIApplication.didBecomeActiveNotification`): a device's monotonic clock may not have
+    /// (iOS: the app or a scene; macOS: the app): a device's monotonic clock may not have
     /// advanced while it slept.
     public func checkNow() {
-        dropLease()
-        guard let c = try? coreOrThrow() else { return }
-        c.checkNow()
-        noteState(c)
+        if let n = native { cache.apply(n.checkNow()) }
     }
 
     // MARK: Internals
 
-    /// `{identity}` must reach the core as typed, not as `%7Bidentity%7D`.
+    private static func installLogger(_ c: VKConfiguration) {
+        setLogger(logger: LoggerAdapter(c.logger ?? VKOSLogLogger()), level: c.logLevel.ffi)
+    }
+
+    /// `{identity}` must reach Rust as typed, not as `%7Bidentity%7D`.
     private static func template(_ url: URL) -> String {
         url.absoluteString
             .replacingOccurrences(of: "%7Bidentity%7D", with: "{identity}")
             .replacingOccurrences(of: "%7bidentity%7d", with: "{identity}")
     }
 
-    private func register(queue: DispatchQueue?, body: @escaping (VKStateChange) -> Void) -> VKListenerToken {
-        let sink = ListenerSink(queue: queue ?? DispatchQueue(label: "io.videokit.states"), body: body)
-        let key = UUID()
-        lock.lock()
-        listeners[key] = ListenerEntry(sink: sink, id: nil)
-        lock.unlock()
-        if let c = try? coreOrThrow() {
-            lock.lock()
-            // coreOrThrow may have registered it already (a core created just now).
-            if core === c, let entry = listeners[key], entry.id == nil {
-                listeners[key]?.id = c.addListener(listener: ListenerAdapter(sink, generation: coreGeneration))
-            }
-            lock.unlock()
-        }
-        return VKListenerToken { [weak self] in
-            sink.remove()
-            guard let self = self else { return }
-            self.lock.lock()
-            let entry = self.listeners.removeValue(forKey: key)
-            let c = self.core
-            self.lock.unlock()
-            if let id = entry?.id { c?.removeListener(id: id) }
+    private func register(queue: DispatchQueue?, body: @escaping @Sendable (VKStateChange) -> Void) -> VKListenerToken {
+        guard let n = native else { return VKListenerToken {} }
+        let adapter = ListenerAdapter(queue: queue, body: body)
+        let id = n.addListener(listener: adapter)
+        return VKListenerToken { [weak n] in
+            adapter.remove()
+            n?.removeListener(id: id)
         }
     }
 
-    private func waitForPendingStart() async {
-        let task = lock.locked { pending }
-        await task?.value
-    }
-
-    private func beginOp() -> UInt64 {
-        dropLease()
-        lock.lock()
-        defer { lock.unlock() }
-        epoch &+= 1
-        lastOpWasStop = false
-        return epoch
-    }
-
-    // MARK: State and token cache
-
-    /// Points the cache at `c` (or at no core): its state now, no lease. Callers hold `lock`.
-    private func resetCache(to c: VkSessionCore?) {
-        let first = c?.stateSnapshot()
-        cacheLock.lock()
-        stateCache = StateCache(core: c, seq: first?.seq ?? 0, state: first.map { VKSessionState($0.state) } ?? .idle)
-        lease = nil
-        leaseEpoch &+= 1
-        cacheLock.unlock()
-    }
-
-    /// A new core: the cache starts from its state, then follows its events. Holds `lock`.
-    private func startCaching(_ c: VkSessionCore) {
-        resetCache(to: c)
-        cacheFeedId = c.addListener(
-            listener: StateCacheFeed { [weak self, weak c] change in
-                guard let self = self, let c = c else { return }
-                self.mergeState(c, seq: change.seq, state: VKSessionState(change.to))
-            })
-    }
-
-    /// The engine's state and seq, read together, into the cache; returns the state read.
-    @discardableResult
-    private func noteState(_ c: VkSessionCore) -> VKSessionState {
-        let s = c.stateSnapshot()
-        let state = VKSessionState(s.state)
-        mergeState(c, seq: s.seq, state: state)
-        return state
-    }
-
-    /// Takes (`seq`, `state`) of `c` into the cache if it is newer than what the cache has.
-    private func mergeState(_ c: VkSessionCore, seq: UInt64, state: VKSessionState) {
-        cacheLock.lock()
-        defer { cacheLock.unlock() }
-        guard stateCache.core === c, seq > stateCache.seq else { return }
-        stateCache = StateCache(core: c, seq: seq, state: state)
-    }
-
-    private func dropLease() {
-        cacheLock.lock()
-        leaseEpoch &+= 1
-        lease = nil
-        cacheLock.unlock()
-    }
-
-    private static func wallNowMs() -> Int64 {
-        Int64((Date().timeIntervalSince1970 * 1000).rounded(.down))
-    }
-
-    /// The leased token, if the lease still holds (see ``token()``).
-    private func cachedToken() -> String? {
-        cacheLock.lock()
-        let l = lease
-        let s = stateCache
-        cacheLock.unlock()
-        guard let l = l, l.core === s.core, l.seq == s.seq, s.state == .active else { return nil }
-        guard DispatchTime.now().uptimeNanoseconds < l.monoDeadline, Self.wallNowMs() < l.wallDeadlineMs else { return nil }
-        return l.token
-    }
-
-    /// `token()` through the engine, keeping its lease. The deadlines count from clock readings
-    /// taken before the call, so they never fall after the engine's own.
-    private func leasedToken(_ c: VkSessionCore) async throws -> String {
-        let epoch = cacheLock.locked { leaseEpoch }
-        let mono = DispatchTime.now().uptimeNanoseconds
-        let wall = Self.wallNowMs()
-        let l = try await c.tokenLease()
-        let ms = min(l.reuseForMs, Self.maxLeaseMs)
-        cacheLock.locked {
-            if ms > 0 && leaseEpoch == epoch {
-                // Never replace a lease of a later transition of the same core.
-                let newer = lease.map { $0.core === c && $0.seq > l.seq } ?? false
-                if !newer {
-                    lease = TokenLease(
-                        core: c, token: l.token, seq: l.seq, monoDeadline: mono + ms * 1_000_000, wallDeadlineMs: wall + Int64(ms))
-                }
-            } else if let cur = lease, cur.core !== c || cur.seq < l.seq {
-                lease = nil  // the engine has moved past it
-            }
+    private func registerTokens(queue: DispatchQueue?, body: @escaping @Sendable (VKTokenEvent) -> Void) -> VKListenerToken {
+        guard let n = native else { return VKListenerToken {} }
+        let adapter = TokenListenerAdapter(queue: queue, body: body)
+        let id = n.addTokenListener(listener: adapter)
+        return VKListenerToken { [weak n] in
+            adapter.remove()
+            n?.removeTokenListener(id: id)
         }
-        return l.token
     }
 
-    private func isCurrent(_ mine: UInt64) -> Bool {
-        lock.lock()
-        defer { lock.unlock() }
-        return epoch == mine
-    }
-
-    /// After a start on `core` finished: `true` when a later stop, configure or start
-    /// superseded it. A later `stop()` (or `configure`) that ran before this start reached the
-    /// engine is applied again, so the session it began does not survive.
-    private func superseded(_ mine: UInt64, on core: VkSessionCore) -> Bool {
-        lock.lock()
-        let newer = epoch != mine
-        let stopAgain = newer && lastOpWasStop
-        lock.unlock()
-        if stopAgain { core.stop() }
-        return newer
-    }
-
-    private static let supersededError = VKError(kind: .cancelled, detail: "stop() or a newer start cancelled this start")
-
-    private func run(_ op: @escaping @Sendable (VkSessionCore) async throws -> VkSessionData) async throws -> VKSessionData {
-        let mine = beginOp()
+    /// Begins `op` now (its snapshot into the cache) and awaits it; a cancelled task cancels it.
+    private func wait(for op: (VkSession) -> VkCall, noteState: Bool) async throws -> VKSessionData {
+        guard let n = native else { throw nativeError ?? VKError(kind: .internal, detail: "the SDK could not start") }
+        let call = op(n)
+        cache.apply(call.snapshot())
         do {
-            let c = try coreOrThrow()
-            defer { noteState(c) }
-            let d = try await op(c)
-            if superseded(mine, on: c) { throw Self.supersededError }
+            let d = try await withTaskCancellationHandler { try await call.wait() } onCancel: { call.cancel() }
+            if noteState { cache.apply(n.snapshot()) }
             return VKSessionData(d)
         } catch {
+            if noteState { cache.apply(n.snapshot()) }
             throw VKError.from(error)
         }
     }
 
-    private func launch(_ completion: Completion?, _ op: @escaping @Sendable (VkSessionCore) async throws -> VkSessionData) {
-        let mine = beginOp()
+    private func run(_ op: (VkSession) -> VkCall) async throws -> VKSessionData {
+        try await wait(for: op, noteState: true)
+    }
+
+    private func launch(_ completion: Completion?, _ op: (VkSession) -> VkCall) {
         let queue = configuration.callbackQueue
-        let task = Task {
-            let result: (VKSessionState, VKSessionData?, VKError?)
-            if !self.isCurrent(mine) {
-                // A stop() or a newer start came before this one reached the engine: skip it.
-                result = (self.state, nil, Self.supersededError)
-            } else {
-                var started: VkSessionCore?
-                do {
-                    let c = try self.coreOrThrow()
-                    started = c
-                    let d = try await op(c)
-                    if self.superseded(mine, on: c) {
-                        self.noteState(c)
-                        result = (self.state, nil, Self.supersededError)
-                    } else {
-                        self.noteState(c)
-                        result = (.active, VKSessionData(d), nil)
-                    }
-                } catch {
-                    if let c = started { self.noteState(c) }
-                    result = (self.state, nil, VKError.from(error))
-                }
-            }
-            if let completion = completion {
-                let r = result
-                queue.async { completion(r.0, r.1, r.2) }
-            }
+        guard let n = native else {
+            let e = nativeError ?? VKError(kind: .internal, detail: "the SDK could not start")
+            if let completion = completion { queue.async { completion(.idle, nil, e) } }
+            return
         }
-        lock.lock()
-        pending = task
-        lock.unlock()
-    }
-}
-
-/// Feeds ``VKSession``'s state cache from a core's events (on an SDK thread).
-private final class StateCacheFeed: VkStateListener, @unchecked Sendable {
-    private let body: (VkStateChange) -> Void
-
-    init(_ body: @escaping (VkStateChange) -> Void) { self.body = body }
-
-    func onStateChange(change: VkStateChange) throws {
-        body(change)
-    }
-}
-
-extension NSLock {
-    /// `body` under the lock. A synchronous function, so callable from async code (where
-    /// `lock()`/`unlock()` are unavailable in Swift 6).
-    func locked<R>(_ body: () throws -> R) rethrows -> R {
-        lock()
-        defer { unlock() }
-        return try body()
+        let call = op(n)  // the start has begun: `state` says so now
+        cache.apply(call.snapshot())
+        Task {
+            let result: (VKSessionState, VKSessionData?, VKError?)
+            do {
+                let d = try await call.wait()
+                self.cache.apply(n.snapshot())
+                result = (.active, VKSessionData(d), nil)
+            } catch {
+                self.cache.apply(n.snapshot())
+                result = (self.state, nil, VKError.from(error))
+            }
+            if let completion = completion { queue.async { completion(result.0, result.1, result.2) } }
+        }
     }
 }

@@ -304,3 +304,35 @@ public struct VKProvidedToken: Sendable, CustomStringConvertible, CustomDebugStr
         Mirror(self, children: ["token": "<\(token.count) chars>", "expiresAt": expiresAt as Any], displayStyle: .struct)
     }
 }
+
+/// A new token: the first of a session, a renewal, or the result of ``VKSession/refresh()``.
+/// Delivered once to every token listener (``VKSession/tokens``,
+/// ``VKSession/addTokenListener(_:)``): hand it to your player's or room's `renewToken`.
+/// Its description never shows the token.
+public struct VKTokenEvent: Sendable, Equatable, CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
+    /// The new token (a VideoKit session token, a Kaltura KS or a VideoSDK JWT).
+    public let token: String
+    /// When it expires, if known.
+    public let expiresAt: Date?
+    /// The whole session it belongs to.
+    public let data: VKSessionData
+
+    init(_ e: VkTokenEvent) {
+        token = e.token
+        expiresAt = e.expiresAt
+        data = VKSessionData(e.data)
+    }
+
+    /// The event without the token.
+    public var description: String {
+        "VKTokenEvent(token: <\(token.count) chars>, expiresAt: \(expiresAt.map { "\($0)" } ?? "unknown"), identity: \(data.identity ?? "nil"))"
+    }
+
+    /// Same as ``description``.
+    public var debugDescription: String { description }
+
+    /// The event without the token, for `dump` and debuggers.
+    public var customMirror: Mirror {
+        Mirror(self, children: ["token": "<\(token.count) chars>", "expiresAt": expiresAt as Any, "data": data], displayStyle: .struct)
+    }
+}
