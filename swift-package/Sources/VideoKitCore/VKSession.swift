@@ -17,7 +17,7 @@ import VideoKitFFI
 ///
 /// Every decision (states, start ordering, renewal, retries, single-flight, listeners across
 /// ``configure(_:)``, persistence) is made in Rust; this class adapts calls, queues and types,
-/// and mirrors the Kotlin `VKSession` (whose `async` variants are named `awaitStart`).
+/// like the Kotlin `VKSession` (docs/PLATFORM-LAYERS.md).
 ///
 /// - **Never blocks.** Every `start` returns at once, already ``VKSessionState/starting``; the
 ///   `async` variants suspend without blocking a thread. ``state``, ``sessionData``,
@@ -43,13 +43,12 @@ public final class VKSession: VKSessionProtocol, @unchecked Sendable {
     private let lock = NSLock()
     private var config: VKConfiguration
     /// `nil` only if the SDK's runtime could not start (then every call reports why).
-    private let native: VkSession?
+    let native: VkSession?
     private let nativeError: VKError?
     private let cache = SnapshotCache()
     private var foreground: ForegroundObserver?
 
-    /// An independent session with `configuration` (``current`` is the shared one). Makes no
-    /// request and starts nothing.
+    /// An independent session with `configuration` (``current`` is the shared one); starts nothing.
     public init(configuration: VKConfiguration = VKConfiguration()) {
         config = configuration
         Self.installLogger(configuration)
@@ -81,12 +80,13 @@ public final class VKSession: VKSessionProtocol, @unchecked Sendable {
         lock.locked { config = configuration }
         Self.installLogger(configuration)
         guard let n = native else { return }
-        cache.apply(n.configure(config: configuration.ffi, store: configuration.store.map(StoreAdapter.init), httpClient: PlatformHTTPClient.shared))
+        cache.apply(
+            n.configure(config: configuration.ffi, store: configuration.store.map(StoreAdapter.init), httpClient: PlatformHTTPClient.shared)
+        )
     }
 
     /// The configuration in use.
     public var configuration: VKConfiguration { lock.locked { config } }
-
     // MARK: Starting (completion handlers)
 
     /// VideoKit API-token mode: `POST {gatewayURL}/v1/sessions` with the app token, for
@@ -166,66 +166,6 @@ public final class VKSession: VKSessionProtocol, @unchecked Sendable {
     public func start(videoSDKTokenURL: URL, roomId: String? = nil, participantId: String? = nil, completion: Completion? = nil) {
         let url = videoSDKTokenURL.absoluteString
         launch(completion) { $0.startVideosdk(tokenServerUrl: url, roomId: roomId, participantId: participantId) }
-    }
-
-    // MARK: Starting (async/await)
-
-    /// `try await` variant of ``start(apiToken:identity:scopes:completion:)``.
-    ///
-    /// - Returns: the new session.
-    /// - Throws: ``VKError``, why it could not start (``VKErrorKind/cancelled`` when the task was cancelled).
-    @discardableResult
-    public func start(apiToken: String, identity: String, scopes: [String] = []) async throws -> VKSessionData {
-        try await run { $0.startApiToken(appToken: apiToken, identity: identity, scopes: scopes) }
-    }
-
-    /// `try await` variant of ``start(sessionToken:completion:)``.
-    ///
-    /// - Returns: the new session.
-    /// - Throws: ``VKError``, why it could not start.
-    @discardableResult
-    public func start(sessionToken: String) async throws -> VKSessionData {
-        try await run { $0.startSessionToken(sessionToken: sessionToken) }
-    }
-
-    /// `try await` variant of ``start(tokenURL:identity:headers:completion:)``.
-    ///
-    /// - Returns: the new session.
-    /// - Throws: ``VKError``, why it could not start.
-    @discardableResult
-    public func start(tokenURL: URL, identity: String, headers: [String: String] = [:]) async throws -> VKSessionData {
-        let template = Self.template(tokenURL)
-        return try await run { $0.startTokenUrl(urlTemplate: template, identity: identity, headers: headers) }
-    }
-
-    /// `try await` variant of ``start(provider:identity:completion:)``.
-    ///
-    /// - Returns: the new session.
-    /// - Throws: ``VKError``, why it could not start.
-    @discardableResult
-    public func start(provider: VKTokenProvider, identity: String? = nil) async throws -> VKSessionData {
-        let adapter = ProviderAdapter(provider)
-        return try await run { $0.startProvider(provider: adapter, identity: identity) }
-    }
-
-    /// `try await` variant of ``start(kaltura:completion:)``.
-    ///
-    /// - Returns: the new session (the KS is its `token`).
-    /// - Throws: ``VKError``; Kaltura's code (e.g. `INVALID_APP_TOKEN_HASH`) is in `code`.
-    @discardableResult
-    public func start(kaltura: VKKalturaConfiguration) async throws -> VKSessionData {
-        let cfg = kaltura.ffi
-        return try await run { $0.startKaltura(config: cfg) }
-    }
-
-    /// `try await` variant of ``start(videoSDKTokenURL:roomId:participantId:completion:)``.
-    ///
-    /// - Returns: the new session (claims in `videoSdk`).
-    /// - Throws: ``VKError``, why it could not start.
-    @discardableResult
-    public func start(videoSDKTokenURL: URL, roomId: String? = nil, participantId: String? = nil) async throws -> VKSessionData {
-        let url = videoSDKTokenURL.absoluteString
-        return try await run { $0.startVideosdk(tokenServerUrl: url, roomId: roomId, participantId: participantId) }
     }
 
     // MARK: Using the session
@@ -344,35 +284,15 @@ public final class VKSession: VKSessionProtocol, @unchecked Sendable {
 
     // MARK: Internals
 
+    /// The logger is process-wide in Rust: the last configured session's wins.
     private static func installLogger(_ c: VKConfiguration) {
         setLogger(logger: LoggerAdapter(c.logger ?? VKOSLogLogger()), level: c.logLevel.ffi)
     }
 
     /// `{identity}` must reach Rust as typed, not as `%7Bidentity%7D`.
-    private static func template(_ url: URL) -> String {
-        url.absoluteString
-            .replacingOccurrences(of: "%7Bidentity%7D", with: "{identity}")
-            .replacingOccurrences(of: "%7bidentity%7d", with: "{identity}")
-    }
-
-    private func register(queue: DispatchQueue?, body: @escaping @Sendable (VKStateChange) -> Void) -> VKListenerToken {
-        guard let n = native else { return VKListenerToken {} }
-        let adapter = ListenerAdapter(queue: queue, body: body)
-        let id = n.addListener(listener: adapter)
-        return VKListenerToken { [weak n] in
-            adapter.remove()
-            n?.removeListener(id: id)
-        }
-    }
-
-    private func registerTokens(queue: DispatchQueue?, body: @escaping @Sendable (VKTokenEvent) -> Void) -> VKListenerToken {
-        guard let n = native else { return VKListenerToken {} }
-        let adapter = TokenListenerAdapter(queue: queue, body: body)
-        let id = n.addTokenListener(listener: adapter)
-        return VKListenerToken { [weak n] in
-            adapter.remove()
-            n?.removeTokenListener(id: id)
-        }
+    static func template(_ url: URL) -> String {
+        url.absoluteString.replacingOccurrences(of: "%7Bidentity%7D", with: "{identity}").replacingOccurrences(
+            of: "%7bidentity%7d", with: "{identity}")
     }
 
     /// Begins `op` now (its snapshot into the cache) and awaits it; a cancelled task cancels it.
@@ -381,7 +301,11 @@ public final class VKSession: VKSessionProtocol, @unchecked Sendable {
         let call = op(n)
         cache.apply(call.snapshot())
         do {
-            let d = try await withTaskCancellationHandler { try await call.wait() } onCancel: { call.cancel() }
+            let d = try await withTaskCancellationHandler {
+                try await call.wait()
+            } onCancel: {
+                call.cancel()
+            }
             if noteState { cache.apply(n.snapshot()) }
             return VKSessionData(d)
         } catch {
@@ -390,9 +314,7 @@ public final class VKSession: VKSessionProtocol, @unchecked Sendable {
         }
     }
 
-    private func run(_ op: (VkSession) -> VkCall) async throws -> VKSessionData {
-        try await wait(for: op, noteState: true)
-    }
+    func run(_ op: (VkSession) -> VkCall) async throws -> VKSessionData { try await wait(for: op, noteState: true) }
 
     private func launch(_ completion: Completion?, _ op: (VkSession) -> VkCall) {
         let queue = configuration.callbackQueue

@@ -2,9 +2,9 @@ import Foundation
 import VideoKitFFI
 
 #if canImport(UIKit)
-import UIKit
+    import UIKit
 #elseif canImport(AppKit)
-import AppKit
+    import AppKit
 #endif
 
 /// The part of ``VKSession`` the rest of an app uses once the session is started: hand it
@@ -32,6 +32,30 @@ public protocol VKSessionProtocol: AnyObject, Sendable {
     @discardableResult func addListener(_ listener: @escaping @Sendable (VKStateChange) -> Void) -> VKListenerToken
     /// Observe new tokens on the callback queue.
     @discardableResult func addTokenListener(_ listener: @escaping @Sendable (VKTokenEvent) -> Void) -> VKListenerToken
+}
+
+extension VKSession {
+    /// A state listener registered in Rust (which keeps it across `configure` and sends the
+    /// current state first), delivering on `queue`.
+    func register(queue: DispatchQueue?, body: @escaping @Sendable (VKStateChange) -> Void) -> VKListenerToken {
+        guard let n = native else { return VKListenerToken {} }
+        let adapter = ListenerAdapter(queue: queue, body: body)
+        let id = n.addListener(listener: adapter)
+        return VKListenerToken { [weak n] in
+            adapter.remove()
+            n?.removeListener(id: id)
+        }
+    }
+
+    func registerTokens(queue: DispatchQueue?, body: @escaping @Sendable (VKTokenEvent) -> Void) -> VKListenerToken {
+        guard let n = native else { return VKListenerToken {} }
+        let adapter = TokenListenerAdapter(queue: queue, body: body)
+        let id = n.addTokenListener(listener: adapter)
+        return VKListenerToken { [weak n] in
+            adapter.remove()
+            n?.removeTokenListener(id: id)
+        }
+    }
 }
 
 /// The newest snapshot Rust pushed or returned (highest version wins; equal: the later one),
@@ -127,17 +151,20 @@ final class ForegroundObserver: @unchecked Sendable {
     /// The notifications it listens to on this platform (none on Linux).
     static var names: [Notification.Name] {
         #if canImport(UIKit)
-        return [UIApplication.didBecomeActiveNotification, UIScene.didActivateNotification]
+            return [UIApplication.didBecomeActiveNotification, UIScene.didActivateNotification]
         #elseif canImport(AppKit)
-        return [NSApplication.didBecomeActiveNotification]
+            return [NSApplication.didBecomeActiveNotification]
         #else
-        return []
+            return []
         #endif
     }
 
     private var observers: [NSObjectProtocol] = []
 
-    init(center: NotificationCenter = .default, names: [Notification.Name] = ForegroundObserver.names, _ onActive: @escaping @Sendable () -> Void) {
+    init(
+        center: NotificationCenter = .default, names: [Notification.Name] = ForegroundObserver.names,
+        _ onActive: @escaping @Sendable () -> Void
+    ) {
         observers = names.map { center.addObserver(forName: $0, object: nil, queue: nil) { _ in onActive() } }
     }
 

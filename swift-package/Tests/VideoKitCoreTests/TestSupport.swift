@@ -174,6 +174,11 @@ final class DevServer {
         try control("/_control/faults", body)
     }
 
+    /// Changes the devserver's settings (`POST /_control/config`), e.g. `["videosdk_lifetime_secs": 3]`.
+    func config(_ json: [String: Any]) throws {
+        try control("/_control/config", json)
+    }
+
     /// Lifetime of the tokens issued from now on.
     func tokenLifetime(_ secs: Int) throws {
         try control("/_control/config", ["token_lifetime_secs": secs])
