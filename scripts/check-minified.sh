@@ -9,7 +9,7 @@
 #      suspend, listeners, store, provider, the default Logcat logger, the main error kinds);
 #   3. app + SDK + kotlin-stdlib (+ its annotations jar) + kotlinx-coroutines + JNA as ProGuard
 #      program jars, shrunk + obfuscated + optimized using exactly android-aar/consumer-rules.pro,
-#      the rules coroutines ship (META-INF/proguard/coroutines.pro) and the app's one rule (keep
+#      the rules coroutines ship (META-INF/proguard/coroutines.pro; JNA ships none) and the app's one rule (keep
 #      its main), against library jars standing in for a device: the JDK's java.base and
 #      java.logging (class files relabelled Java 11 so that ProGuard reads them) and the stubs;
 #   4. the minified app run against `videokit serve` (127.0.0.1, port 0, stopped at the end).
@@ -137,7 +137,8 @@ if ! "$KOTLINC" -nowarn -jvm-target 11 -cp "$out/videokit-jvm11.jar:$lib/kotlinx
   die "ReleaseApp.kt does not compile"
 fi
 # The rules coroutines ship for ProGuard (R8 reads its own copy under META-INF/com.android.tools).
-unzip -p "$lib/kotlinx-coroutines-core-jvm.jar" META-INF/proguard/coroutines.pro > "$out/coroutines.pro" || die "no META-INF/proguard/coroutines.pro in kotlinx-coroutines"
+python3 -c 'import sys, zipfile; sys.stdout.buffer.write(zipfile.ZipFile(sys.argv[1]).read("META-INF/proguard/coroutines.pro"))' \
+  "$lib/kotlinx-coroutines-core-jvm.jar" > "$out/coroutines.pro" || die "no META-INF/proguard/coroutines.pro in kotlinx-coroutines"
 fi # build
 
 # ---- the backend ----
@@ -236,10 +237,10 @@ else
   result FAIL "minified app with $rules: $variant_status"
 fi
 if [[ -f "$final_dir/app-minified.jar" ]]; then
-  if unzip -l "$final_dir/app-minified.jar" | grep -qE ' android/'; then
-    result FAIL "the minified app contains android.* classes (the stubs must stay library classes)"
-  else
+  if python3 -c 'import sys, zipfile; sys.exit(any(n.startswith("android/") for n in zipfile.ZipFile(sys.argv[1]).namelist()))' "$final_dir/app-minified.jar"; then
     result ok "no android.* class in the minified app"
+  else
+    result FAIL "the minified app contains android.* classes (the stubs must stay library classes)"
   fi
 fi
 
@@ -254,7 +255,7 @@ fi
 
 # Sizes: what the narrower rules save.
 if [[ -f "$final_dir/app-minified.jar" && -f "$variant_dir/app-minified.jar" ]]; then
-  classes_size() { unzip -l "$1" | awk '$4 ~ /\.class$/ {s += $1} END {print s + 0}'; }
+  classes_size() { python3 -c 'import sys, zipfile; print(sum(i.file_size for i in zipfile.ZipFile(sys.argv[1]).infolist() if i.filename.endswith(".class")))' "$1"; }
   echo "check-minified: classes in the minified app: $(classes_size "$final_dir/app-minified.jar") bytes with $rules," \
     "$(classes_size "$variant_dir/app-minified.jar") with the rules before issue 14"
 fi
