@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Runs every test of the project. Installs what is missing (Kotlin compiler from npm, JNA,
-# JUnit and ProGuard from Debian, tree-sitter from PyPI) through the stage scripts. Works on a fresh
+# Runs every test of the project. Installs what is missing (Kotlin compiler from npm, JNA and
+# JUnit from Debian, tree-sitter from PyPI) through the stage scripts. Works on a fresh
 # machine with Rust, Node/npm, Python/pip and Java 17; no standard input needed.
 #
 #   bash scripts/test.sh            # everything
