@@ -12,6 +12,14 @@
 //   -Pvideokit.rustProfile=release-mobile   cargo profile of the shipped library (default)
 //   -Pvideokit.abis=arm64-v8a,x86_64         a subset of ABIs (faster local builds)
 //   -Pvideokit.repoRoot=/path/to/videokit     the Rust workspace (default: this directory's parent)
+//   -Pvideokit.version=1.2.3                 the published version (default: videokitVersion below)
+//
+// Publishing (maven-publish): `gradle -p android-aar publishReleasePublicationToBuildRepository`
+// writes build/repo/io/videokit/videokit-android/<version>/ (AAR, POM, Gradle module metadata,
+// sources); `publishToMavenLocal` or a repository of your own work the same way. The POM lists
+// the runtime dependencies (JNA @aar, kotlinx-coroutines-android), so an app adds one line.
+// scripts/check-android-publication.py checks the dependencies below against the expected POM
+// (android-aar/publishing/expected-pom.xml) without Gradle; build-aar.sh checks Gradle's POM.
 
 import org.jetbrains.kotlin.gradle.dsl.JvmTarget
 
@@ -20,7 +28,23 @@ import org.jetbrains.kotlin.gradle.dsl.JvmTarget
 plugins {
     id("com.android.library")
     id("org.jetbrains.kotlin.android")
+    `maven-publish`
 }
+
+// One place for what the README, the POM and the checks repeat (check-android-publication.py).
+val videokitGroup = "io.videokit"
+val videokitArtifact = "videokit-android"
+val videokitVersion: String = (findProperty("videokit.version") as String?) ?: "0.1.0"
+/**
+ * Android 8.0. java.time (Duration in VKConfiguration, Instant in VKSessionData and in UniFFI's
+ * timestamp converter) exists from API 26; below it an app would need core-library
+ * desugaring. Enforced here by AGP (the AAR's manifest carries it: an app with a lower
+ * minSdk fails at manifest merge) and in CI by scripts/check-api-level.py.
+ */
+val videokitMinSdk = 26
+/** 5.17.0 is the first JNA whose libjnidispatch.so is 16 KB-aligned (JNA issues 1618, 1647). */
+val jnaVersion = "5.17.0"
+val coroutinesVersion = "1.9.0"
 
 val repoRoot: File = (findProperty("videokit.repoRoot") as String?)?.let { file(it) } ?: projectDir.parentFile
 val rustProfile: String = (findProperty("videokit.rustProfile") as String?) ?: "release-mobile"
@@ -41,7 +65,7 @@ val cargoNdkBuild by tasks.registering(Exec::class) {
     outputs.dir(jniLibsDir)
     val cmd = mutableListOf("cargo", "ndk")
     abis.forEach { cmd += listOf("-t", it) }
-    cmd += listOf("--platform", "23", "-o", jniLibsDir.absolutePath, "build", "-p", "videokit-ffi", "--profile", rustProfile)
+    cmd += listOf("--platform", videokitMinSdk.toString(), "-o", jniLibsDir.absolutePath, "build", "-p", "videokit-ffi", "--profile", rustProfile)
     commandLine(cmd)
     // Applied to the Android targets only (cargo-ndk passes --target, so build scripts and
     // proc-macros on the host are not affected).
@@ -76,7 +100,7 @@ android {
     compileSdk = 35
 
     defaultConfig {
-        minSdk = 23
+        minSdk = videokitMinSdk
         consumerProguardFiles("consumer-rules.pro")
         testInstrumentationRunner = "androidx.test.runner.AndroidJUnitRunner"
         ndk { abiFilters += abis }
@@ -125,6 +149,13 @@ android {
             withSourcesJar()
         }
     }
+
+    lint {
+        // An API above minSdk (java.time below 26, say) fails the build, not the app.
+        fatal += "NewApi"
+        abortOnError = true
+        checkReleaseBuilds = true
+    }
 }
 
 kotlin {
@@ -136,13 +167,52 @@ kotlin {
 tasks.named("preBuild") { dependsOn(generateUniffiBindings) }
 
 dependencies {
-    // JNA as an AAR: it carries libjnidispatch.so for every Android ABI.
-    implementation("net.java.dev.jna:jna:5.14.0@aar")
-    implementation("org.jetbrains.kotlinx:kotlinx-coroutines-android:1.9.0")
-    api("org.jetbrains.kotlinx:kotlinx-coroutines-core:1.9.0")
+    // JNA as an AAR: it carries libjnidispatch.so for every Android ABI (16 KB-aligned from 5.17.0).
+    implementation("net.java.dev.jna:jna:$jnaVersion@aar")
+    implementation("org.jetbrains.kotlinx:kotlinx-coroutines-android:$coroutinesVersion")
+    api("org.jetbrains.kotlinx:kotlinx-coroutines-core:$coroutinesVersion")
 
     androidTestImplementation("androidx.test:runner:1.6.2")
     androidTestImplementation("androidx.test.ext:junit:1.2.1")
     androidTestImplementation("junit:junit:4.13.2")
-    androidTestImplementation("org.jetbrains.kotlinx:kotlinx-coroutines-test:1.9.0")
+    androidTestImplementation("org.jetbrains.kotlinx:kotlinx-coroutines-test:$coroutinesVersion")
+}
+
+// ---- the native libraries that reach an app through dependencies (JNA's libjnidispatch.so) ----
+// build-aar.sh checks their 16 KB alignment with the AAR's own: same JNA as above, by construction.
+val nativeDependencies: Configuration by configurations.creating {
+    isCanBeConsumed = false
+    isCanBeResolved = true
+}
+dependencies { nativeDependencies("net.java.dev.jna:jna:$jnaVersion@aar") }
+val collectNativeDependencies by tasks.registering(Copy::class) {
+    group = "videokit"
+    description = "Copies the AARs of dependencies that carry .so files into build/native-deps."
+    from(nativeDependencies)
+    into(layout.buildDirectory.dir("native-deps"))
+}
+
+// ---- the Maven publication: AAR + POM (+ Gradle module metadata and sources) ----
+afterEvaluate {
+    publishing {
+        publications {
+            register<MavenPublication>("release") {
+                from(components["release"])
+                groupId = videokitGroup
+                artifactId = videokitArtifact
+                version = videokitVersion
+                pom {
+                    name.set("VideoKit for Android")
+                    description.set("Authenticated video sessions (VideoKit, VideoSDK, Kaltura) from a Rust core; Android 8.0 (API $videokitMinSdk) and later.")
+                    properties.put("android.minSdk", videokitMinSdk.toString())
+                }
+            }
+        }
+        repositories {
+            maven {
+                name = "build"
+                url = uri(layout.buildDirectory.dir("repo"))
+            }
+        }
+    }
 }

@@ -7,6 +7,7 @@
 #   bash scripts/build-aar.sh                      # all four ABIs, profile release-mobile
 #   bash scripts/build-aar.sh --abis arm64-v8a,x86_64
 #   bash scripts/build-aar.sh --check              # only check the prerequisites
+#   bash scripts/build-aar.sh --publish            # the same (the Maven repository is always written)
 #
 # Prerequisites (each is checked; what is missing is printed with how to get it):
 #   - JDK 17+
@@ -15,7 +16,11 @@
 #   - Rust targets aarch64-linux-android armv7-linux-androideabi x86_64-linux-android i686-linux-android
 #   - cargo-ndk (cargo install cargo-ndk)
 #   - Gradle 8.9+ on PATH (or GRADLE=/path/to/gradle)
-# Output: android-aar/build/outputs/aar/videokit-android-release.aar
+# Output: android-aar/build/outputs/aar/videokit-android-release.aar, and the Maven repository
+# android-aar/build/repo (AAR + POM + module metadata + sources). Then checks, failing the
+# build: the 16 KB alignment of every .so in the AAR and in JNA's AAR
+# (scripts/check-elf-alignment.py, one line per library), and Gradle's POM against
+# android-aar/publishing/expected-pom.xml (scripts/check-android-publication.py --pom).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -27,7 +32,8 @@ while (($#)); do
     --abis) abis="$2"; shift 2 ;;
     --profile) profile="$2"; shift 2 ;;
     --check) check_only=1; shift ;;
-    -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
+    --publish) shift ;; # always done: kept so the README's command reads as what it does
+    -h|--help) sed -n '2,/^set -uo/p' "$0" | sed '$d'; exit 0 ;;
     *) echo "build-aar.sh: unknown option '$1' (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -83,28 +89,32 @@ fi
 echo "build-aar: prerequisites present (NDK: $ANDROID_NDK_HOME)"
 ((check_only)) && exit 0
 
-"$gradle" -p android-aar --no-daemon assembleRelease -Pvideokit.abis="$abis" -Pvideokit.rustProfile="$profile" || exit 1
+tasks=(assembleRelease collectNativeDependencies publishReleasePublicationToBuildRepository)
+"$gradle" -p android-aar --no-daemon "${tasks[@]}" -Pvideokit.abis="$abis" -Pvideokit.rustProfile="$profile" || exit 1
 aar=android-aar/build/outputs/aar/videokit-android-release.aar
 [[ -f "$aar" ]] || { echo "build-aar.sh: $aar was not produced" >&2; exit 1; }
-
-# Check the 16 KB alignment of every packaged library (LOAD segments aligned to 2**14).
-readelf_bin="$(ls "$ANDROID_NDK_HOME"/toolchains/llvm/prebuilt/*/bin/llvm-readelf 2>/dev/null | head -1)"
-tmp="$(mktemp -d)"
-trap 'rm -rf "$tmp"' EXIT
-(cd "$tmp" && unzip -q "$OLDPWD/$aar" 'jni/*')
 status=0
-for so in "$tmp"/jni/*/libvideokit_ffi.so; do
-  abi="$(basename "$(dirname "$so")")"
-  size="$(wc -c < "$so" | tr -d ' ')"
-  align="unchecked"
-  if [[ -n "$readelf_bin" ]]; then
-    if "$readelf_bin" -lW "$so" | awk '$1=="LOAD"{print $NF}' | grep -qvE '^0x(4000|8000|10000)$'; then
-      align="NOT 16 KB aligned"; status=1
-    else
-      align="16 KB aligned"
-    fi
-  fi
-  echo "  $abi: libvideokit_ffi.so ${size} bytes, ${align}"
+
+# 16 KB pages: every LOAD segment of every .so that reaches an app, aligned to 16384 or more:
+# the AAR's own libraries and those of its dependencies (JNA's libjnidispatch.so, from the
+# JNA AAR that build.gradle.kts resolves into build/native-deps). Reads ELF headers itself.
+echo "build-aar: 16 KB alignment of every .so in the AAR and in JNA's AAR"
+native_deps=(android-aar/build/native-deps/*.aar)
+[[ -f "${native_deps[0]}" ]] || { echo "build-aar.sh: no dependency AAR in android-aar/build/native-deps (JNA)" >&2; status=1; }
+# Required on 64-bit ABIs (the only ones with 16 KB-page devices); 32-bit ones are reported.
+python3 scripts/check-elf-alignment.py --64-bit-only "$aar" "${native_deps[@]}" || status=1
+for abi in ${abis//,/ }; do
+  unzip -l "$aar" "jni/$abi/libvideokit_ffi.so" >/dev/null 2>&1 || { echo "build-aar.sh: jni/$abi/libvideokit_ffi.so missing from the AAR" >&2; status=1; }
 done
+
+# The publication: Gradle's POM against the expected one (what scripts/test.sh checks without Gradle).
+version="$(sed -n 's/.*"videokit.version") as String?) ?: "\([^"]*\)".*/\1/p' android-aar/build.gradle.kts)"
+pom="android-aar/build/repo/io/videokit/videokit-android/$version/videokit-android-$version.pom"
+if [[ -f "$pom" ]]; then
+  python3 scripts/check-android-publication.py --pom "$pom" || status=1
+else
+  echo "build-aar.sh: $pom was not published" >&2; status=1
+fi
 echo "build-aar: $aar"
+echo "build-aar: Maven repository android-aar/build/repo (point an app's maven(...) at it, or copy it to yours)"
 exit $status

@@ -4,6 +4,8 @@
 # on machines without an Android SDK (here and in CI).
 #
 #   bash scripts/build-jvm.sh [--release]      # --release: the shipped profile (release-mobile)
+#   bash scripts/build-jvm.sh --no-compile     # tools, bindings, host library, lib/ and env.sh only
+#                                              # (for scripts that compile the sources their own way)
 #
 # Leaves:
 #   build/jvm/videokit.jar                         the Kotlin layer + generated bindings, with the
@@ -22,10 +24,12 @@ cd "$(dirname "$0")/.."
 root="$(pwd)"
 
 gen_args=()
+compile=1
 for arg in "$@"; do
   case "$arg" in
     --release) gen_args+=(--release) ;;
-    -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
+    --no-compile) compile=0 ;;
+    -h|--help) sed -n '2,24p' "$0"; exit 0 ;;
     *) echo "build-jvm.sh: unknown option '$arg' (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -91,19 +95,22 @@ case "$(uname -s)-$(uname -m)" in
 esac
 
 out=build/jvm
-rm -rf "$out/classes" "$out/$platform" "$out/videokit.jar"
-mkdir -p "$out/classes/$platform" "$out/$platform" "$out/lib"
+rm -rf "$out/$platform"
+((compile)) && rm -rf "$out/classes" "$out/videokit.jar"
+mkdir -p "$out/$platform" "$out/lib"
 cp "$lib" "$out/$platform/"
 # Debug info is not needed at run time; the symbols (and UniFFI metadata) stay.
 if command -v strip >/dev/null 2>&1 && [[ "$(uname -s)" == Linux ]]; then
   strip --strip-debug "$out/$platform/$(basename "$lib")" 2>/dev/null || true
 fi
-cp "$out/$platform/$(basename "$lib")" "$out/classes/$platform/"
 cp "$KOTLIN_LIB/kotlin-stdlib.jar" "$KOTLIN_LIB/kotlinx-coroutines-core-jvm.jar" "$out/lib/"
 cp "$JNA_JAR" "$out/lib/jna.jar"
 
-echo "build-jvm: compiling the Kotlin layer + bindings (kotlinc ${KOTLIN_VERSION})"
 compile_cp="$out/lib/kotlinx-coroutines-core-jvm.jar:$out/lib/jna.jar"
+if ((compile)); then
+echo "build-jvm: compiling the Kotlin layer + bindings (kotlinc ${KOTLIN_VERSION})"
+mkdir -p "$out/classes/$platform"
+cp "$out/$platform/$(basename "$lib")" "$out/classes/$platform/"
 # Warnings of the generated code are not ours to fix; -nowarn keeps the log readable.
 if ! "$KOTLINC" -nowarn -jvm-target 17 -no-reflect -module-name videokit -cp "$compile_cp" -d "$out/classes" \
     build/generated/kotlin android-aar/src/main/kotlin > "$out/compile.log" 2>&1; then
@@ -113,6 +120,7 @@ if ! "$KOTLINC" -nowarn -jvm-target 17 -no-reflect -module-name videokit -cp "$c
 fi
 grep -v 'unable to find kotlin-stdlib' "$out/compile.log" || true
 (cd "$out/classes" && jar cf ../videokit.jar .)
+fi
 
 runtime_cp="$out/videokit.jar:$out/lib/kotlin-stdlib.jar:$out/lib/kotlinx-coroutines-core-jvm.jar:$out/lib/jna.jar"
 echo "$runtime_cp" > "$out/classpath.txt"
@@ -127,6 +135,7 @@ VIDEOKIT_COMPILE_CP='$out/videokit.jar:$compile_cp'
 VIDEOKIT_PLATFORM='$platform'
 EOF
 
+((compile)) || { echo "build-jvm: done (--no-compile: tools, bindings and $out/lib only)"; exit 0; }
 cat <<EOF
 build-jvm: done
   jar:            $out/videokit.jar  (includes $platform/$(basename "$lib"))

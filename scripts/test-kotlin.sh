@@ -7,6 +7,10 @@
 #      against the jar alone and run against the devserver: state ACTIVE and a token
 #   4. the Java example (JavaExample.java) compiled with javac and run likewise
 # Closes with exactly "N passed, N failed" (all of the above); exits non-zero on any failure.
+# JNA here is Debian's libjna-java (5.13.0 on Debian 12); the AAR declares 5.17.0 @aar. The
+# bindings use only JNA's core API (Native.register, Structure/@FieldOrder, Callback, Pointer,
+# internal.Cleaner), unchanged within 5.x; 5.17.0's change is how its Android
+# libjnidispatch.so is linked (16 KB pages), which build-aar.sh checks (README, "Which JNA").
 #
 #   bash scripts/test-kotlin.sh                  # everything
 #   bash scripts/test-kotlin.sh ErrorsTest ...   # only these JUnit classes (examples still run)

@@ -31,7 +31,16 @@ stage "cargo test (workspace)" cargo test --workspace --quiet
 # 2. Kotlin layer + generated bindings on the desktop JVM, against the devserver.
 if [[ -z "${SKIP_KOTLIN:-}" ]]; then
   stage "Kotlin JVM tests" bash scripts/test-kotlin.sh
+  # 2b. Android without an Android SDK: src/android type-checked against the android.* stubs,
+  #     the API level of everything the classes refer to, and a minified (ProGuard) app
+  #     run against the devserver, with the test of that check (the old rules must fail).
+  stage "Android sources vs android.* stubs" bash scripts/check-android-sources.sh
+  stage "Android API level (minSdk)" python3 scripts/check-api-level.py
+  stage "Minified release build (ProGuard + consumer-rules.pro)" bash scripts/check-minified.sh
 fi
+# Android packaging checked here: the POM's dependencies and minSdk, and the 16 KB checker.
+stage "Android publication (POM, minSdk, README install)" python3 scripts/check-android-publication.py
+stage "16 KB alignment checker" bash scripts/test-elf-alignment.sh
 
 # 3. The official Kaltura Node client against the devserver (npm kaltura-client).
 stage "Kaltura Node client interop" bash scripts/test-kaltura-node.sh
