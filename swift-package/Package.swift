@@ -86,6 +86,13 @@ let package = Package(
             path: "Benchmarks/VideoKitBench",
             swiftSettings: [.swiftLanguageMode(.v6)]
         ),
+        // `scripts/bench-coldstart-swift.sh`: cold start in a fresh process (not part of the product).
+        .executableTarget(
+            name: "VideoKitColdStart",
+            dependencies: ["VideoKitCore"],
+            path: "Benchmarks/VideoKitColdStart",
+            swiftSettings: [.swiftLanguageMode(.v5)]  // top-level script code
+        ),
         .testTarget(
             name: "VideoKitCoreTests",
             dependencies: ["VideoKitCore"],

@@ -32,11 +32,21 @@ final class PlatformHTTPClient: NSObject, VkHttpClient, URLSessionDataDelegate, 
     private let lock = NSLock()
     private var exchanges: [Int: Exchange] = [:]
 
-    /// Set once in `init` (a `lazy var` would not be safe from concurrent first calls).
-    private var session: URLSession!
+    /// Made on the first request, on an SDK thread, under `lock` (a `lazy var` would not be
+    /// safe from concurrent first calls): creating a `URLSession` is not free, and a cold start
+    /// must not pay for it on the app's thread.
+    private var madeSession: URLSession?
 
-    override init() {
-        super.init()
+    private var session: URLSession {
+        lock.locked {
+            if let s = madeSession { return s }
+            let s = makeSession()
+            madeSession = s
+            return s
+        }
+    }
+
+    private func makeSession() -> URLSession {
         let c = URLSessionConfiguration.ephemeral
         c.requestCachePolicy = .reloadIgnoringLocalCacheData
         c.urlCache = nil
@@ -46,7 +56,7 @@ final class PlatformHTTPClient: NSObject, VkHttpClient, URLSessionDataDelegate, 
         let queue = OperationQueue()
         queue.name = "videokit-http"
         queue.maxConcurrentOperationCount = 1
-        session = URLSession(configuration: c, delegate: self, delegateQueue: queue)
+        return URLSession(configuration: c, delegate: self, delegateQueue: queue)
     }
 
     func send(request: VkHttpRequest) async throws -> VkHttpResponse {
