@@ -20,7 +20,7 @@ import io.videokit.core.ffi.VkSessionData
 import io.videokit.core.ffi.VkSessionState
 import io.videokit.core.ffi.VkSessionStore
 import io.videokit.core.ffi.VkStateChange
-import io.videokit.core.ffi.VkStateListener
+import io.videokit.core.ffi.setLogger
 import io.videokit.core.ffi.VkTokenProvider
 import io.videokit.core.ffi.VkVideoSdkClaims
 import java.time.Duration
@@ -94,9 +94,11 @@ internal fun VkVideoSdkClaims.toVK(): VKVideoSdkClaims = VKVideoSdkClaims(
 internal fun VkStateChange.toVK(): VKStateChange =
     VKStateChange(seq = seq.toLong(), from = from.toVK(), to = to.toVK(), at = at, error = error?.toVK())
 
-private fun Duration.toMillisArg(name: String): ULong {
-    if (isNegative) throw VKException(VKErrorKind.INVALID_ARGUMENT, "$name must not be negative")
-    return toMillis().toULong()
+/** Milliseconds as the app wrote them (the engine judges them), saturating. */
+private fun Duration.millis(): Long = try {
+    toMillis()
+} catch (_: ArithmeticException) {
+    if (isNegative) Long.MIN_VALUE else Long.MAX_VALUE
 }
 
 /** Whole seconds, rounded half up, saturating (a `Duration` holds any `Long` of seconds). */
@@ -118,14 +120,13 @@ internal fun VKKalturaConfiguration.toFfi(): VkKalturaConfig = VkKalturaConfig(
 )
 
 internal fun VKConfiguration.toFfi(): VkConfig {
-    if (startAttempts < 1) throw VKException(VKErrorKind.INVALID_ARGUMENT, "startAttempts must be at least 1")
     return VkConfig(
         gatewayUrl = gatewayUrl,
-        connectTimeoutMs = connectTimeout.toMillisArg("connectTimeout"),
-        requestTimeoutMs = requestTimeout.toMillisArg("requestTimeout"),
-        renewalLeadMs = renewalLead?.toMillisArg("renewalLead"),
-        startAttempts = startAttempts.toUInt(),
-        maxRetryDelayMs = maxRetryDelay.toMillisArg("maxRetryDelay"),
+        connectTimeoutMs = connectTimeout.millis(),
+        requestTimeoutMs = requestTimeout.millis(),
+        renewalLeadMs = renewalLead?.millis(),
+        startAttempts = startAttempts,
+        maxRetryDelayMs = maxRetryDelay.millis(),
         allowInsecureHttp = allowInsecureHttp,
     )
 }
@@ -152,7 +153,7 @@ internal fun VKException.toFfi(): VkException =
     VkException.Failure(kind.toFfi(), detail, code, httpStatus?.takeIf { it in 0..65535 }?.toUShort())
 
 /** Runs [block]; any failure becomes the bindings' error type (what Rust expects back). */
-internal inline fun <T> foreignCall(what: String, block: () -> T): T = try {
+internal inline fun <T> foreignCall(what: String, kind: VkErrorKind, block: () -> T): T = try {
     block()
 } catch (e: CancellationException) {
     throw e
@@ -160,7 +161,7 @@ internal inline fun <T> foreignCall(what: String, block: () -> T): T = try {
     throw e.toFfi()
 } catch (e: Throwable) {
     // An app's exception: keep only its type (its message could contain a secret).
-    throw VkException.Failure(VkErrorKind.NETWORK, "$what threw ${e.javaClass.name}", null, null)
+    throw VkException.Failure(kind, "$what threw ${e.javaClass.name}", null, null)
 }
 
 // ---- the app's objects as foreign traits ----
@@ -178,10 +179,11 @@ internal class ProviderAdapter(private val provider: VKTokenProvider) : VkTokenP
     }
 }
 
+/** A store that throws is `storage` (as in Swift); its exception's text is not passed on. */
 internal class StoreAdapter(private val store: VKSessionStore) : VkSessionStore {
-    override fun load(key: String): ByteArray? = foreignCall("the session store") { store.load(key) }
-    override fun save(key: String, record: ByteArray) = foreignCall("the session store") { store.save(key, record) }
-    override fun clear(key: String) = foreignCall("the session store") { store.clear(key) }
+    override fun load(key: String): ByteArray? = foreignCall("the session store", VkErrorKind.STORAGE) { store.load(key) }
+    override fun save(key: String, record: ByteArray) = foreignCall("the session store", VkErrorKind.STORAGE) { store.save(key, record) }
+    override fun clear(key: String) = foreignCall("the session store", VkErrorKind.STORAGE) { store.clear(key) }
 }
 
 internal class LoggerAdapter(private val logger: VKLogger) : VkLogger {
@@ -190,17 +192,6 @@ internal class LoggerAdapter(private val logger: VKLogger) : VkLogger {
             logger.log(record.level.toVK(), record.target, record.message)
         } catch (_: Throwable) {
             // A logger must never break the SDK.
-        }
-    }
-}
-
-/** Forwards FFI state changes to [onChange]; never throws into Rust. */
-internal class ListenerAdapter(private val onChange: (VKStateChange) -> Unit) : VkStateListener {
-    override fun onStateChange(change: VkStateChange) {
-        try {
-            onChange(change.toVK())
-        } catch (_: Throwable) {
-            // Delivery to the app happens on the callback executor; nothing to report here.
         }
     }
 }
@@ -249,6 +240,10 @@ internal object Platform {
             null
         }
     }
+
+    /** Installs [config]'s logger (process-wide: the last configuration applied wins). */
+    fun applyLogger(config: VKConfiguration) =
+        setLogger((config.logger ?: defaultLogger)?.let { LoggerAdapter(it) }, config.logLevel.toFfi())
 
     /** Where callbacks of a session with [config] run. */
     fun callbackExecutor(config: VKConfiguration): Executor = config.callbackExecutor ?: mainExecutor ?: sdkExecutor

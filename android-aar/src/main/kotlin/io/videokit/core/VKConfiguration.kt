@@ -37,6 +37,11 @@ import kotlinx.coroutines.withContext
  *   ("videokit-callbacks"). Give a serial executor if listener order matters to you, and
  *   not one that runs tasks inline on the calling thread: that thread is the SDK's own
  *   worker, and a callback blocking on the SDK there would wait on itself.
+ *
+ * Any values are accepted here; the engine alone judges them (a zero or negative timeout, a
+ * negative lead or delay, `startAttempts < 1`, an empty gateway are invalid): an invalid
+ * configuration given to [VKSession.configure] is then [VKSession.lastError] and every start's
+ * [VKErrorKind.INVALID_ARGUMENT] error, the same on every platform.
  */
 data class VKConfiguration @JvmOverloads constructor(
     val gatewayUrl: String = DEFAULT_GATEWAY_URL,
@@ -55,6 +60,55 @@ data class VKConfiguration @JvmOverloads constructor(
     companion object {
         /** The production VideoKit gateway. */
         const val DEFAULT_GATEWAY_URL: String = "https://gateway.video.io"
+
+        /** A [Builder] with every default (for Java). */
+        @JvmStatic
+        fun builder(): Builder = Builder()
+    }
+
+    /** A [Builder] starting from this configuration. */
+    fun toBuilder(): Builder = Builder(this)
+
+    /**
+     * Builds a [VKConfiguration] step by step, for Java:
+     * `VKConfiguration.builder().gatewayUrl(url).requestTimeout(Duration.ofSeconds(5)).store(store).build()`.
+     */
+    class Builder @JvmOverloads constructor(private var c: VKConfiguration = VKConfiguration()) {
+        /** See [VKConfiguration.gatewayUrl]. */
+        fun gatewayUrl(value: String) = apply { c = c.copy(gatewayUrl = value) }
+
+        /** See [VKConfiguration.connectTimeout]. */
+        fun connectTimeout(value: Duration) = apply { c = c.copy(connectTimeout = value) }
+
+        /** See [VKConfiguration.requestTimeout]. */
+        fun requestTimeout(value: Duration) = apply { c = c.copy(requestTimeout = value) }
+
+        /** See [VKConfiguration.renewalLead]. */
+        fun renewalLead(value: Duration?) = apply { c = c.copy(renewalLead = value) }
+
+        /** See [VKConfiguration.startAttempts]. */
+        fun startAttempts(value: Int) = apply { c = c.copy(startAttempts = value) }
+
+        /** See [VKConfiguration.maxRetryDelay]. */
+        fun maxRetryDelay(value: Duration) = apply { c = c.copy(maxRetryDelay = value) }
+
+        /** See [VKConfiguration.allowInsecureHttp]. */
+        fun allowInsecureHttp(value: Boolean) = apply { c = c.copy(allowInsecureHttp = value) }
+
+        /** See [VKConfiguration.store]. */
+        fun store(value: VKSessionStore?) = apply { c = c.copy(store = value) }
+
+        /** See [VKConfiguration.logger]. */
+        fun logger(value: VKLogger?) = apply { c = c.copy(logger = value) }
+
+        /** See [VKConfiguration.logLevel]. */
+        fun logLevel(value: VKLogLevel) = apply { c = c.copy(logLevel = value) }
+
+        /** See [VKConfiguration.callbackExecutor]. */
+        fun callbackExecutor(value: Executor?) = apply { c = c.copy(callbackExecutor = value) }
+
+        /** The configuration. */
+        fun build(): VKConfiguration = c
     }
 }
 
@@ -98,8 +152,8 @@ abstract class VKBlockingTokenProvider : VKTokenProvider {
  * request. Records contain the session token: keep them where the platform keeps secrets
  * (on Android, `VKSharedPreferencesStore` encrypts them with a key from the Android
  * Keystore). Called on SDK threads, and by `start`/`stop` on the caller's thread; may
- * block briefly, must not call back into [VKSession]. A failure (any exception) is logged
- * and never stops a session.
+ * block briefly, must not call back into [VKSession]. A failure (any exception) is logged as
+ * a [VKErrorKind.STORAGE] error (its text is not passed on) and never stops a session.
  */
 interface VKSessionStore {
     /** The record saved under [key], or `null`. */

@@ -1,614 +1,270 @@
-// VKSession: the handwritten Kotlin face of the Rust session engine. Thin: every decision
-// (states, renewal, retries, single-flight, persistence) is made by the Rust core behind the
-// generated `VkSessionCore`; this file only adapts calls, threads and types. It mirrors the
-// Swift `VKSession` (swift-package/Sources/VideoKitCore/VKSession.swift).
+// VKSession: the handwritten Kotlin face of the Rust session manager (`VkSession`,
+// bindings/src/session.rs). Idiom translation only: callbacks and suspend functions, the
+// callback Executor, StateFlow/Flow, Java futures. The contract it implements, name for name
+// with the Swift layer, is docs/PLATFORM-LAYERS.md; the plumbing is in SessionCore.kt.
 package io.videokit.core
 
-import io.videokit.core.ffi.VkSessionCore
-import io.videokit.core.ffi.VkSessionData
-import io.videokit.core.ffi.setLogger
-import java.util.concurrent.Executor
-import kotlinx.coroutines.CancellationException
+import io.videokit.core.ffi.VkCall
+import io.videokit.core.ffi.VkSession
+import java.util.concurrent.CompletableFuture
 import kotlinx.coroutines.CoroutineName
 import kotlinx.coroutines.CoroutineScope
-import kotlinx.coroutines.CoroutineStart
 import kotlinx.coroutines.Dispatchers
 import kotlinx.coroutines.SupervisorJob
-import kotlinx.coroutines.async
-import kotlinx.coroutines.coroutineScope
+import kotlinx.coroutines.channels.awaitClose
+import kotlinx.coroutines.channels.trySendBlocking
+import kotlinx.coroutines.flow.Flow
 import kotlinx.coroutines.flow.MutableStateFlow
 import kotlinx.coroutines.flow.StateFlow
 import kotlinx.coroutines.flow.asStateFlow
+import kotlinx.coroutines.flow.buffer
+import kotlinx.coroutines.flow.callbackFlow
+import kotlinx.coroutines.future.future
 import kotlinx.coroutines.launch
 
 /**
- * The app's video session: start it once, then ask it for a valid [token] whenever you need
- * one. It renews the token before expiry, retries transient failures, and reports every
- * state change.
+ * A video session: start it once, then ask it for a valid [token] whenever you need one. It
+ * renews the token before expiry, retries transient failures, and reports every state change
+ * and every new token.
  *
  * ```kotlin
- * class App : Application() {
- *     override fun onCreate() {
- *         super.onCreate()
- *         VKSession.current.start(apiToken = BuildConfig.VK_APP_TOKEN, identity = "alice") { state, data, error ->
- *             // main thread: state == ACTIVE with data, or FAILED with error
- *         }
- *     }
- * }
+ * VKSession.current.configure(VKConfiguration(store = VKSharedPreferencesStore(this)))
+ * VKSession.current.start(apiToken = BuildConfig.VK_APP_TOKEN, identity = "alice") { state, data, error -> }
  * ```
  *
- * **Never blocks.** Every `start` returns at once; the result comes to a [VKCompletion]
- * (on the Android main thread by default) or, from a coroutine, through the suspend
- * variants. Kotlin cannot overload `start(sessionToken = ...)` as both a callback function
- * and a suspend function with the same parameters, so the suspend variants are named
- * [awaitStart]; Swift spells both `start(...)` (`try await` for the async one).
+ * **Never blocks.** Every call returns at once, even the first in a fresh process: the native
+ * session is made on a background thread, and calls made before it exists are queued in order
+ * ([state] meanwhile answers what they will give: `STARTING` after a start). Results come to a
+ * [VKCompletion] or through the suspend variants, named [awaitStart] (Kotlin cannot overload a
+ * callback `start(sessionToken)` with a suspend one). [state], [sessionData], [lastError] and
+ * a cached [token] are answered from the newest snapshot Rust pushed, without a call into it.
  *
- * **Threads.** Completions, token callbacks and listeners run on
- * [VKConfiguration.callbackExecutor] when given, else on the Android main thread, else (a
- * desktop JVM) on one SDK-owned daemon thread, "videokit-callbacks", in order. All other
- * members are thread-safe and may be called from any thread.
+ * **Threads.** Completions and listeners run on [VKConfiguration.callbackExecutor], else the
+ * Android main thread, else one SDK daemon thread ("videokit-callbacks"), in order.
  *
- * **Name the arguments** (`apiToken =`, `tokenUrl =`, `sessionToken =`): the API-token and
- * token-URL variants both take two strings, so a positional `start("a", "b")` does not compile.
+ * **Several sessions.** [current] is the app's default; `VKSession(configuration)` makes an
+ * independent one (own engine, store key, listeners, renewal), e.g. one for a Kaltura KS and
+ * one for a VideoSDK token. Hand the rest of the app a [VKSessionApi].
  *
- * **Java.** `VKSession.getCurrent().start(appToken, "alice", scopes, (state, data, error) -> {...})`;
- * the token-URL variant is `startWithTokenUrl` in Java (its parameter types equal the
- * API-token variant's), the VideoSDK variant `startWithVideoSdkTokenUrl` (likewise the
- * session-token variant's).
- *
- * **Vendors.** `start(kaltura = VKKalturaConfiguration(...))` keeps a Kaltura Session (KS)
- * valid through an Application Token (no admin secret); `start(videoSdkTokenUrl = ...)` keeps
- * a VideoSDK access token from the app's token server valid, its claims typed in
- * [VKSessionData.videoSdk]. Both renew before expiry like every other mode.
+ * **Java.** `VKSession.getCurrent()`; `startWithTokenUrl` / `startWithVideoSdkTokenUrl` for the
+ * variants whose parameter types clash; [tokenAsync] / [refreshAsync] (futures) and the callback
+ * forms of [token] and [refresh]; [VKConfiguration.Builder].
  */
-class VKSession private constructor() {
-    private val lock = Any()
-
-    @Volatile
-    private var config: VKConfiguration = VKConfiguration()
-
-    @Volatile
-    private var coreOrNull: VkSessionCore? = null
-
-    /** Listeners added by the app; re-attached to a new core by [configure]. */
-    private val listeners = mutableListOf<ListenerEntry>()
-
+class VKSession(configuration: VKConfiguration) : VKSessionApi {
     private val statesFlow = MutableStateFlow(VKSessionState.IDLE)
 
-    /**
-     * Guards the writes of (current core, [stateCache], [statesFlow] value); held only for
-     * a few field writes, never for a call into the core.
-     */
-    private val statesLock = Any()
+    @Volatile private var config = configuration
+    internal val core = SessionCore(configuration, statesFlow) { Platform.callbackExecutor(config) }
+    private val scope by lazy { CoroutineScope(SupervisorJob() + Dispatchers.Default + CoroutineName("videokit")) }
+    private val foregroundSources = mutableSetOf<Any>()
 
-    /** The newest state known for [core] (`null`: no core yet) and the seq of the transition that entered it. */
-    private class StateCache(val core: VkSessionCore?, val seq: Long, val state: VKSessionState)
+    /** Re-checks expiry when the app comes back to the foreground (see [attachForeground]). */
+    val foreground: VKForegroundTracker = VKForegroundTracker { checkNow() }
 
-    /**
-     * What [state] answers, with no FFI call: fed by the core's own events (delivered in
-     * order) and by a snapshot read right after each of our own calls that change the state;
-     * the larger seq wins. Immutable, replaced under [statesLock], read with one volatile read.
-     */
-    @Volatile
-    private var stateCache = StateCache(null, 0L, VKSessionState.IDLE)
-
-    /**
-     * A token [core] handed out with the permission to hand it out again, without asking,
-     * until both deadlines ([System.nanoTime], which stops while a device sleeps, and
-     * [System.currentTimeMillis], which does not), and while [stateCache] is still at [seq]
-     * (no later transition seen).
-     */
-    private class TokenLease(val core: VkSessionCore, val token: String, val seq: Long, val monoDeadline: Long, val wallDeadline: Long)
-
-    /** The current lease, read lock-free by [token]; written under [leaseLock]. */
-    @Volatile
-    private var lease: TokenLease? = null
-
-    /** Guards the writes of [lease] and [leaseEpoch]. */
-    private val leaseLock = Any()
-
-    /**
-     * Bumped (and [lease] dropped) before each of our own calls that may change the session:
-     * a lease asked for before one is never stored after it.
-     */
-    private var leaseEpoch = 0L
-
-    private var statesRegistration: Long? = null
-
-    /** Runs the suspend calls behind the callback API; never the caller's thread. */
-    private val scope = CoroutineScope(SupervisorJob() + Dispatchers.IO + CoroutineName("videokit"))
-
-    private inner class ListenerEntry(val listener: VKStateListener) : VKListenerHandle {
-        var core: VkSessionCore? = null
-        var id: ULong = 0u
-
-        @Volatile
-        var removed = false
-
-        fun attach(core: VkSessionCore, executor: Executor) {
-            this.core = core
-            id = core.addListener(ListenerAdapter { change ->
-                executor.execute { if (!removed) listener.onStateChange(change) }
-            })
-        }
-
-        fun detach() {
-            core?.removeListener(id)
-            core = null
-        }
-
-        override fun remove() {
-            synchronized(lock) {
-                if (removed) return
-                removed = true
-                detach()
-                listeners.remove(this)
-            }
-        }
+    init {
+        attachStore(configuration)
     }
 
     /** @suppress */
     companion object {
-        /** The app's session. One per process, like the Swift `VKSession.current`. */
+        /** The app's default session. */
         @JvmStatic
-        val current: VKSession = VKSession()
-
-        /** Longest a lease is kept (after that one engine call renews it): keeps the deadline arithmetic far from overflow. */
-        private const val MAX_LEASE_MS = 24L * 3600 * 1000
-    }
-
-    /** The core, created with the current configuration on first use. */
-    private val core: VkSessionCore
-        get() = coreOrNull ?: synchronized(lock) { coreOrNull ?: install(config) }
-
-    /** Replaces the core with one built from [cfg]. Holds [lock]. */
-    private fun install(cfg: VKConfiguration): VkSessionCore {
-        dropLease()
-        val store = cfg.store?.let { StoreAdapter(it) }
-        val newCore = try {
-            VkSessionCore(cfg.toFfi(), store, PlatformHttpClient())
-        } catch (e: Throwable) {
-            throw e.toVKException()
-        }
-        setLogger((cfg.logger ?: Platform.defaultLogger)?.let { LoggerAdapter(it) }, cfg.logLevel.toFfi())
-        val old = coreOrNull
-        if (old != null) {
-            old.stop()
-            statesRegistration?.let { old.removeListener(it.toULong()) }
-            listeners.forEach { it.detach() }
-        }
-        // The old core's STOPPED may still be on its way to its (removed) states listener:
-        // switching cores and resetting the flow under statesLock means a late delivery of
-        // the old core sees it is no longer current and cannot overwrite the new state.
-        // The state cache is per core (each counts its seq from 0): switched with the core.
-        val first = newCore.stateSnapshot()
-        synchronized(statesLock) {
-            coreOrNull = newCore
-            stateCache = StateCache(newCore, first.seq.toLong(), first.state.toVK())
-            statesFlow.value = stateCache.state
-        }
-        config = cfg
-        statesRegistration = newCore.addListener(ListenerAdapter { change -> mergeState(newCore, change.seq, change.to) }).toLong()
-        val executor = Platform.callbackExecutor(cfg)
-        listeners.forEach { it.attach(newCore, executor) }
-        return newCore
+        val current: VKSession by lazy { VKSession(VKConfiguration()) }
     }
 
     /**
-     * Apply [config]. Call before `start` (e.g. first thing in `Application.onCreate`).
-     * A running session is stopped (listeners see `STOPPED`), and the session starts over in
-     * `IDLE` with the new settings; listeners stay registered and first receive the new
-     * state. Never does network I/O.
-     *
-     * @throws VKException [VKErrorKind.INVALID_ARGUMENT] for an invalid configuration (zero
-     *   timeouts, an empty gateway URL, ...).
+     * Apply [config]: a running session is stopped (listeners see `STOPPED`) and the session
+     * starts over, `IDLE`, with it; listeners stay. Never throws and never does I/O: an invalid
+     * configuration (a zero timeout, an empty gateway) shows as [lastError] and is every start's
+     * error until a valid one comes.
      */
     fun configure(config: VKConfiguration) {
-        synchronized(lock) { install(config) }
+        this.config = config
+        core.submit(VKSessionState.IDLE) { s ->
+            Platform.applyLogger(config)
+            core.offer(s.configure(config.toFfi(), config.store?.let { StoreAdapter(it) }, PlatformHttpClient()))
+        }
+        attachStore(config)
     }
 
     /** The configuration in use. */
     val configuration: VKConfiguration get() = config
 
-    // ---- start: callback variants (return at once) ----
+    // ---- start: callback variants (return at once; a running session is stopped first) ----
 
-    /**
-     * Start with a VideoKit app token and an identity (API-token mode, for development: the
-     * app token is a long-lived secret shipped in the app; production apps use a session
-     * token from their backend). `POST {gatewayUrl}/v1/sessions`. Returns at once; the
-     * result goes to [completion]. A running session is stopped first.
-     *
-     * @param apiToken the VideoKit app token.
-     * @param identity the user; must not be empty.
-     * @param scopes the scopes to request.
-     * @param completion called once with the result, on the callback thread.
-     */
+    /** API-token mode (development only): `POST {gatewayUrl}/v1/sessions` with [apiToken] for [identity]. */
     @JvmOverloads
-    fun start(apiToken: String, identity: String, scopes: List<String> = emptyList(), completion: VKCompletion? = null) {
+    fun start(apiToken: String, identity: String, scopes: List<String> = emptyList(), completion: VKCompletion? = null) =
         launchStart(completion) { it.startApiToken(apiToken, identity, scopes) }
-    }
 
-    /**
-     * Start with a session token the app already has (production mode). It cannot be
-     * renewed: when it expires the session goes `EXPIRED`; start again with a new one (or
-     * use the token-URL or provider variants, which renew). Returns at once.
-     *
-     * @param sessionToken the VideoKit session token.
-     * @param completion called once with the result, on the callback thread.
-     */
+    /** A session token the app already has (not renewable: `EXPIRED` when it lapses). */
     @JvmOverloads
-    fun start(sessionToken: String, completion: VKCompletion? = null) {
+    fun start(sessionToken: String, completion: VKCompletion? = null) =
         launchStart(completion) { it.startSessionToken(sessionToken) }
-    }
 
-    /**
-     * Start with the app's backend: `GET tokenUrl` with `{identity}` replaced by the
-     * (URL-encoded) identity, answering `{"sessionToken": ...}`; re-fetched before expiry.
-     * [headers] (e.g. your own auth) go with every request and are treated as secrets.
-     * Returns at once. In Java this is `startWithTokenUrl`.
-     *
-     * @param tokenUrl e.g. `https://api.example.com/token/{identity}`.
-     * @param identity the user; must not be empty.
-     * @param headers extra request headers.
-     * @param completion called once with the result, on the callback thread.
-     */
+    /** The app's backend: `GET tokenUrl` with `{identity}` filled in (and [headers], treated as secrets); re-fetched before expiry. */
     @JvmOverloads
     @JvmName("startWithTokenUrl")
-    fun start(tokenUrl: String, identity: String, headers: Map<String, String> = emptyMap(), completion: VKCompletion? = null) {
+    fun start(tokenUrl: String, identity: String, headers: Map<String, String> = emptyMap(), completion: VKCompletion? = null) =
         launchStart(completion) { it.startTokenUrl(tokenUrl, identity, headers) }
-    }
 
-    /**
-     * Start with the app's own [provider], called for the first token and before each
-     * expiry. Returns at once.
-     *
-     * @param provider the app's token provider.
-     * @param identity passed to the provider (and shown in [sessionData]); optional.
-     * @param completion called once with the result, on the callback thread.
-     */
+    /** The app's own [provider], called for the first token and before each expiry. */
     @JvmOverloads
-    fun start(provider: VKTokenProvider, identity: String? = null, completion: VKCompletion? = null) {
+    fun start(provider: VKTokenProvider, identity: String? = null, completion: VKCompletion? = null) =
         launchStart(completion) { it.startProvider(ProviderAdapter(provider), identity) }
-    }
 
     /**
-     * Start a Kaltura Session (KS) through an Application Token: `session.startWidgetSession`
-     * → tokenHash = lowercase hex HASH(widget KS + app token) → `appToken.startSession`. No
-     * admin secret is ever needed. The KS ([VKSessionData.token]) is renewed before it
-     * expires; the widget KS is cached, so a cold start costs two requests and a renewal one.
-     * Returns at once; a running session is stopped first.
-     *
-     * Mind [VKKalturaConfiguration.hashType]: the SDK's default is SHA256, the Kaltura
-     * server's default for new app tokens is SHA1. Kaltura's rejections (errors arrive with
-     * HTTP 200) fail the session at once with [VKErrorKind.REJECTED] and Kaltura's code in
-     * [VKException.code] (`INVALID_APP_TOKEN_HASH`, `APP_TOKEN_ID_NOT_FOUND`,
-     * `APP_TOKEN_NOT_ACTIVE`, `APP_TOKEN_EXPIRED`, `INVALID_WIDGET_ID`, ...); an `INVALID_KS`
-     * on the widget KS is retried once with a fresh widget session. No KS or app token ever
-     * appears in an error's text.
-     *
-     * @param kaltura the partner, app token and session settings.
-     * @param completion called once with the result (the server's view of the KS in
-     *   [VKSessionData.kaltura]), on the callback thread.
+     * A Kaltura Session (KS) through an Application Token (widget session → tokenHash →
+     * `appToken.startSession`); renewed before it expires. Kaltura's rejections fail at once
+     * with [VKErrorKind.REJECTED] and Kaltura's code in [VKException.code].
      */
     @JvmOverloads
-    fun start(kaltura: VKKalturaConfiguration, completion: VKCompletion? = null) {
+    fun start(kaltura: VKKalturaConfiguration, completion: VKCompletion? = null) =
         launchStart(completion) { it.startKaltura(kaltura.toFfi()) }
-    }
 
     /**
-     * Start with a VideoSDK access token from the app's token server: `GET videoSdkTokenUrl`
-     * (with `roomId` and `participantId` query parameters when given) answering
-     * `{"token": "<HS256 JWT>"}`. The token's claims are checked on the device (no API
-     * secret needed) and typed in [VKSessionData.videoSdk]; it is re-fetched before its
-     * `exp`. A token that arrives expired or invalid fails the start ([VKErrorKind.EXPIRED]
-     * or [VKErrorKind.INVALID_TOKEN], the VideoSDK error kind in [VKException.code]).
-     * Returns at once; a running session is stopped first. In Java this is
-     * `startWithVideoSdkTokenUrl`.
-     *
-     * @param videoSdkTokenUrl the app's token server endpoint.
-     * @param roomId sent as `roomId` when given (a version-2 token for that room).
-     * @param participantId sent as `participantId` when given.
-     * @param completion called once with the result, on the callback thread.
+     * A VideoSDK access token from the app's token server (`roomId`/`participantId` sent when
+     * given), its claims checked on the device and typed in [VKSessionData.videoSdk]; renewed
+     * before `exp`. Hand each renewed token to the room through [tokens] / [addTokenListener].
      */
     @JvmOverloads
     @JvmName("startWithVideoSdkTokenUrl")
-    fun start(videoSdkTokenUrl: String, roomId: String? = null, participantId: String? = null, completion: VKCompletion? = null) {
+    fun start(videoSdkTokenUrl: String, roomId: String? = null, participantId: String? = null, completion: VKCompletion? = null) =
         launchStart(completion) { it.startVideosdk(videoSdkTokenUrl, roomId, participantId) }
-    }
 
-    // ---- start: suspend variants ----
+    // ---- start: suspend variants (cancelling the coroutine cancels a still-starting start) ----
 
-    /**
-     * Like `start(apiToken, identity, scopes)`, suspending until the session is active.
-     *
-     * @return the new session.
-     * @throws VKException why it could not start.
-     */
+    /** Like `start(apiToken, identity, scopes)`, suspending until active; throws [VKException]. */
     suspend fun awaitStart(apiToken: String, identity: String, scopes: List<String> = emptyList()): VKSessionData =
         startCall { it.startApiToken(apiToken, identity, scopes) }
 
-    /**
-     * Like `start(sessionToken)`, suspending until the session is active.
-     *
-     * @return the new session.
-     * @throws VKException why it could not start.
-     */
-    suspend fun awaitStart(sessionToken: String): VKSessionData =
-        startCall { it.startSessionToken(sessionToken) }
+    /** Like `start(sessionToken)`, suspending until active; throws [VKException]. */
+    suspend fun awaitStart(sessionToken: String): VKSessionData = startCall { it.startSessionToken(sessionToken) }
 
-    /**
-     * Like `start(tokenUrl, identity, headers)`, suspending until the session is active.
-     *
-     * @return the new session.
-     * @throws VKException why it could not start.
-     */
+    /** Like `start(tokenUrl, identity, headers)`, suspending until active; throws [VKException]. */
     suspend fun awaitStart(tokenUrl: String, identity: String, headers: Map<String, String> = emptyMap()): VKSessionData =
         startCall { it.startTokenUrl(tokenUrl, identity, headers) }
 
-    /**
-     * Like `start(provider, identity)`, suspending until the session is active.
-     *
-     * @return the new session.
-     * @throws VKException why it could not start.
-     */
+    /** Like `start(provider, identity)`, suspending until active; throws [VKException]. */
     suspend fun awaitStart(provider: VKTokenProvider, identity: String? = null): VKSessionData =
         startCall { it.startProvider(ProviderAdapter(provider), identity) }
 
-    /**
-     * Like `start(kaltura)`, suspending until the KS is there.
-     *
-     * @return the new session (the KS is its `token`, the server's view of it `kaltura`).
-     * @throws VKException why it could not start; Kaltura's code (e.g.
-     *   `INVALID_APP_TOKEN_HASH`) is in [VKException.code].
-     */
-    suspend fun awaitStart(kaltura: VKKalturaConfiguration): VKSessionData =
-        startCall { it.startKaltura(kaltura.toFfi()) }
+    /** Like `start(kaltura)`, suspending until the KS is there; throws [VKException]. */
+    suspend fun awaitStart(kaltura: VKKalturaConfiguration): VKSessionData = startCall { it.startKaltura(kaltura.toFfi()) }
 
-    /**
-     * Like `start(videoSdkTokenUrl, roomId, participantId)`, suspending until the session is
-     * active.
-     *
-     * @return the new session (the checked claims in `videoSdk`).
-     * @throws VKException why it could not start.
-     */
+    /** Like `start(videoSdkTokenUrl, roomId, participantId)`, suspending until active; throws [VKException]. */
     suspend fun awaitStart(videoSdkTokenUrl: String, roomId: String? = null, participantId: String? = null): VKSessionData =
         startCall { it.startVideosdk(videoSdkTokenUrl, roomId, participantId) }
 
     // ---- tokens ----
 
     /**
-     * A valid session token: at once when the current one is valid, otherwise after the
-     * renewal in flight, which all concurrent callers share (one request).
+     * A valid token: from the kept snapshot while its lease holds (no call into the engine:
+     * until the renewal point on both the monotonic and the wall clock), else from the engine,
+     * after the renewal in flight (one request for every caller). Cancelling the coroutine
+     * leaves at once; the renewal goes on for the others.
      *
-     * **Cached.** The SDK hands out the token it got last, without asking the engine, as long
-     * as the engine said it would return that same token itself and stay [VKSessionState.ACTIVE]
-     * until a deadline (the renewal point; for a fixed token its expiry less a second), that
-     * deadline has not passed on both the monotonic and the wall clock (a device's monotonic
-     * clock stops while it sleeps), and no state change has been seen since. Every `start`,
-     * [stop], [refresh], [checkNow] and [configure] drops the cached token before it reaches
-     * the engine. So the fast path answers what the engine would: never a token past its
-     * renewal point, never one of a stopped or replaced session.
-     *
-     * @throws VKException [VKErrorKind.NOT_STARTED] before `start` / after `stop`, the
-     *   failure when the session failed, [VKErrorKind.EXPIRED] for a lapsed fixed token.
+     * @throws VKException [VKErrorKind.NOT_STARTED] before `start` / after [stop], the failure,
+     *   or [VKErrorKind.EXPIRED] for a lapsed fixed token.
      */
-    suspend fun token(): String = cachedToken() ?: call { leasedToken(it) }
+    override suspend fun token(): String = core.view.leasedToken() ?: core.await(null, noteAfter = false) { it.tokenCall() }.token
 
-    /**
-     * [token] in callback form: returns at once; [callback] gets the token or the error on
-     * the callback thread.
-     */
+    /** [token] in callback form (Java): returns at once; [callback] runs on the callback thread. */
     fun token(callback: VKTokenCallback) {
-        val executor = Platform.callbackExecutor(config)
-        val cached = cachedToken()
-        if (cached != null) {
-            executor.execute { callback.onResult(cached, null) }
-            return
-        }
-        val core = core
-        scope.launch(start = CoroutineStart.UNDISPATCHED) {
-            val result = try {
-                Result.success(leasedToken(core))
-            } catch (e: Throwable) {
-                Result.failure(e.toVKException())
-            }
-            executor.execute { callback.onResult(result.getOrNull(), result.exceptionOrNull() as VKException?) }
-        }
+        val cached = core.view.leasedToken()
+        if (cached != null) return Platform.callbackExecutor(config).execute { callback.onResult(cached, null) }
+        deliver({ token() }) { t, e -> callback.onResult(t, e) }
     }
+
+    /** [token] as a future (Java); cancelling it abandons the wait. */
+    fun tokenAsync(): CompletableFuture<String> = scope.future { token() }
 
     /**
      * Renew now, whatever the expiry (sharing a renewal already in flight).
      *
-     * @return the renewed session.
-     * @throws VKException [VKErrorKind.INVALID_ARGUMENT] for a fixed session token, or why
-     *   the renewal failed.
+     * @throws VKException [VKErrorKind.INVALID_ARGUMENT] for a fixed session token, or why it failed.
      */
-    suspend fun refresh(): VKSessionData = changingCall { it.refresh().toVK() }
+    override suspend fun refresh(): VKSessionData = core.await(null, noteAfter = true) { it.refreshCall() }
+
+    /** [refresh] in callback form (Java). */
+    fun refresh(callback: VKRefreshCallback) = deliver({ refresh() }) { d, e -> callback.onResult(d, e) }
+
+    /** [refresh] as a future (Java). */
+    fun refreshAsync(): CompletableFuture<VKSessionData> = scope.future { refresh() }
+
+    /** Every new token once (see [VKTokenEvent]); each collector gets those from when it starts collecting. */
+    override val tokens: Flow<VKTokenEvent>
+        get() = callbackFlow {
+            val handle = core.addTokenListener({ trySendBlocking(it) }, direct = true)
+            awaitClose { handle.remove() }
+        }.buffer(kotlinx.coroutines.channels.Channel.UNLIMITED)
+
+    /** Every new token once, in order, on the callback thread (e.g. hand it to a room's `renewToken`). */
+    override fun addTokenListener(listener: VKTokenListener): VKListenerHandle = core.addTokenListener(listener)
 
     // ---- state ----
 
+    /** The current state (kept snapshot; a volatile read). `STARTING` as soon as a start returns. */
+    override val state: VKSessionState get() = core.view.state
+
+    /** The current session (also while `EXPIRED`), or `null` (kept snapshot). */
+    override val sessionData: VKSessionData? get() = core.view.data
+
+    /** The error behind the last failure, expiry or retry, or an invalid configuration (kept snapshot). */
+    override val lastError: VKException? get() = core.view.error
+
+    /** The state as a flow (conflated); for every transition in order use [addListener]. */
+    override val states: StateFlow<VKSessionState> = statesFlow.asStateFlow()
+
+    /** The current state first (`from == to`), then every transition once, in order, across [configure]. */
+    override fun addListener(listener: VKStateListener): VKListenerHandle = core.addListener(listener)
+
+    /** Stop: cancel timers and requests, clear the token and the stored session; a pending start ends with `CANCELLED`. */
+    override fun stop() = core.submit(VKSessionState.STOPPED) { s -> core.offer(s.stop()) }
+
+    /** Re-check expiry now and renew if due. Called for you on foreground once attached (see [attachForeground]). */
+    override fun checkNow() = core.submit { s -> core.offer(s.checkNow()) }
+
     /**
-     * The current state, from the SDK's cache (a volatile read, no call into the engine).
-     * It reflects this object's own calls as soon as they return (a callback `start`: as soon
-     * as it returns, `STARTING` or later; [stop]: `STOPPED`; [configure]: `IDLE`), and
-     * transitions the engine makes by itself (renewal, expiry, failure) as they are delivered,
-     * in order; it never goes back to an older state. Equal to [states]`.value`.
+     * Re-check expiry whenever the app comes back to the foreground. On Android use
+     * `session.attach(application)`, or configure with `VKSharedPreferencesStore(context)`,
+     * which attaches its application. Once per source.
      */
-    val state: VKSessionState get() = stateCache.state
-
-    /** The current session (also while `EXPIRED`, for inspection), or `null`. */
-    val sessionData: VKSessionData? get() = core.sessionData()?.toVK()
-
-    /** The error behind the last failure, expiry or retry, or `null`. */
-    val lastError: VKException? get() = core.lastError()?.toVK()
-
-    /**
-     * The state as a flow (conflated, like every `StateFlow`): collect it in a
-     * lifecycle-aware scope to drive UI. For every transition in order, use [addListener].
-     */
-    val states: StateFlow<VKSessionState> = statesFlow.asStateFlow()
-
-    /**
-     * Observe state changes: [listener] first gets the current state (`from == to`), then
-     * every transition, in order, exactly once, on the callback thread. Survives
-     * [configure].
-     *
-     * @return a handle; [VKListenerHandle.remove] stops the deliveries.
-     */
-    fun addListener(listener: VKStateListener): VKListenerHandle {
-        synchronized(lock) {
-            val c = core
-            val entry = ListenerEntry(listener)
-            entry.attach(c, Platform.callbackExecutor(config))
-            listeners.add(entry)
-            return entry
-        }
+    internal fun attachForeground(source: VKForegroundSource) {
+        if (synchronized(foregroundSources) { foregroundSources.add(source) }) source.registerForeground(foreground)
     }
 
-    /**
-     * Stop: cancel timers and requests, clear the token and the stored session. A pending
-     * `start` completes with [VKErrorKind.CANCELLED]; the state becomes `STOPPED`.
-     */
-    fun stop() {
-        val core = core
-        dropLease()
-        core.stop()
-        noteState(core)
-    }
-
-    /**
-     * Re-check expiry now and renew if due. Call when the app returns to the foreground
-     * (e.g. from `onStart` of your activity or a `ProcessLifecycleOwner` observer): a
-     * device's monotonic clock may not have advanced while it slept.
-     */
-    fun checkNow() {
-        val core = core
-        dropLease()
-        core.checkNow()
-        noteState(core)
-    }
+    /** Stops the session and frees its native part; for sessions an app makes and drops. */
+    fun close() = core.close()
 
     // ---- plumbing ----
 
-    private suspend fun <T> call(block: suspend (VkSessionCore) -> T): T = callOn(core, block)
+    private fun attachStore(config: VKConfiguration) {
+        (config.store as? VKForegroundSource)?.let { attachForeground(it) }
+    }
 
-    private suspend fun <T> callOn(core: VkSessionCore, block: suspend (VkSessionCore) -> T): T {
-        try {
-            return block(core)
-        } catch (e: CancellationException) {
-            throw e
-        } catch (e: Throwable) {
-            throw e.toVKException()
+    private fun launchStart(completion: VKCompletion?, make: (VkSession) -> VkCall) {
+        val whenDone = { state: VKSessionState, data: VKSessionData?, error: VKException? ->
+            if (completion != null) Platform.callbackExecutor(config).execute { completion.onResult(state, data, error) }
         }
-    }
-
-    /**
-     * Starts [block] on the SDK scope. UNDISPATCHED: the Rust call (argument checks, handing
-     * the start to the SDK runtime) begins on the caller's thread before `start` returns, so
-     * calls made right after `start` see it; the caller never waits for I/O.
-     */
-    private fun launchStart(completion: VKCompletion?, block: suspend (VkSessionCore) -> VkSessionData) {
-        val core = core
-        val executor = Platform.callbackExecutor(config)
-        dropLease()
-        scope.launch(start = CoroutineStart.UNDISPATCHED) {
-            val (state, data, error) = try {
-                Triple(VKSessionState.ACTIVE, block(core).toVK(), null)
-            } catch (e: Throwable) {
-                Triple(noteState(core) ?: VKSessionState.FAILED, null, e.toVKException())
-            }
-            noteState(core)
-            if (completion != null) executor.execute { completion.onResult(state, data, error) }
-        }
-        // The engine's start ran in the launch's first poll, on this thread.
-        noteState(core)
-    }
-
-    /**
-     * An `awaitStart`: like [launchStart], the start's first poll (where the engine stops the
-     * running session and goes `STARTING`) runs before the state is read, then it is awaited.
-     */
-    private suspend fun startCall(block: suspend (VkSessionCore) -> VkSessionData): VKSessionData {
-        val core = core
-        dropLease()
-        try {
-            return coroutineScope {
-                val started = async(start = CoroutineStart.UNDISPATCHED) { callOn(core) { block(it).toVK() } }
-                noteState(core)
-                started.await()
-            }
-        } finally {
-            noteState(core)
-        }
-    }
-
-    /** [call] for our own calls that change the session: the lease goes before, the state is read after (also on failure). */
-    private suspend fun <T> changingCall(block: suspend (VkSessionCore) -> T): T {
-        val core = core
-        dropLease()
-        try {
-            return callOn(core, block)
-        } finally {
-            noteState(core)
-        }
-    }
-
-    /** The engine's state and seq, read together, into the cache; the state read, or `null` if the read failed. */
-    private fun noteState(core: VkSessionCore): VKSessionState? = try {
-        val s = core.stateSnapshot()
-        s.state.toVK().also { mergeState(core, s.seq.toLong(), it) }
-    } catch (_: Throwable) {
-        null
-    }
-
-    /** Takes ([seq], [state]) of [core] into the cache if it is newer than what the cache has. */
-    private fun mergeState(core: VkSessionCore, seq: Long, state: VKSessionState) {
-        synchronized(statesLock) {
-            val cur = stateCache
-            if (cur.core !== core || seq <= cur.seq) return
-            stateCache = StateCache(core, seq, state)
-            statesFlow.value = state
-        }
-    }
-
-    private fun dropLease() {
-        synchronized(leaseLock) {
-            leaseEpoch++
-            lease = null
-        }
-    }
-
-    /** The leased token, if the lease still holds (see [token]): two volatile reads and two clock reads. */
-    private fun cachedToken(): String? {
-        val l = lease ?: return null
-        val s = stateCache
-        if (l.core !== s.core || l.seq != s.seq || s.state != VKSessionState.ACTIVE) return null
-        if (System.nanoTime() - l.monoDeadline >= 0 || System.currentTimeMillis() >= l.wallDeadline) return null
-        return l.token
-    }
-
-    /**
-     * `token()` through the engine, keeping its lease. The deadlines count from clock readings
-     * taken before the call, so they never fall after the engine's own.
-     */
-    private suspend fun leasedToken(core: VkSessionCore): String {
-        val epoch = synchronized(leaseLock) { leaseEpoch }
-        val mono = System.nanoTime()
-        val wall = System.currentTimeMillis()
-        val l = core.tokenLease()
-        val seq = l.seq.toLong()
-        val reuseMs = minOf(l.reuseForMs, MAX_LEASE_MS.toULong()).toLong()
-        synchronized(leaseLock) {
-            val cur = lease
-            if (reuseMs > 0 && leaseEpoch == epoch) {
-                // Never replace a lease of a later transition of the same core.
-                if (cur == null || cur.core !== core || cur.seq <= seq) {
-                    lease = TokenLease(core, l.token, seq, mono + reuseMs * 1_000_000L, wall + reuseMs)
-                }
-            } else if (cur != null && (cur.core !== core || cur.seq < seq)) {
-                lease = null // the engine has moved past it
+        core.submit(VKSessionState.STARTING, { e -> whenDone(VKSessionState.FAILED, null, e) }) { s ->
+            val call = make(s)
+            core.offer(call.snapshot())
+            scope.launch {
+                val result = runCatching { call.wait().toVK() }
+                val after = runCatching { s.snapshot().also(core::offer).state.toVK() }.getOrNull()
+                call.destroy()
+                result.fold({ whenDone(VKSessionState.ACTIVE, it, null) }, { whenDone(after ?: VKSessionState.FAILED, null, it.toVKException()) })
             }
         }
-        return l.token
+    }
+
+    private suspend fun startCall(make: (VkSession) -> VkCall): VKSessionData = core.await(VKSessionState.STARTING, noteAfter = true, make)
+
+    private fun <T> deliver(block: suspend () -> T, callback: (T?, VKException?) -> Unit) {
+        scope.launch {
+            val r = runCatching { block() }
+            Platform.callbackExecutor(config).execute { callback(r.getOrNull(), r.exceptionOrNull()?.toVKException()) }
+        }
     }
 }

@@ -151,22 +151,34 @@ class LifecycleTest : SessionTestBase() {
     }
 
     @Test
-    fun invalidConfigurationIsRejected() {
+    fun invalidConfigurationIsEveryStartsErrorUntilAValidOne() {
+        // Rust alone judges a configuration (the same on every platform): configure never
+        // throws; the error is lastError and every start's error.
         for ((what, cfg) in listOf(
             "zero connect timeout" to testConfig().copy(connectTimeout = Duration.ZERO),
             "negative request timeout" to testConfig().copy(requestTimeout = Duration.ofSeconds(-1)),
             "no attempts" to testConfig().copy(startAttempts = 0),
+            "negative renewal lead" to testConfig().copy(renewalLead = Duration.ofSeconds(-5)),
             "empty gateway" to testConfig().copy(gatewayUrl = " "),
         )) {
+            session.configure(cfg)
+            assertEquals(what, VKSessionState.IDLE, session.state)
+            assertEquals(what, VKErrorKind.INVALID_ARGUMENT, session.lastError?.kind)
+            val probe = CompletionProbe()
+            session.start(apiToken = DevServer.appToken, identity = "alice", completion = probe)
+            val r = probe.await()
+            assertEquals(what, VKErrorKind.INVALID_ARGUMENT, r.error?.kind)
             try {
-                session.configure(cfg)
-                fail("$what must be rejected")
+                runBlocking { session.awaitStart(apiToken = DevServer.appToken, identity = "alice") }
+                fail("$what: awaitStart must fail")
             } catch (e: VKException) {
                 assertEquals(what, VKErrorKind.INVALID_ARGUMENT, e.kind)
             }
         }
-        // The previous configuration is still in force.
-        assertEquals(DevServer.base, session.configuration.gatewayUrl)
+        assertEquals(0, DevServer.count("sessions"))
+        // A valid configuration clears it.
+        session.configure(testConfig())
+        assertNull(session.lastError)
         runBlocking { session.awaitStart(apiToken = DevServer.appToken, identity = "alice") }
     }
 

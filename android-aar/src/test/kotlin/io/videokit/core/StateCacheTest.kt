@@ -20,23 +20,23 @@ import org.junit.Test
  */
 class StateCacheTest : SessionTestBase() {
 
-    // ---- white-box access to the lease (private), to tell the fast path from the engine ----
+    // ---- white-box access to the kept snapshot, to tell the fast path from the engine ----
 
-    private val leaseField = VKSession::class.java.getDeclaredField("lease").apply { isAccessible = true }
-    private val leaseClass = Class.forName("io.videokit.core.VKSession\$TokenLease")
-    private fun leaseProp(name: String) = leaseClass.getDeclaredField(name).apply { isAccessible = true }
+    private val viewField = SessionCore::class.java.getDeclaredField("view").apply { isAccessible = true }
 
-    private fun lease(): Any? = leaseField.get(session)
-    private fun leaseToken(): String? = lease()?.let { leaseProp("token").get(it) as String }
-    private fun leaseSeq(): Long = leaseProp("seq").getLong(lease()!!)
-    private fun leaseWallDeadline(): Long = leaseProp("wallDeadline").getLong(lease()!!)
-    private fun leaseMonoDeadline(): Long = leaseProp("monoDeadline").getLong(lease()!!)
+    private fun view(): View = session.core.view
+    private fun lease(): View? = view().takeIf { it.leased && it.leasedToken() != null }
+    private fun leaseToken(): String? = lease()?.data?.token
+    private fun leaseSeq(): Long = view().version
+    private fun leaseWallDeadline(): Long = view().wallDeadline
+    private fun leaseMonoDeadline(): Long = view().monoDeadline
 
-    /** Replaces the lease with [token] under the current one's core and [seq], with these deadlines. */
-    private fun forgeLease(token: String, seq: Long = leaseSeq(), mono: Long, wall: Long) {
-        val core = leaseProp("core").get(lease()!!)
-        val ctor = leaseClass.declaredConstructors.single().apply { isAccessible = true }
-        leaseField.set(session, ctor.newInstance(core, token, seq, mono, wall))
+    /** Replaces the kept snapshot with one whose token is [token], with these deadlines. */
+    private fun forgeLease(token: String, leased: Boolean = true, state: VKSessionState = VKSessionState.ACTIVE, mono: Long, wall: Long) {
+        val v = view()
+        val d = v.data!!
+        val forged = VKSessionData(d.identity, token, d.expiresAt, d.issuedAt, d.source, d.scopes, d.resumed)
+        viewField.set(session.core, View(v.version, state, forged, v.error, leased, mono, wall))
     }
 
     private fun seqNow(): Long {
@@ -110,9 +110,9 @@ class StateCacheTest : SessionTestBase() {
     fun cachedTokenIsTheEnginesWithoutARequest() = runBlocking<Unit> {
         val data = session.awaitStart(apiToken = DevServer.appToken, identity = "alice")
         assertEquals(1, DevServer.count("sessions"))
-        assertNull("nothing leased before the first token()", lease())
-        assertEquals(data.token, session.token()) // through the engine, which leases it
+        // The snapshot kept when awaitStart returned (or pushed for ACTIVE) carries the lease.
         assertEquals(data.token, leaseToken())
+        assertEquals(data.token, session.token())
         assertEquals(seqNow(), leaseSeq())
         // The lease runs to the renewal point at most: 3600 s tokens, lead 5 min.
         val left = leaseWallDeadline() - System.currentTimeMillis()
@@ -141,9 +141,13 @@ class StateCacheTest : SessionTestBase() {
         assertEquals("monotonic deadline passed: the engine", real, session.token())
         forgeLease("forged", mono = now() + hour, wall = wallNow() - 1)
         assertEquals("wall deadline passed (device slept): the engine", real, session.token())
-        forgeLease("forged", seq = seqNow() - 1, mono = now() + hour, wall = wallNow() + 3_600_000)
-        assertEquals("a later transition seen: the engine", real, session.token())
-        // And the engine's answer leases the real token again.
+        forgeLease("forged", leased = false, mono = now() + hour, wall = wallNow() + 3_600_000)
+        assertEquals("a snapshot without a lease: the engine", real, session.token())
+        forgeLease("forged", state = VKSessionState.REFRESHING, leased = false, mono = now() + hour, wall = wallNow() + 3_600_000)
+        assertEquals("not active: the engine", real, session.token())
+        // A newer snapshot replaces a forged one whole (its lease with it).
+        forgeLease("forged", mono = now() + hour, wall = wallNow() + 3_600_000)
+        session.checkNow()
         assertEquals(real, leaseToken())
         assertEquals(real, session.token())
     }
@@ -186,16 +190,16 @@ class StateCacheTest : SessionTestBase() {
         // A callback start: token() right after it is the new session's.
         session.start(apiToken = DevServer.appToken, identity = "bob")
         assertNull(lease())
+        assertEquals(VKSessionState.STARTING, session.state)
         assertEquals("bob", Jwt.sub(session.token()))
         assertEquals("bob", Jwt.sub(session.token()))
         // awaitStart likewise.
         session.awaitStart(apiToken = DevServer.appToken, identity = "carol")
         assertEquals("carol", Jwt.sub(session.token()))
-        // checkNow drops it too (the next call asks the engine, which has nothing due).
+        // checkNow keeps the session's snapshot after it (nothing due: still leased).
         session.checkNow()
-        assertNull(lease())
+        assertEquals("carol", Jwt.sub(leaseToken()!!))
         assertEquals("carol", Jwt.sub(session.token()))
-        assertNotNull(lease())
         // configure: a new core, nothing started.
         session.configure(testConfig())
         assertNull(lease())

@@ -21,6 +21,8 @@ val ALL_TEST_CLASSES: List<Class<*>> = listOf(
     VideoSdkTest::class.java,
     VideoSdkVectorsTest::class.java,
     PlatformHttpClientTest::class.java,
+    SessionApiTest::class.java,
+    ErrorTableTest::class.java,
 )
 
 private class Reporter : RunListener() {

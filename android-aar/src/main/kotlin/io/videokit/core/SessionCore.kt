@@ -1,0 +1,237 @@
+// The plumbing behind one VKSession: the native `VkSession` (created off the caller's thread),
+// the queue of calls made before it exists, and the kept snapshot. No session logic: ordering,
+// listeners, token events and leases are Rust's (bindings/src/session.rs); this file only
+// stores what Rust pushes and forwards calls (docs/PLATFORM-LAYERS.md, items 1, 2, 4 and 8).
+package io.videokit.core
+
+import io.videokit.core.ffi.VkCall
+import io.videokit.core.ffi.VkSession
+import io.videokit.core.ffi.VkSessionSink
+import io.videokit.core.ffi.VkSnapshot
+import io.videokit.core.ffi.VkStateChange
+import io.videokit.core.ffi.VkStateListener
+import io.videokit.core.ffi.VkTokenEvent
+import io.videokit.core.ffi.VkTokenListener
+import java.util.concurrent.Executor
+import kotlinx.coroutines.CancellationException
+import kotlinx.coroutines.CompletableDeferred
+import kotlinx.coroutines.flow.MutableStateFlow
+
+/**
+ * One kept snapshot, converted once when it arrives. The token lease is part of it: its
+ * deadlines count from clock readings taken on receipt, and it is only good while this is
+ * the kept snapshot (a newer one replaces the whole object).
+ */
+internal class View(
+    val version: Long,
+    val state: VKSessionState,
+    val data: VKSessionData?,
+    val error: VKException?,
+    val leased: Boolean,
+    val monoDeadline: Long,
+    val wallDeadline: Long,
+) {
+    /** The token, if the lease holds on both clocks: one field read and two clock reads. */
+    fun leasedToken(): String? {
+        if (!leased || System.nanoTime() - monoDeadline >= 0 || System.currentTimeMillis() >= wallDeadline) return null
+        return data?.token
+    }
+
+    companion object {
+        /** Longest lease honoured: keeps the deadline arithmetic far from overflow. */
+        private const val MAX_LEASE_MS = 24L * 3600 * 1000
+        val IDLE = View(0, VKSessionState.IDLE, null, null, false, 0, 0)
+
+        fun of(s: VkSnapshot): View {
+            val mono = System.nanoTime()
+            val wall = System.currentTimeMillis()
+            val state = s.state.toVK()
+            val ms = minOf(s.leaseMs, MAX_LEASE_MS.toULong()).toLong()
+            val leased = ms > 0 && state == VKSessionState.ACTIVE && s.data != null
+            return View(s.version.toLong(), state, s.data?.toVK(), s.lastError?.toVK(), leased, mono + ms * 1_000_000, wall + ms)
+        }
+    }
+}
+
+/** A registration with the native session; [remove] is queued behind the add, so it always finds the id. */
+internal class Registration(private val core: SessionCore, private val unregister: (VkSession, ULong) -> Unit) : VKListenerHandle {
+    @Volatile var id: ULong? = null
+
+    @Volatile var removed = false
+
+    override fun remove() {
+        if (removed) return
+        removed = true
+        core.submit { s -> id?.let { unregister(s, it) } }
+    }
+}
+
+/**
+ * The native session and the calls queued before it exists (cold start: loading JNA and the
+ * library takes hundreds of milliseconds, which must not be spent on the app's thread).
+ */
+internal class SessionCore(initial: VKConfiguration, private val states: MutableStateFlow<VKSessionState>, private val executor: () -> Executor) {
+    private class Op(val run: (VkSession) -> Unit, val fail: (VKException) -> Unit)
+
+    private val lock = Any()
+    private var native: VkSession? = null
+    private var queue: ArrayList<Op>? = ArrayList()
+    private var initError: VKException? = null
+
+    /** The newest snapshot received (highest version; equal: the later one). */
+    private var real = View.IDLE
+
+    /** What `state` and friends answer: [real], or while calls are queued, what they will give. */
+    @Volatile var view: View = View.IDLE
+        private set
+
+    init {
+        Thread({ create(initial) }, "videokit-init").apply { isDaemon = true }.start()
+    }
+
+    private fun create(config: VKConfiguration) {
+        val s = try {
+            Platform.applyLogger(config)
+            VkSession(config.toFfi(), config.store?.let { StoreAdapter(it) }, PlatformHttpClient(), Sink())
+        } catch (t: Throwable) {
+            val e = t.toVKException()
+            val failed = synchronized(lock) {
+                initError = e
+                real = View(real.version, VKSessionState.FAILED, null, e, false, 0, 0)
+                publish(real)
+                queue.also { queue = null }.orEmpty()
+            }
+            failed.forEach { it.fail(e) }
+            return
+        }
+        offer(s.snapshot())
+        while (true) {
+            val batch = synchronized(lock) {
+                val q = queue!!
+                if (q.isEmpty()) {
+                    native = s
+                    queue = null
+                    publish(real)
+                    null
+                } else {
+                    queue = ArrayList()
+                    q
+                }
+            } ?: break
+            for (op in batch) runOp(op, s)
+        }
+    }
+
+    private fun runOp(op: Op, s: VkSession) = try {
+        op.run(s)
+    } catch (t: Throwable) {
+        op.fail(t.toVKException())
+    }
+
+    /**
+     * Runs [run] on the native session: now, on this thread, if it exists; else queued, in
+     * order. [provisional]: the state the call will give at once, answered meanwhile.
+     */
+    fun submit(provisional: VKSessionState? = null, fail: (VKException) -> Unit = {}, run: (VkSession) -> Unit) {
+        val s = synchronized(lock) {
+            native ?: run {
+                val e = initError
+                if (e == null) {
+                    queue!!.add(Op(run, fail))
+                    if (provisional != null) publish(View(real.version, provisional, null, null, false, 0, 0))
+                    return
+                }
+                null
+            }
+        }
+        if (s == null) fail(initError!!) else runOp(Op(run, fail), s)
+    }
+
+    /** Keeps [snapshot] if it is the newest. */
+    fun offer(snapshot: VkSnapshot) {
+        val v = View.of(snapshot)
+        synchronized(lock) {
+            if (v.version < real.version) return
+            real = v
+            if (native != null) publish(v)
+        }
+    }
+
+    private fun publish(v: View) {
+        view = v
+        states.value = v.state
+    }
+
+    private inner class Sink : VkSessionSink {
+        override fun onSnapshot(snapshot: VkSnapshot) = offer(snapshot)
+    }
+
+    /**
+     * A call's result; a cancelled waiter cancels the call (a starting start is stopped) and
+     * ends with the CancellationException. [noteAfter]: keep the session's snapshot after it.
+     */
+    suspend fun await(provisional: VKSessionState?, noteAfter: Boolean, make: (VkSession) -> VkCall): VKSessionData {
+        val made = CompletableDeferred<Pair<VkSession, VkCall>>()
+        submit(provisional, { made.completeExceptionally(it) }) { s ->
+            val call = make(s)
+            offer(call.snapshot())
+            if (!made.complete(s to call)) call.cancel()
+        }
+        val (s, call) = try {
+            made.await()
+        } catch (e: CancellationException) {
+            if (!made.completeExceptionally(e)) runCatching { made.getCompleted().second.cancel() }
+            throw e
+        }
+        try {
+            return call.wait().toVK().also { if (noteAfter) offer(s.snapshot()) }
+        } catch (e: CancellationException) {
+            call.cancel()
+            throw e
+        } catch (t: Throwable) {
+            runCatching { offer(s.snapshot()) }
+            throw t.toVKException()
+        } finally {
+            call.destroy()
+        }
+    }
+
+    fun addListener(listener: VKStateListener): VKListenerHandle {
+        val r = Registration(this) { s, id -> s.removeListener(id) }
+        submit { s ->
+            r.id = s.addListener(object : VkStateListener {
+                override fun onStateChange(change: VkStateChange) {
+                    val c = change.toVK()
+                    executor().execute { if (!r.removed) listener.onStateChange(c) }
+                }
+            })
+        }
+        return r
+    }
+
+    /** [direct]: deliver on the SDK thread (for the token flow, which buffers). */
+    fun addTokenListener(listener: VKTokenListener, direct: Boolean = false): VKListenerHandle {
+        val r = Registration(this) { s, id -> s.removeTokenListener(id) }
+        submit { s ->
+            r.id = s.addTokenListener(object : VkTokenListener {
+                override fun onToken(event: VkTokenEvent) {
+                    val e = VKTokenEvent(event.token, event.expiresAt, event.data.toVK())
+                    if (direct) listener.onToken(e) else executor().execute { if (!r.removed) listener.onToken(e) }
+                }
+            })
+        }
+        return r
+    }
+
+    /** Stops the session and frees the native one; later calls fail with NOT_STARTED. */
+    fun close() {
+        submit { s ->
+            offer(s.stop())
+            synchronized(lock) {
+                native = null
+                initError = VKException(VKErrorKind.NOT_STARTED, "the session was closed")
+            }
+            s.destroy()
+        }
+    }
+}

@@ -1,0 +1,283 @@
+package io.videokit.core
+
+import java.time.Duration
+import java.util.concurrent.CancellationException
+import java.util.concurrent.CompletableFuture
+import java.util.concurrent.LinkedBlockingQueue
+import java.util.concurrent.TimeUnit
+import java.util.concurrent.atomic.AtomicInteger
+import kotlinx.coroutines.CoroutineStart
+import kotlinx.coroutines.Dispatchers
+import kotlinx.coroutines.async
+import kotlinx.coroutines.flow.take
+import kotlinx.coroutines.flow.toList
+import kotlinx.coroutines.launch
+import kotlinx.coroutines.runBlocking
+import kotlinx.coroutines.withTimeout
+import org.junit.Assert.assertEquals
+import org.junit.Assert.assertFalse
+import org.junit.Assert.assertNotEquals
+import org.junit.Assert.assertNull
+import org.junit.Assert.assertTrue
+import org.junit.Assert.fail
+import org.junit.Test
+
+/**
+ * Issue 11 on Kotlin: STARTING at once, token events, several sessions, cancellation, the
+ * cold-start queue, the foreground callback path, the Java forms.
+ */
+class SessionApiTest : SessionTestBase() {
+
+    private fun ms(fromNanos: Long) = (System.nanoTime() - fromNanos) / 1_000_000
+
+    /** Records token events. */
+    private class TokenRecorder : VKTokenListener {
+        val events = LinkedBlockingQueue<VKTokenEvent>()
+        val all: MutableList<VKTokenEvent> = java.util.Collections.synchronizedList(mutableListOf())
+        override fun onToken(event: VKTokenEvent) {
+            all.add(event)
+            events.add(event)
+        }
+
+        fun next(secs: Long = 15): VKTokenEvent = events.poll(secs, TimeUnit.SECONDS) ?: throw AssertionError("no token event within $secs s (seen ${all.size})")
+    }
+
+    @Test
+    fun startingRightAfterStartReturnsOnANewAndOnTheCurrentSession() {
+        DevServer.fault("sessions", "stall", "\"ms\": 10000, \"count\": 2")
+        val probe = CompletionProbe()
+        session.start(apiToken = DevServer.appToken, identity = "alice", completion = probe)
+        assertEquals(VKSessionState.STARTING, session.state)
+        assertEquals(VKSessionState.STARTING, session.states.value)
+        assertNull(session.sessionData)
+        session.stop()
+        assertEquals(VKSessionState.STOPPED, session.state)
+        assertEquals(VKErrorKind.CANCELLED, probe.await().error!!.kind)
+        // A session made just now: its native part is still being made on a background thread
+        // (or just done); the calls are queued in order and the state answers what they give.
+        val fresh = VKSession(testConfig())
+        try {
+            assertEquals(VKSessionState.IDLE, fresh.state)
+            val p2 = CompletionProbe()
+            fresh.start(apiToken = DevServer.appToken, identity = "bob", completion = p2)
+            assertEquals(VKSessionState.STARTING, fresh.state)
+            fresh.stop()
+            assertEquals(VKSessionState.STOPPED, fresh.state)
+            val r = p2.await()
+            assertEquals(VKErrorKind.CANCELLED, r.error!!.kind)
+            assertEquals(VKSessionState.STOPPED, r.state)
+            fresh.configure(testConfig())
+            assertEquals(VKSessionState.IDLE, fresh.state)
+        } finally {
+            fresh.close()
+        }
+    }
+
+    @Test
+    fun oneTokenEventPerNewTokenAtStartRenewalAndRefresh() = runBlocking<Unit> {
+        DevServer.tokenLifetime(2) // renewal due at 1.8 s
+        val rec = TokenRecorder()
+        val handle = session.addTokenListener(rec)
+        val flowed = async(Dispatchers.Default, start = CoroutineStart.UNDISPATCHED) { withTimeout(20_000) { session.tokens.take(3).toList() } }
+        try {
+            val first = session.awaitStart(apiToken = DevServer.appToken, identity = "alice")
+            val e1 = rec.next()
+            assertEquals(first.token, e1.token)
+            assertEquals(first.expiresAt, e1.expiresAt)
+            assertEquals("alice", e1.data.identity)
+            assertFalse("toString never shows the token", e1.toString().contains(e1.token))
+            DevServer.tokenLifetime(3600)
+            val e2 = rec.next() // the renewal at 1.8 s
+            assertNotEquals(first.token, e2.token)
+            DevServer.tokenLifetime(7200) // a different exp: a different token
+            val refreshed = session.refresh()
+            val e3 = rec.next()
+            assertEquals(refreshed.token, e3.token)
+            // token() hands out the current token: no event.
+            repeat(5) { assertEquals(refreshed.token, session.token()) }
+            assertEquals(listOf(e1.token, e2.token, e3.token), flowed.await().map { it.token })
+            assertNull("exactly one event per new token", rec.events.poll(300, TimeUnit.MILLISECONDS))
+        } finally {
+            handle.remove()
+        }
+    }
+
+    @Test
+    fun aKalturaAndAVideoSdkSessionRunAtOnceEachRenewingOnItsOwn() {
+        DevServer.kalturaSessionDuration(3) // KS renewed at ~2.7 s
+        DevServer.config("\"videosdk_lifetime_secs\": 4") // VideoSDK token renewed at ~3.6 s
+        val kaltura = VKSession(testConfig())
+        val videoSdk = VKSession(testConfig())
+        val kTokens = TokenRecorder()
+        val vTokens = TokenRecorder()
+        kaltura.addTokenListener(kTokens)
+        videoSdk.addTokenListener(vTokens)
+        try {
+            val ks = runBlocking {
+                kaltura.awaitStart(VKKalturaConfiguration(DevServer.KALTURA_PARTNER, DevServer.KALTURA_APP_TOKEN_ID, DevServer.KALTURA_APP_TOKEN, serviceUrl = DevServer.base, userId = "k-user"))
+            }
+            val jwt = runBlocking { videoSdk.awaitStart(videoSdkTokenUrl = DevServer.base + "/get-token", roomId = "r-1") }
+            assertEquals(VKSourceKind.KALTURA, ks.source)
+            assertEquals(VKSourceKind.VIDEO_SDK, jwt.source)
+            assertEquals(ks.token, kTokens.next().token)
+            assertEquals(jwt.token, vTokens.next().token)
+            // Each renews on its own, with its own token.
+            val ks2 = kTokens.next()
+            val jwt2 = vTokens.next()
+            assertNotEquals(ks.token, ks2.token)
+            assertNotEquals(jwt.token, jwt2.token)
+            assertEquals(VKSourceKind.KALTURA, ks2.data.source)
+            assertEquals("r-1", jwt2.data.videoSdk!!.roomId)
+            assertEquals(ks2.token, runBlocking { kaltura.token() })
+            assertEquals(jwt2.token, runBlocking { videoSdk.token() })
+            assertEquals(VKSessionState.IDLE, session.state) // the default session is untouched
+            // Stopping one leaves the other running.
+            kaltura.stop()
+            assertEquals(VKSessionState.STOPPED, kaltura.state)
+            assertEquals(jwt2.token, runBlocking { videoSdk.token() })
+            assertTrue(videoSdk.state == VKSessionState.ACTIVE || videoSdk.state == VKSessionState.REFRESHING)
+        } finally {
+            kaltura.close()
+            videoSdk.close()
+        }
+    }
+
+    @Test
+    fun aCancelledWaiterLeavesWithin50msWhileTheRenewalGoesOn() = runBlocking<Unit> {
+        val first = session.awaitStart(apiToken = DevServer.appToken, identity = "alice")
+        val tokens = TokenRecorder()
+        val handle = session.addTokenListener(tokens)
+        try {
+            DevServer.fault("sessions", "delay", "\"ms\": 1500, \"count\": 1")
+            DevServer.tokenLifetime(7200)
+            val other = async(Dispatchers.Default) { session.refresh() } // another caller of the same renewal
+            eventually(what = "the renewal reached the server") { DevServer.count("sessions") == 2 }
+            val waiter = launch(Dispatchers.Default) { session.refresh() }
+            Thread.sleep(50) // the waiter is now awaiting the shared renewal
+            val t0 = System.nanoTime()
+            waiter.cancel()
+            waiter.join()
+            val took = ms(t0)
+            assertTrue("the cancelled waiter returned after $took ms", took <= 50)
+            assertTrue(waiter.isCancelled)
+            // The renewal went on for the other caller and for the session.
+            val renewed = other.await()
+            assertNotEquals(first.token, renewed.token)
+            assertEquals(renewed.token, tokens.next().token)
+            assertEquals(renewed.token, session.token())
+            assertEquals(2, DevServer.count("sessions"))
+        } finally {
+            handle.remove()
+        }
+    }
+
+    @Test
+    fun aCancelledAwaitStartEndsAtOnceAndStopsTheStart() = runBlocking<Unit> {
+        DevServer.fault("sessions", "stall", "\"ms\": 10000, \"count\": 1")
+        val rec = StateRecorder()
+        listen(rec)
+        val job = launch(Dispatchers.Default) { session.awaitStart(apiToken = DevServer.appToken, identity = "alice") }
+        rec.awaitState(VKSessionState.STARTING)
+        val t0 = System.nanoTime()
+        job.cancel()
+        job.join()
+        assertTrue("ended after ${ms(t0)} ms", ms(t0) <= 50)
+        rec.awaitState(VKSessionState.STOPPED)
+        assertEquals(VKSessionState.STOPPED, session.state)
+        // stop() during an awaitStart: it ends with CANCELLED (a VKException, not coroutine cancellation).
+        DevServer.fault("sessions", "stall", "\"ms\": 10000, \"count\": 1")
+        val started = async(Dispatchers.Default) { runCatching { session.awaitStart(apiToken = DevServer.appToken, identity = "bob") } }
+        rec.awaitState(VKSessionState.STARTING)
+        session.stop()
+        assertEquals(VKErrorKind.CANCELLED, (started.await().exceptionOrNull() as VKException).kind)
+    }
+
+    @Test
+    fun foregroundCountingFiresOnTheFirstStartAfterAllStopped() {
+        val fired = AtomicInteger()
+        val t = VKForegroundTracker { fired.incrementAndGet() }
+        t.activityStarted() // launch: nothing stale yet
+        t.activityStarted()
+        t.activityStopped()
+        assertEquals(0, fired.get())
+        t.activityStopped() // all stopped: background
+        t.activityStopped() // an unmatched stop is ignored
+        t.activityStarted()
+        assertEquals(1, fired.get())
+        t.activityStarted()
+        t.activityStopped()
+        assertEquals(1, fired.get())
+        t.activityStopped()
+        t.activityStarted()
+        assertEquals(2, fired.get())
+    }
+
+    /** A store that also knows the app's lifecycle, as VKSharedPreferencesStore(context) does on Android. */
+    private class LifecycleStore : VKForegroundSource, VKSessionStore by MapStore() {
+        val trackers = mutableListOf<VKForegroundTracker>()
+        override fun registerForeground(tracker: VKForegroundTracker) {
+            trackers.add(tracker)
+        }
+    }
+
+    @Test
+    fun theForegroundCallbackPathChecksTheSession() = runBlocking<Unit> {
+        val store = LifecycleStore()
+        session.configure(testConfig(store = store))
+        session.configure(testConfig(store = store)) // registered once
+        assertEquals(listOf(session.foreground), store.trackers)
+        session.awaitStart(apiToken = DevServer.appToken, identity = "alice")
+        // Drive it as ActivityLifecycleCallbacks would. checkNow() keeps the snapshot it returns
+        // (equal version: the later one), so the kept snapshot object tells whether it ran.
+        val callbacks = store.trackers.single()
+        var before = session.core.view
+        callbacks.activityStarted() // launch
+        assertTrue("no checkNow at launch", before === session.core.view)
+        callbacks.activityStopped() // background
+        callbacks.activityStarted() // foreground → checkNow()
+        assertTrue("checkNow ran on foreground", before !== session.core.view)
+        assertEquals(before.version, session.core.view.version)
+        before = session.core.view
+        callbacks.activityStarted() // a second activity: still foreground
+        assertTrue(before === session.core.view)
+        assertEquals(VKSessionState.ACTIVE, session.state)
+        assertEquals(1, DevServer.count("sessions"))
+    }
+
+    @Test
+    fun javaFormsBuilderFuturesAndCallbacks() {
+        val built = VKConfiguration.builder().gatewayUrl(DevServer.base).connectTimeout(Duration.ofSeconds(2))
+            .requestTimeout(Duration.ofSeconds(5)).startAttempts(1).maxRetryDelay(Duration.ofMillis(200)).build()
+        assertEquals(testConfig(), built)
+        assertEquals(built, built.toBuilder().build())
+        session.configure(built)
+        val probe = CompletionProbe()
+        session.start(apiToken = DevServer.appToken, identity = "alice", completion = probe)
+        val data = probe.await().data!!
+        assertEquals(data.token, session.tokenAsync().get(10, TimeUnit.SECONDS))
+        DevServer.tokenLifetime(7200)
+        val refreshed = session.refreshAsync().get(10, TimeUnit.SECONDS)
+        assertNotEquals(data.token, refreshed.token)
+        val viaCallback = CompletableFuture<String>()
+        session.refresh { d, e -> viaCallback.complete(d?.identity ?: e.toString()) }
+        assertEquals("alice", viaCallback.get(10, TimeUnit.SECONDS))
+        // A future cancelled while waiting abandons the wait; the session goes on.
+        DevServer.fault("sessions", "delay", "\"ms\": 1000, \"count\": 1")
+        val f = session.refreshAsync()
+        eventually(what = "the refresh reached the server") { DevServer.count("sessions") == 4 }
+        assertTrue(f.cancel(true))
+        try {
+            f.get(1, TimeUnit.SECONDS)
+            fail("cancelled")
+        } catch (_: CancellationException) {
+        }
+        session.stop()
+        val failed = session.tokenAsync()
+        try {
+            failed.get(10, TimeUnit.SECONDS)
+            fail("not started")
+        } catch (e: java.util.concurrent.ExecutionException) {
+            assertEquals(VKErrorKind.NOT_STARTED, (e.cause as VKException).kind)
+        }
+    }
+}
