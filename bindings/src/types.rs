@@ -124,6 +124,12 @@ impl From<ErrorKind> for VkErrorKind {
 }
 
 impl VkErrorKind {
+    /// An error a platform callback (the app's token provider, its store, the platform HTTP
+    /// client) returns, as the engine's kind. One mapping is not one-to-one, on purpose:
+    /// `internal` has no engine kind (the engine never fails internally; only the FFI does), and
+    /// an app's provider that throws `internal` means "something broke on my side", which the
+    /// engine treats like `network`: transient, retried with backoff, the session kept. The
+    /// error's detail is kept, so the app's own text still says what happened.
     fn to_core(self) -> ErrorKind {
         match self {
             VkErrorKind::Network | VkErrorKind::Internal => ErrorKind::Network,
@@ -179,7 +185,10 @@ impl From<Error> for VkError {
 
 impl From<uniffi::UnexpectedUniFFICallbackError> for VkError {
     fn from(e: uniffi::UnexpectedUniFFICallbackError) -> Self {
-        // An exception the app's callback did not declare: treated as transient.
+        // An exception the app's callback did not declare (a Kotlin RuntimeException from a
+        // provider, say): `network` on purpose, the same as a provider that throws any other
+        // error on both platforms (docs/PLATFORM-LAYERS.md, item 10): transient, retried, its
+        // text scrubbed. A store's failure never gets here: the layers report it as `storage`.
         VkError::Failure { kind: VkErrorKind::Network, detail: format!("the app's callback failed: {}", videokit_core::error::scrub(&e.reason, &[])), code: None, http_status: None }
     }
 }
