@@ -11,7 +11,9 @@ import io.videokit.core.VKListenerHandle;
 import io.videokit.core.VKProvidedToken;
 import io.videokit.core.VKBlockingTokenProvider;
 import io.videokit.core.VKSession;
+import io.videokit.core.VKSessionApi;
 import io.videokit.core.VKSessionState;
+import java.time.Duration;
 import java.util.Collections;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -21,7 +23,10 @@ public class JavaExample {
     public static void main(String[] args) throws Exception {
         String gateway = args[0];
         VKSession session = VKSession.getCurrent();
-        session.configure(new VKConfiguration(gateway));
+        session.configure(VKConfiguration.builder()
+            .gatewayUrl(gateway)
+            .requestTimeout(Duration.ofSeconds(10))
+            .build());
 
         VKListenerHandle handle = session.addListener(change -> System.out.println("java listener: " + change.getFrom() + " -> " + change.getTo()));
 
@@ -35,6 +40,17 @@ public class JavaExample {
         CompletableFuture<String> token = new CompletableFuture<>();
         session.token((t, error) -> token.complete(t));
         check(token.get(20, TimeUnit.SECONDS) != null, "token(callback)");
+        check(token.get().equals(session.tokenAsync().get(20, TimeUnit.SECONDS)), "tokenAsync()");
+
+        // Every new token, e.g. for a player's renewToken; refresh as a future and as a callback.
+        CompletableFuture<String> renewed = new CompletableFuture<>();
+        VKListenerHandle tokens = session.addTokenListener(event -> renewed.complete(event.getToken()));
+        VKSessionData refreshed = session.refreshAsync().get(20, TimeUnit.SECONDS);
+        check(refreshed.getToken().equals(renewed.get(20, TimeUnit.SECONDS)), "refreshAsync() and the token listener");
+        CompletableFuture<VKSessionData> refreshedAgain = new CompletableFuture<>();
+        session.refresh((data, error) -> refreshedAgain.complete(data));
+        check(refreshedAgain.get(20, TimeUnit.SECONDS) != null, "refresh(callback)");
+        tokens.remove();
 
         CompletableFuture<VKSessionState> viaUrl = new CompletableFuture<>();
         session.startWithTokenUrl(gateway + "/token/{identity}", "bob", Collections.emptyMap(), (state, data, error) -> viaUrl.complete(state));
@@ -73,6 +89,15 @@ public class JavaExample {
         CompletableFuture<VKErrorKind> bad = new CompletableFuture<>();
         session.start("vk_dev_app_token", "", List.of(), (state, data, error) -> bad.complete(error.getKind()));
         check(bad.get(20, TimeUnit.SECONDS) == VKErrorKind.INVALID_ARGUMENT, "empty identity");
+
+        // A second, independent session, used through the interface an app can mock.
+        VKSession second = new VKSession(VKConfiguration.builder().gatewayUrl(gateway).build());
+        CompletableFuture<VKSessionState> secondStarted = new CompletableFuture<>();
+        second.start("vk_dev_app_token", "carol", List.of(), (state, data, error) -> secondStarted.complete(state));
+        check(secondStarted.get(20, TimeUnit.SECONDS) == VKSessionState.ACTIVE, "a second session");
+        VKSessionApi api = second;
+        check(api.getState() == VKSessionState.ACTIVE && "carol".equals(api.getSessionData().getIdentity()), "VKSessionApi");
+        second.close();
 
         handle.remove();
         session.stop();

@@ -1,6 +1,7 @@
 // Android-only: compiled into the AAR (see build.gradle.kts), not into the desktop JVM jar.
 package io.videokit.core
 
+import android.app.Application
 import android.content.Context
 import android.content.SharedPreferences
 import android.security.keystore.KeyGenParameterSpec
@@ -34,7 +35,16 @@ class VKSharedPreferencesStore @JvmOverloads constructor(
     context: Context,
     private val fileName: String = "io.videokit.session",
     private val keyAlias: String = "io.videokit.session.key",
-) : VKSessionStore {
+) : VKSessionStore, VKForegroundSource {
+    private val application: Application? = context.applicationContext as? Application
+
+    override val foregroundKey: Any get() = application ?: this
+
+    /** A session configured with this store re-checks expiry on foreground (see [VKSession.attach]). */
+    override fun registerForeground(tracker: VKForegroundTracker) {
+        application?.let { VKApplicationForeground(it).registerForeground(tracker) }
+    }
+
     private val prefs: SharedPreferences = context.applicationContext.getSharedPreferences(fileName, Context.MODE_PRIVATE)
 
     /** The stored record for [key], decrypted; `null` when absent or unreadable. */

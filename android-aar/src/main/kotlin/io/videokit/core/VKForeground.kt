@@ -36,5 +36,8 @@ class VKForegroundTracker internal constructor(private val onForeground: () -> U
  * with it is enough). Register once per tracker.
  */
 internal interface VKForegroundSource {
+    /** What a session registers once with (on Android the Application). */
+    val foregroundKey: Any get() = this
+
     fun registerForeground(tracker: VKForegroundTracker)
 }

@@ -231,7 +231,7 @@ class VKSession(configuration: VKConfiguration) : VKSessionApi {
      * which attaches its application. Once per source.
      */
     internal fun attachForeground(source: VKForegroundSource) {
-        if (synchronized(foregroundSources) { foregroundSources.add(source) }) source.registerForeground(foreground)
+        if (synchronized(foregroundSources) { foregroundSources.add(source.foregroundKey) }) source.registerForeground(foreground)
     }
 
     /** Stops the session and frees its native part; for sessions an app makes and drops. */
