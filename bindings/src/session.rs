@@ -404,7 +404,9 @@ async fn dispatch(mut rx: mpsc::UnboundedReceiver<Msg>, sink: Option<Arc<dyn VkS
     }
 }
 
-/// One session, as the platform layers' `VKSession` uses it.
+/// One session, as the platform layers' `VKSession` uses it. Dropping it (an app releasing
+/// an independent session) stops its timers and requests but keeps the stored session, so a
+/// new session object with the same source resumes it; `stop()` is what clears it.
 #[derive(uniffi::Object)]
 pub struct VkSession {
     shared: Arc<Shared>,
@@ -582,13 +584,5 @@ impl VkSession {
     fn gateway(&self) -> (String, bool) {
         let st = lock(&self.shared.state);
         (st.config.config.gateway_url.trim().to_string(), st.config.config.allow_insecure_http)
-    }
-}
-
-impl Drop for VkSession {
-    fn drop(&mut self) {
-        if let Some(e) = lock(&self.shared.state).engine.take() {
-            e.stop();
-        }
     }
 }
