@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
-# The cost per call from Kotlin on the desktop JVM (issue 6: target ≤ 2 µs): builds the
+# The cost per call from Kotlin on the desktop JVM (issue 11: target ≤ 1 µs): builds the
 # Kotlin layer against the shipped library profile (scripts/build-jvm.sh --release, i.e.
 # release-mobile), starts `videokit serve` (release build), starts a session against it, warms
 # up, then times back-to-back calls, side by side:
-#   - the public API: `VKSession.current.state` and the cached `token()` (suspend in one
-#     runBlocking, and runBlocking per call), answered from the Kotlin-side cache; the callback
-#     `token(callback)` round trip; `sessionData?.token` (not cached: one FFI call);
-#   - raw FFI crossings through the generated binding on the same core: `state()`,
-#     `stateSnapshot()`, `token()`, `tokenLease()`.
+#   - the public API: `state`, `sessionData`, `lastError` and the cached `token()` (suspend in
+#     one runBlocking, and runBlocking per call), answered from the snapshot Rust pushed last
+#     (no FFI call); the callback `token(callback)` round trip;
+#   - raw FFI crossings through the generated binding on the same native session:
+#     `VkSession.snapshot()`, `tokenCall().wait()`.
 # Prints markdown table rows (median of RUNS runs, ns per call) and whether the target is met
 # by the public API. A benchmark: it reports numbers and asserts nothing.
 #

@@ -83,7 +83,8 @@ if [[ ! -f "$JNA_JAR" || ! -f "$JUNIT_JAR" || ! -f "$HAMCREST_JAR" ]]; then
 fi
 
 # ---- the host library and the bindings ----
-bash scripts/generate-bindings.sh "${gen_args[@]}"
+# Kotlin only: the Swift bindings (build/generated/swift) belong to the Swift build.
+bash scripts/generate-bindings.sh --kotlin-only "${gen_args[@]}"
 lib="$(cat build/generated/library-path)"
 
 case "$(uname -s)-$(uname -m)" in

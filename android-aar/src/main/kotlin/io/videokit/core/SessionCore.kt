@@ -90,6 +90,9 @@ internal class SessionCore(initial: VKConfiguration, private val states: Mutable
     }
 
     private fun create(config: VKConfiguration) {
+        // While this thread loads JNA and the library, another loads the first request's
+        // classes (HttpURLConnection, the dispatcher UniFFI's callbacks run on): no I/O.
+        Thread({ runCatching { warmUp() } }, "videokit-warmup").apply { isDaemon = true }.start()
         val s = try {
             Platform.applyLogger(config)
             VkSession(config.toFfi(), config.store?.let { StoreAdapter(it) }, PlatformHttpClient(), Sink())
@@ -120,6 +123,14 @@ internal class SessionCore(initial: VKConfiguration, private val states: Mutable
             } ?: break
             for (op in batch) runOp(op, s)
         }
+    }
+
+    private fun warmUp() {
+        (java.net.URL("http://127.0.0.1/").openConnection() as java.net.HttpURLConnection).apply {
+            requestMethod = "POST"
+            setRequestProperty("Content-Type", "application/json")
+        }
+        kotlinx.coroutines.Dispatchers.Default.dispatch(kotlin.coroutines.EmptyCoroutineContext, Runnable {})
     }
 
     private fun runOp(op: Op, s: VkSession) = try {

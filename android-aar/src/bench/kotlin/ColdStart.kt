@@ -1,0 +1,82 @@
+// Cold start in a fresh JVM (scripts/bench-coldstart.sh runs each mode in a new process):
+//   sdk BASE        VKSession.current.configure(...) + start(...) as in Application.onCreate:
+//                   how long they take to return on the calling thread, and when the first
+//                   token arrives (completion), counted from main() start and from JVM start
+//   plain BASE      a plain HttpURLConnection POST to the same route (/v1/sessions): when the
+//                   token arrives, counted the same way (the floor any SDK is compared with)
+//   breakdown BASE  the same work as `sdk`, step by step on one thread, each step timed: where
+//                   the time of a cold start goes (class loading, JNA + library, the runtime,
+//                   the native session, the request)
+// Prints one line: `mode key=ms key=ms ...`. A benchmark: asserts nothing.
+import io.videokit.core.VKConfiguration
+import io.videokit.core.VKSession
+import java.net.HttpURLConnection
+import java.net.URI
+import java.util.concurrent.CountDownLatch
+
+private fun ms(from: Long, to: Long = System.nanoTime()) = "%.1f".format((to - from) / 1e6)
+
+/** Milliseconds from JVM start to now (read after the measurement: ProcessHandle is not free). */
+private fun sinceJvmStart(nowWallMs: Long): String {
+    val start = ProcessHandle.current().info().startInstant().orElse(null) ?: return "?"
+    return "%.0f".format((nowWallMs - start.toEpochMilli()).toDouble())
+}
+
+fun main(args: Array<String>) {
+    val t0 = System.nanoTime()
+    val mode = args[0]
+    val base = args[1]
+    when (mode) {
+        "sdk" -> {
+            val done = CountDownLatch(1)
+            var tokenAt = 0L
+            var tokenWall = 0L
+            var ok = false
+            val c0 = System.nanoTime()
+            VKSession.current.configure(VKConfiguration(gatewayUrl = base))
+            val c1 = System.nanoTime()
+            VKSession.current.start(apiToken = "vk_dev_app_token", identity = "alice") { _, data, _ ->
+                tokenAt = System.nanoTime()
+                tokenWall = System.currentTimeMillis()
+                ok = data != null
+                done.countDown()
+            }
+            val s1 = System.nanoTime()
+            done.await()
+            println("sdk configure_ms=${ms(c0, c1)} start_ms=${ms(c1, s1)} configure_start_ms=${ms(c0, s1)} " +
+                "first_token_from_main_ms=${ms(t0, tokenAt)} first_token_from_jvm_ms=${sinceJvmStart(tokenWall)} ok=$ok")
+        }
+        "plain" -> {
+            val conn = URI.create("$base/v1/sessions").toURL().openConnection() as HttpURLConnection
+            conn.requestMethod = "POST"
+            conn.doOutput = true
+            conn.setRequestProperty("Authorization", "Bearer vk_dev_app_token")
+            conn.setRequestProperty("Content-Type", "application/json")
+            conn.outputStream.use { it.write("{\"identity\":\"alice\",\"scopes\":[]}".toByteArray()) }
+            val body = conn.inputStream.use { String(it.readAllBytes()) }
+            val token = Regex("\"sessionToken\"\\s*:\\s*\"([^\"]+)\"").find(body)?.groupValues?.get(1)
+            val at = System.nanoTime()
+            val wall = System.currentTimeMillis()
+            println("plain first_token_from_main_ms=${ms(t0, at)} first_token_from_jvm_ms=${sinceJvmStart(wall)} ok=${token != null}")
+        }
+        "breakdown" -> {
+            // The work the init thread does in `sdk`, step by step on this thread.
+            val a = System.nanoTime()
+            Class.forName("com.sun.jna.Native") // JNA: its classes and its own native stub
+            val b = System.nanoTime()
+            val version = io.videokit.core.ffi.videokitVersion() // the library: load, symbols, checksums, one call
+            val c = System.nanoTime()
+            val session = VKSession(VKConfiguration(gatewayUrl = base)) // the Kotlin layer's classes (+ coroutines)
+            val d = System.nanoTime()
+            val data = kotlinx.coroutines.runBlocking { session.awaitStart(apiToken = "vk_dev_app_token", identity = "alice") }
+            val e = System.nanoTime() // includes the native session (the SDK runtime's thread) and the first request
+            val again = kotlinx.coroutines.runBlocking { session.refresh() }
+            val f = System.nanoTime()
+            println("breakdown main_from_jvm_ms=${sinceJvmStart(System.currentTimeMillis() - (f - t0) / 1_000_000)} " +
+                "jna_ms=${ms(a, b)} library_ms=${ms(b, c)} layer_ms=${ms(c, d)} start_to_token_ms=${ms(d, e)} " +
+                "warm_request_ms=${ms(e, f)} ok=${version.isNotEmpty() && data.token.isNotEmpty() && again.token.isNotEmpty()}")
+        }
+        else -> error("mode: sdk | plain | breakdown")
+    }
+    System.exit(0)
+}

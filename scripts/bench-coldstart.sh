@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# Cold start of the Kotlin layer on the desktop JVM (issue 11), each run a FRESH JVM process,
+# side by side in one run against one `videokit serve` (release build):
+#   sdk        VKSession.current.configure(...) + start(...) as in Application.onCreate: time to
+#              return on the calling thread, and time to the first token (from main() and from
+#              JVM start)
+#   plain      a plain HttpURLConnection POST to the same route (/v1/sessions), timed the same
+#   breakdown  the SDK's cold-start work step by step on one thread (where the time goes)
+# Runs interleave (sdk, plain, breakdown, sdk, ...) so drift in machine load hits all alike.
+# Prints every run and a markdown table of medians; leaves build/bench/coldstart.md.
+#
+#   bash scripts/bench-coldstart.sh [RUNS]            # default 8
+#   VIDEOKIT_BENCH_NO_BUILD=1 bash scripts/bench-coldstart.sh   # reuse build/jvm as it is
+#
+# Source: android-aar/src/bench/kotlin/ColdStart.kt. Prerequisites: those of build-jvm.sh.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+RUNS=${1:-8}
+log() { echo "bench-coldstart: $*" >&2; }
+
+if [[ -z "${VIDEOKIT_BENCH_NO_BUILD:-}" ]]; then
+  log "building the Kotlin layer against the release-mobile library"
+  bash scripts/build-jvm.sh --release >&2
+  log "building the devserver CLI (release)"
+  cargo build --release --quiet -p videokit-cli >&2
+fi
+# shellcheck source=/dev/null
+source build/jvm/env.sh
+case "$(cat build/generated/library-path 2>/dev/null || true)" in
+  */release-mobile/*) ;;
+  *) log "warning: build/jvm does not hold the release-mobile library: not the shipped profile's numbers" ;;
+esac
+cli="${CARGO_TARGET_DIR:-target}/release/videokit"
+[[ -x "$cli" ]] || { echo "bench-coldstart.sh: $cli missing (cargo build --release -p videokit-cli)" >&2; exit 1; }
+
+out=build/bench
+rm -rf "$out/coldstart-classes"
+mkdir -p "$out/coldstart-classes"
+"$KOTLINC" -jvm-target 17 -nowarn -cp "$VIDEOKIT_COMPILE_CP" -d "$out/coldstart-classes" \
+  android-aar/src/bench/kotlin/ColdStart.kt 2>&1 | grep -v 'unable to find kotlin-stdlib' >&2 || true
+[[ -f "$out/coldstart-classes/ColdStartKt.class" ]] || { echo "bench-coldstart.sh: ColdStart.kt does not compile" >&2; exit 1; }
+
+srv_out="$(mktemp)"
+"$cli" serve --port 0 --json > "$srv_out" 2>/dev/null &
+srv_pid=$!
+trap 'kill "$srv_pid" 2>/dev/null || true; rm -f "$srv_out"' EXIT
+base=""
+for _ in $(seq 1 200); do
+  base="$(sed -n 's/.*"base_url" *: *"\([^"]*\)".*/\1/p' "$srv_out" | head -1)"
+  [[ -n "$base" ]] && break
+  sleep 0.05
+done
+[[ -n "$base" ]] || { echo "bench-coldstart.sh: 'videokit serve' did not start" >&2; exit 1; }
+
+cp_run="$out/coldstart-classes:$VIDEOKIT_CP"
+runs_file="$out/coldstart-runs.txt"
+: > "$runs_file"
+log "$RUNS runs of each mode, fresh JVM each, against $base"
+for i in $(seq 1 "$RUNS"); do
+  for mode in sdk plain breakdown; do
+    line="$(java -cp "$cp_run" ColdStartKt "$mode" "$base")"
+    echo "$line" | tee -a "$runs_file" >&2
+  done
+done
+
+python3 - "$runs_file" "$RUNS" <<'PY' | tee "$out/coldstart.md"
+import sys, statistics, platform, subprocess
+rows = {}
+for line in open(sys.argv[1]):
+    mode, *kv = line.split()
+    d = dict(x.split("=", 1) for x in kv)
+    rows.setdefault(mode, []).append(d)
+def col(mode, key):
+    return [float(d[key]) for d in rows.get(mode, []) if d.get(key) not in (None, "?")]
+def med(mode, key):
+    v = col(mode, key)
+    return statistics.median(v) if v else float("nan")
+def rng(mode, key):
+    v = col(mode, key)
+    return f"{min(v):.1f}–{max(v):.1f}" if v else "?"
+jv = subprocess.run(["java", "-version"], capture_output=True, text=True).stderr.splitlines()[0]
+print(f"Cold start, fresh JVM per run ({jv}; {platform.machine()}; {sys.argv[2]} runs per mode, interleaved), median (range), ms:\n")
+print("| measure | SDK (`configure` + `start`) | plain `HttpURLConnection` POST | SDK − plain |")
+print("|---|---:|---:|---:|")
+print(f"| `configure(...)` + `start(...)` return on the calling thread | {med('sdk','configure_start_ms'):.1f} ({rng('sdk','configure_start_ms')}) | – | – |")
+print(f"| &nbsp;&nbsp;of which `configure(...)` (first touch of `VKSession.current`) | {med('sdk','configure_ms'):.1f} ({rng('sdk','configure_ms')}) | – | – |")
+for key, name in (("first_token_from_main_ms", "first token, from `main()`"), ("first_token_from_jvm_ms", "first token, from JVM start")):
+    s, p = med('sdk', key), med('plain', key)
+    print(f"| {name} | {s:.0f} ({rng('sdk', key)}) | {p:.0f} ({rng('plain', key)}) | {s - p:+.0f} |")
+print()
+print("Where the SDK's cold start goes (the `breakdown` mode: the same work step by step on one thread), median (range), ms:\n")
+print("| step | ms |")
+print("|---|---:|")
+for key, name in (("jna_ms", "JNA classes and its native stub"), ("library_ms", "`libvideokit_ffi.so`: load, symbols, checksums, one call"),
+                  ("layer_ms", "Kotlin layer + kotlinx.coroutines classes (`VKSession(...)`)"),
+                  ("start_to_token_ms", "`awaitStart` → token (native session, SDK runtime thread, first request through HttpURLConnection)"),
+                  ("warm_request_ms", "for scale: one warm `refresh()` (a request on a warm JVM)")):
+    print(f"| {name} | {med('breakdown', key):.1f} ({rng('breakdown', key)}) |")
+PY
