@@ -2,27 +2,33 @@
 // platform-neutral VKForegroundTracker (src/main, VKForeground.kt), which the JVM tests drive.
 package io.videokit.core
 
-import android.app.Activity
 import android.app.Application
-import android.os.Bundle
+import java.lang.reflect.InvocationHandler
+import java.lang.reflect.Proxy
 
-/** Forwards activity starts and stops to [tracker]; nothing else. */
-internal class VKActivityLifecycle(private val tracker: VKForegroundTracker) : Application.ActivityLifecycleCallbacks {
-    override fun onActivityStarted(activity: Activity) = tracker.activityStarted()
-    override fun onActivityStopped(activity: Activity) = tracker.activityStopped()
-    override fun onActivityCreated(activity: Activity, savedInstanceState: Bundle?) {}
-    override fun onActivityResumed(activity: Activity) {}
-    override fun onActivityPaused(activity: Activity) {}
-    override fun onActivitySaveInstanceState(activity: Activity, outState: Bundle) {}
-    override fun onActivityDestroyed(activity: Activity) {}
-}
-
-/** An Application as a foreground source (registered once per session). */
-internal class VKApplicationForeground(private val application: Application) : VKForegroundSource {
+/**
+ * An Application as a foreground source: forwards `onActivityStarted` / `onActivityStopped` to
+ * the tracker; every other callback does nothing. The callbacks object is a `Proxy` of the
+ * interface, so that API levels adding callbacks (pre/post variants, default methods) need no
+ * change here.
+ */
+internal class VKActivityLifecycle(private val application: Application) : VKForegroundSource {
     override val foregroundKey: Any get() = application
 
-    override fun registerForeground(tracker: VKForegroundTracker) =
-        application.registerActivityLifecycleCallbacks(VKActivityLifecycle(tracker))
+    override fun registerForeground(tracker: VKForegroundTracker) {
+        val type = Application.ActivityLifecycleCallbacks::class.java
+        val handler = InvocationHandler { proxy, method, args ->
+            when (method.name) {
+                "onActivityStarted" -> tracker.activityStarted()
+                "onActivityStopped" -> tracker.activityStopped()
+                "equals" -> return@InvocationHandler proxy === args?.getOrNull(0)
+                "hashCode" -> return@InvocationHandler System.identityHashCode(proxy)
+                "toString" -> return@InvocationHandler "VKActivityLifecycle"
+            }
+            null
+        }
+        application.registerActivityLifecycleCallbacks(type.cast(Proxy.newProxyInstance(type.classLoader, arrayOf(type), handler)))
+    }
 }
 
 /**
@@ -31,4 +37,4 @@ internal class VKApplicationForeground(private val application: Application) : V
  * `Application.onCreate`; configuring the session with `VKSharedPreferencesStore(context)`
  * does it for you. Needs no AndroidX.
  */
-fun VKSession.attach(application: Application) = attachForeground(VKApplicationForeground(application))
+fun VKSession.attach(application: Application) = attachForeground(VKActivityLifecycle(application))

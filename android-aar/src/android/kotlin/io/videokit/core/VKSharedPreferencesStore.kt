@@ -42,7 +42,7 @@ class VKSharedPreferencesStore @JvmOverloads constructor(
 
     /** A session configured with this store re-checks expiry on foreground (see [VKSession.attach]). */
     override fun registerForeground(tracker: VKForegroundTracker) {
-        application?.let { VKApplicationForeground(it).registerForeground(tracker) }
+        application?.let { VKActivityLifecycle(it).registerForeground(tracker) }
     }
 
     private val prefs: SharedPreferences = context.applicationContext.getSharedPreferences(fileName, Context.MODE_PRIVATE)

@@ -95,10 +95,10 @@ internal fun VkStateChange.toVK(): VKStateChange =
     VKStateChange(seq = seq.toLong(), from = from.toVK(), to = to.toVK(), at = at, error = error?.toVK())
 
 /** Milliseconds as the app wrote them (the engine judges them), saturating. */
-private fun Duration.millis(): Long = try {
-    toMillis()
-} catch (_: ArithmeticException) {
-    if (isNegative) Long.MIN_VALUE else Long.MAX_VALUE
+private fun Duration.millis(): Long = when {
+    seconds > Long.MAX_VALUE / 1000 - 1 -> Long.MAX_VALUE
+    seconds < Long.MIN_VALUE / 1000 + 1 -> Long.MIN_VALUE
+    else -> toMillis()
 }
 
 /** Whole seconds, rounded half up, saturating (a `Duration` holds any `Long` of seconds). */
