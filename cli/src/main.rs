@@ -5,7 +5,6 @@
 
 mod demo;
 mod inspect;
-mod inspect_ks;
 mod logger;
 mod vendors;
 
@@ -162,6 +161,38 @@ pub fn fail(e: &Error, json_out: bool) -> i32 {
 pub fn usage(msg: &str) -> i32 {
     eprintln!("videokit: {msg}");
     2
+}
+
+/// A usage error (exit 2): under `--json`, `{"error": {"kind": "usage", "message"}}` on
+/// stdout like every other error; otherwise text on stderr.
+pub fn usage_err(json_out: bool, msg: &str) -> i32 {
+    if json_out {
+        println!("{}", json!({"error": {"kind": "usage", "message": msg}}));
+        2
+    } else {
+        usage(msg)
+    }
+}
+
+/// A secret given on the command line, as `-` (read one line from stdin), or through the
+/// environment variable `env` when the flag is absent: secrets need not be arguments, which
+/// any user can see in `ps`.
+pub fn secret_arg(value: Option<String>, env: Option<&str>, what: &str) -> Result<Option<String>, Error> {
+    match value.as_deref() {
+        Some("-") => {
+            let mut line = String::new();
+            std::io::stdin()
+                .read_line(&mut line)
+                .map_err(|e| Error::invalid_argument(format!("could not read the {what} from stdin: {e}")))?;
+            let v = line.trim_end_matches(['\r', '\n']).to_string();
+            if v.is_empty() {
+                return Err(Error::invalid_argument(format!("the {what} read from stdin is empty")));
+            }
+            Ok(Some(v))
+        }
+        Some(_) => Ok(value),
+        None => Ok(env.and_then(|k| std::env::var(k).ok()).filter(|v| !v.is_empty())),
+    }
 }
 
 pub fn rfc3339(t: std::time::SystemTime) -> String {

@@ -174,3 +174,48 @@ fn videosdk_token_prints_exact_claims_and_600s_expiry() {
     let (code, j, _) = videokit(&["token", "inspect", tok.trim(), "--json"]);
     assert_eq!((code, j["checked_claims"]["permissions"][0].as_str(), j["checked_claims"]["version"].as_i64()), (0, Some("allow_mod"), Some(2)));
 }
+
+fn jwt_with(header: &str, claims: &str) -> String {
+    use base64::Engine as _;
+    let e = |s: &str| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(s);
+    format!("{}.{}.{}", e(header), e(claims), e("signature"))
+}
+
+/// Issue 12, item 2: no timestamp panics the CLI (exit 101 before); out of range is
+/// invalid_token, exit 1.
+#[test]
+fn timestamps_at_or_after_year_10000_exit_1_never_101() {
+    for claims in [r#"{"exp":253402300800}"#, r#"{"iat":253402300800}"#, r#"{"nbf":253402300800}"#, r#"{"exp":-9223372036854775808}"#, r#"{"exp":9223372036854775807}"#] {
+        let t = jwt_with(r#"{"alg":"HS256"}"#, claims);
+        let (code, j, err) = videokit(&["token", "inspect", &t, "--json"]);
+        assert_eq!((code, j["valid"].as_bool(), j["error"]["kind"].as_str(), j["error"]["code"].as_str()), (1, Some(false), Some("invalid_token"), Some("invalid_claim")), "{claims} {err}");
+        let (code, _, err) = videokit(&["token", "inspect", &t]);
+        assert_eq!(code, 1, "{err}");
+        assert!(!err.contains("panicked"), "{err}");
+        let (code, j, _) = videokit(&["session", "start", "--session-token", &t, "--json"]);
+        assert_eq!((code, j["error"]["kind"].as_str()), (1, Some("invalid_token")), "{claims}");
+        let vs = jwt_with(r#"{"alg":"HS256"}"#, &claims.replace('{', r#"{"apikey":"k","permissions":["allow_join"],"#));
+        let (code, j, _) = videokit(&["token", "inspect", &vs, "--json"]);
+        assert_eq!((code, j["error"]["kind"].as_str()), (1, Some("invalid_token")), "{vs}");
+    }
+}
+
+/// Issue 12, item 7: a generic JWT with alg none / NONE / missing / numeric, or a malformed
+/// time claim, is not `valid: true`.
+#[test]
+fn token_inspect_flags_unsecured_jwts_and_malformed_times() {
+    for (h, c, code_want) in [
+        (r#"{"alg":"none"}"#, r#"{"sub":"a"}"#, "unsupported_algorithm"),
+        (r#"{"alg":"NONE"}"#, r#"{"sub":"a"}"#, "unsupported_algorithm"),
+        (r#"{"typ":"JWT"}"#, r#"{"sub":"a"}"#, "unsupported_algorithm"),
+        (r#"{"alg":256}"#, r#"{"sub":"a"}"#, "unsupported_algorithm"),
+        (r#"{"alg":"HS256"}"#, r#"{"sub":"a","exp":"tomorrow"}"#, "invalid_claim"),
+        (r#"{"alg":"HS256"}"#, r#"{"sub":"a","exp":null}"#, "invalid_claim"),
+        (r#"{"alg":"HS256"}"#, r#"{"sub":"a","nbf":[1]}"#, "invalid_claim"),
+    ] {
+        let (code, j, _) = videokit(&["token", "inspect", &jwt_with(h, c), "--json"]);
+        assert_eq!((code, j["valid"].as_bool(), j["error"]["kind"].as_str(), j["error"]["code"].as_str()), (1, Some(false), Some("invalid_token"), Some(code_want)), "{h} {c}");
+    }
+    let (code, j, _) = videokit(&["token", "inspect", &jwt_with(r#"{"alg":"RS256"}"#, r#"{"sub":"a"}"#), "--json"]);
+    assert_eq!((code, j["valid"].as_bool()), (0, Some(true)));
+}
