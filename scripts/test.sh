@@ -33,6 +33,8 @@ fi
 
 # 3. The official Kaltura Node client against the devserver (npm kaltura-client).
 stage "Kaltura Node client interop" bash scripts/test-kaltura-node.sh
+# 3b. The official Kaltura Python client (PyPI KalturaApiClient), multirequest included.
+stage "Kaltura Python client interop" bash scripts/test-kaltura-python.sh
 
 # 4. Swift: syntax of every handwritten Swift file, and API parity with Kotlin.
 stage "Swift syntax check" python3 scripts/check-swift.py
