@@ -232,13 +232,16 @@ async fn serve(a: ServeArgs) -> i32 {
     let mut cfg = match &a.config {
         Some(p) => match videokit_devserver::DevServerConfig::from_json_file(p) {
             Ok(c) => c,
-            Err(e) => return usage(&format!("cannot use the config file {}: {e}", p.display())),
+            Err(e) => return usage_err(a.json, &format!("cannot use the config file {}: {e}", p.display())),
         },
         None => videokit_devserver::DevServerConfig::default(),
     };
     cfg.port = a.port;
     if let Some(l) = a.token_lifetime {
         cfg.token_lifetime = Duration::from_secs(l);
+    }
+    if let Err(e) = cfg.validate() {
+        return usage_err(a.json, &e.to_string());
     }
     let tokens = cfg.app_tokens.clone();
     let server = match videokit_devserver::DevServer::start(cfg).await {

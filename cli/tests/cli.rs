@@ -424,3 +424,10 @@ fn demo_json_prints_one_summary() {
     assert_eq!(j["failed"], 0);
     assert!(j["passed"].as_u64().unwrap() > 5);
 }
+
+/// `serve` refuses a configuration that would issue unusable tokens (issue 12, item 10).
+#[test]
+fn serve_refuses_a_zero_lifetime() {
+    let (code, j, _, _) = videokit_with(&["serve", "--port", "0", "--token-lifetime", "0", "--json"], &[], "");
+    assert_eq!((code, j["error"]["kind"].as_str()), (2, Some("usage")));
+}
