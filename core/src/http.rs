@@ -164,13 +164,17 @@ pub trait Transport: Send + Sync + 'static {
 ///
 /// Plain `http://` to a name (only `localhost` passes the policy unless the app opted in with
 /// `allow_insecure_http`) is resolved here, every address checked to be loopback
-/// ([`choose_plain_http_addr`]), and the connection made to that very address (the URL is
-/// rewritten to it and `Host` keeps the name), so what is checked is what is connected to.
+/// ([`choose_plain_http_addr`]), and the connection made only to those very addresses (the
+/// name's resolution is pinned to them in the client), so what is checked is what is
+/// connected to.
 #[cfg(feature = "reqwest-transport")]
 pub struct ReqwestTransport {
     client: reqwest::Client,
-    allow_insecure_http: bool,
+    config: HttpConfig,
     resolver: Arc<dyn Resolver>,
+    /// The client pinned to the checked loopback addresses of a name, reused while the name
+    /// resolves to the same addresses.
+    pinned: std::sync::Mutex<Option<(String, Vec<SocketAddr>, reqwest::Client)>>,
 }
 
 #[cfg(feature = "reqwest-transport")]
@@ -181,27 +185,35 @@ impl ReqwestTransport {
 
     /// With an injected resolver (tests).
     pub fn with_resolver(cfg: &HttpConfig, resolver: Arc<dyn Resolver>) -> Result<Self> {
-        let client = reqwest::Client::builder()
+        let client = Self::build(cfg, None)?;
+        Ok(ReqwestTransport { client, config: cfg.clone(), resolver, pinned: std::sync::Mutex::new(None) })
+    }
+
+    fn build(cfg: &HttpConfig, pin: Option<(&str, &[SocketAddr])>) -> Result<reqwest::Client> {
+        let mut b = reqwest::Client::builder()
             .connect_timeout(cfg.connect_timeout)
             .timeout(cfg.request_timeout)
             .user_agent(cfg.user_agent.clone())
             .redirect(reqwest::redirect::Policy::none())
             .pool_idle_timeout(Duration::from_secs(90))
-            .use_rustls_tls()
-            .build()
-            .map_err(|e| Error::new(ErrorKind::Network, format!("could not build the HTTP client: {e}")))?;
-        Ok(ReqwestTransport { client, allow_insecure_http: cfg.allow_insecure_http, resolver })
+            .use_rustls_tls();
+        if let Some((name, addrs)) = pin {
+            // Connections to `name` go to these (checked) addresses only, tried in order.
+            b = b.resolve_to_addrs(name, addrs);
+        }
+        b.build().map_err(|e| Error::new(ErrorKind::Network, format!("could not build the HTTP client: {e}")))
     }
 
-    /// For plain `http://` to a name without the opt-in: resolve, check, and pin the URL to
-    /// the checked address. The name goes in `Host`.
-    async fn pin_plain_http(&self, req: &mut HttpRequest) -> Result<()> {
-        if req.url.scheme() != "http" || self.allow_insecure_http {
-            return Ok(());
+    /// The client for this request. For plain `http://` to a name without the opt-in: resolve
+    /// it, check every address is loopback, and use a client whose resolution of that name is
+    /// pinned to exactly those addresses, so what is checked is what is connected to.
+    async fn client_for(&self, req: &HttpRequest) -> Result<reqwest::Client> {
+        if req.url.scheme() != "http" || self.config.allow_insecure_http {
+            return Ok(self.client.clone());
         }
         let name = match req.url.host() {
             Some(url::Host::Domain(d)) => d.to_string(),
-            _ => return Ok(()),
+            _ => return Ok(self.client.clone()),
         };
         let port = req.url.port_or_known_default().unwrap_or(80);
         let resolved = self
@@ -209,17 +221,16 @@ impl ReqwestTransport {
             .resolve(&name, port)
             .await
             .map_err(|_| Error::new(ErrorKind::Network, format!("could not resolve {}", scrub(&name, &[]))))?;
-        let addr = choose_plain_http_addr(&name, &resolved)?;
-        let host_header = match req.url.port() {
-            Some(p) => format!("{name}:{p}"),
-            None => name.clone(),
-        };
-        req.url
-            .set_ip_host(addr.ip())
-            .map_err(|_| Error::invalid_argument("cannot address the resolved loopback address"))?;
-        req.headers.retain(|(k, _)| k != "host");
-        req.headers.push(("host".into(), HeaderValue::Plain(host_header)));
-        Ok(())
+        choose_plain_http_addr(&name, &resolved)?;
+        let mut pinned = self.pinned.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some((n, a, c)) = &*pinned {
+            if *n == name && *a == resolved {
+                return Ok(c.clone());
+            }
+        }
+        let c = Self::build(&self.config, Some((&name, &resolved)))?;
+        *pinned = Some((name, resolved, c.clone()));
+        Ok(c)
     }
 }
 
@@ -242,14 +253,14 @@ fn map_reqwest_error(e: &reqwest::Error, host: &str) -> Error {
 #[cfg(feature = "reqwest-transport")]
 #[async_trait]
 impl Transport for ReqwestTransport {
-    async fn send(&self, mut req: HttpRequest, max_body_bytes: usize) -> Result<HttpResponse> {
+    async fn send(&self, req: HttpRequest, max_body_bytes: usize) -> Result<HttpResponse> {
         let host = req.url.host_str().unwrap_or("?").to_string();
-        self.pin_plain_http(&mut req).await?;
+        let client = self.client_for(&req).await?;
         let method = match req.method {
             Method::Get => reqwest::Method::GET,
             Method::Post => reqwest::Method::POST,
         };
-        let mut rb = self.client.request(method, req.url.clone());
+        let mut rb = client.request(method, req.url.clone());
         for (k, v) in &req.headers {
             rb = rb.header(k.as_str(), v.as_str());
         }

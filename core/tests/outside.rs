@@ -130,6 +130,13 @@ async fn the_address_connected_to_is_the_one_checked() {
     let d = s.start(Arc::new(src)).await.unwrap();
     assert_eq!(d.identity.as_deref(), Some("alice"));
     assert_eq!(srv.controls().request_count("token"), 1);
+    // localhost → [::1, 127.0.0.1] (the usual /etc/hosts order; the devserver listens on the
+    // second only): the checked addresses are tried in order.
+    let r = Arc::new(MapResolver { to: vec!["::1".parse().unwrap(), "127.0.0.1".parse().unwrap()], asked: Mutex::new(vec![]) });
+    let (s, _rx) = session_with(quick_config(), Some(r.clone()));
+    let src = BackendSource::new(&format!("http://localhost:{port}/token/{{identity}}"), "alice", vec![], false).unwrap();
+    assert!(s.start(Arc::new(src)).await.is_ok());
+    assert_eq!(srv.controls().request_count("token"), 2);
     // localhost → 127.0.0.2 (loopback, nothing listens there): the transport connects to the
     // resolved address, not to whatever the name resolves to later.
     let r = Arc::new(MapResolver { to: vec!["127.0.0.2".parse().unwrap()], asked: Mutex::new(vec![]) });
@@ -138,7 +145,7 @@ async fn the_address_connected_to_is_the_one_checked() {
     let (s, _rx) = session_with(cfg, Some(r.clone()));
     let src = BackendSource::new(&format!("http://localhost:{port}/token/{{identity}}"), "alice", vec![], false).unwrap();
     assert_eq!(s.start(Arc::new(src)).await.unwrap_err().kind(), ErrorKind::Network);
-    assert_eq!(srv.controls().request_count("token"), 1);
+    assert_eq!(srv.controls().request_count("token"), 2);
 }
 
 // ---- 2. timestamps out of range ----
@@ -346,7 +353,11 @@ async fn a_414_is_http_status_and_not_retried() {
         let src = BackendSource::new(&format!("http://127.0.0.1:{port}/token/{{identity}}"), "alice", vec![], false).unwrap();
         let e = s.start(Arc::new(src)).await.unwrap_err();
         assert_eq!((e.kind(), e.status()), (ErrorKind::HttpStatus, Some(414)), "read_first={read_first}: {e}");
-        assert_eq!(conns.load(Ordering::SeqCst), 1);
+        if read_first {
+            assert_eq!(conns.load(Ordering::SeqCst), 1);
+        }
+        // (Answered before the request was read, hyper may resend a request it never wrote
+        // on a second connection, so only the read-first case counts connections.)
         assert_eq!(states(&mut rx).await, ["starting", "failed"]);
     }
 }
