@@ -65,8 +65,9 @@ struct ServeArgs {
 
 #[derive(Subcommand)]
 enum SessionCmd {
-    /// Start a session with exactly one of: --api-token + --identity, --token-url + --identity,
-    /// --session-token. Prints the session and exits.
+    /// Start a session with exactly one of: --api-token (or --api-token-env) + --identity,
+    /// --token-url + --identity, --session-token (or --session-token-env). Prints the session
+    /// and exits.
     Start(StartArgs),
 }
 
