@@ -44,6 +44,8 @@ stage "16 KB alignment checker" bash scripts/test-elf-alignment.sh
 
 # 3. The official Kaltura Node client against the devserver (npm kaltura-client).
 stage "Kaltura Node client interop" bash scripts/test-kaltura-node.sh
+# 3b. The official Kaltura Python client (PyPI KalturaApiClient), multirequest included.
+stage "Kaltura Python client interop" bash scripts/test-kaltura-python.sh
 
 # 4. Swift with a real compiler: build (Swift 6 mode, no warnings), XCTest against the
 #    devserver, the README example, DocC, swift-format. Then API parity with Kotlin.

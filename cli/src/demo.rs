@@ -3,6 +3,18 @@
 //! transition with a timestamp, then a summary of checks. Exit 0 only when all hold.
 
 use clap::Args;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// Under `--json` the running commentary is not printed; one JSON summary is.
+static QUIET: AtomicBool = AtomicBool::new(false);
+
+macro_rules! say {
+    ($($t:tt)*) => {
+        if !QUIET.load(Ordering::Relaxed) {
+            println!($($t)*);
+        }
+    };
+}
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use videokit_core::sources::videokit::{ApiTokenSource, BackendSource, FixedTokenSource};
@@ -14,6 +26,10 @@ pub struct DemoArgs {
     /// Lifetime of the short-lived tokens used to show a renewal, in seconds.
     #[arg(long, default_value_t = 4)]
     lifetime: u64,
+    /// Print only one JSON summary: {"base_url", "checks": [{"name", "ok"}], "passed",
+    /// "failed", "requests", "seconds"}.
+    #[arg(long)]
+    json: bool,
 }
 
 struct Demo {
@@ -24,11 +40,11 @@ struct Demo {
 impl Demo {
     fn check(&mut self, what: impl Into<String>, ok: bool) {
         let what = what.into();
-        println!("  {} {what}", if ok { "✔" } else { "✘" });
+        say!("  {} {what}", if ok { "✔" } else { "✘" });
         self.checks.push((what, ok));
     }
     fn section(&self, title: &str) {
-        println!("\n== {title} ==");
+        say!("\n== {title} ==");
     }
 }
 
@@ -41,7 +57,7 @@ fn watch(session: &Session, t0: Instant) -> Arc<Mutex<Vec<SessionState>>> {
             return; // the initial "current state" event
         }
         let err = c.error.as_ref().map(|e| format!("  ({e})")).unwrap_or_default();
-        println!("  [{:7.3}s] {} → {}{err}", t0.elapsed().as_secs_f64(), c.from, c.to);
+        say!("  [{:7.3}s] {} → {}{err}", t0.elapsed().as_secs_f64(), c.from, c.to);
         s2.lock().unwrap_or_else(|p| p.into_inner()).push(c.to);
     }));
     seen
@@ -68,6 +84,7 @@ fn new_session() -> Result<Session, Error> {
 }
 
 pub async fn run(a: DemoArgs) -> i32 {
+    QUIET.store(a.json, Ordering::Relaxed);
     let lifetime = Duration::from_secs(a.lifetime.max(2));
     let cfg = DevServerConfig { port: 0, token_lifetime: lifetime, ..Default::default() };
     let server = match DevServer::start(cfg).await {
@@ -80,7 +97,7 @@ pub async fn run(a: DemoArgs) -> i32 {
     let base = server.base_url();
     let controls = server.controls();
     let mut d = Demo { t0: Instant::now(), checks: vec![] };
-    println!("VideoKit demo: local backend at {base} (tokens live {} s)", lifetime.as_secs());
+    say!("VideoKit demo: local backend at {base} (tokens live {} s)", lifetime.as_secs());
 
     match videokit_flows(&mut d, &base, &controls, lifetime).await {
         Ok(()) => {}
@@ -96,11 +113,18 @@ pub async fn run(a: DemoArgs) -> i32 {
     }
 
     let counts = controls.request_counts();
-    println!("\n== Summary ==");
-    println!("  requests served: {}", counts.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(", "));
+    say!("\n== Summary ==");
+    say!("  requests served: {}", counts.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(", "));
     let passed = d.checks.iter().filter(|(_, ok)| *ok).count();
     let failed = d.checks.len() - passed;
-    println!("  {passed} checks passed, {failed} failed, in {:.1} s", d.t0.elapsed().as_secs_f64());
+    say!("  {passed} checks passed, {failed} failed, in {:.1} s", d.t0.elapsed().as_secs_f64());
+    if a.json {
+        let checks: Vec<serde_json::Value> = d.checks.iter().map(|(name, ok)| serde_json::json!({"name": name, "ok": ok})).collect();
+        println!(
+            "{}",
+            serde_json::json!({"base_url": base, "checks": checks, "passed": passed, "failed": failed, "requests": counts, "seconds": d.t0.elapsed().as_secs_f64()})
+        );
+    }
     server.shutdown().await;
     if failed == 0 {
         0
@@ -116,7 +140,7 @@ async fn videokit_flows(d: &mut Demo, base: &str, controls: &videokit_devserver:
     let seen = watch(&session, d.t0);
     let src = ApiTokenSource::new(base, Secret::new(DEFAULT_APP_TOKEN), "alice", vec!["videos.read".into()], false)?;
     let data = session.start(Arc::new(src)).await?;
-    println!(
+    say!(
         "  signed in as {} ; token {} ; expires {} ; renewal in {:.1} s",
         data.identity.as_deref().unwrap_or("?"),
         data.token.fingerprint(),
@@ -138,7 +162,7 @@ async fn videokit_flows(d: &mut Demo, base: &str, controls: &videokit_devserver:
     let session = new_session()?;
     let seen = watch(&session, d.t0);
     let template = format!("{base}/token/{{identity}}");
-    println!("  token URL: {template}");
+    say!("  token URL: {template}");
     let src = BackendSource::new(&template, "bob@example.com", vec![], false)?;
     let data = session.start(Arc::new(src)).await?;
     d.check("backend token obtained, identity percent-encoded and echoed", data.identity.as_deref() == Some("bob@example.com"));
@@ -168,13 +192,13 @@ async fn videokit_flows(d: &mut Demo, base: &str, controls: &videokit_devserver:
     let seen = watch(&session, d.t0);
     let src = ApiTokenSource::new(base, Secret::new("vk_wrong_app_token"), "alice", vec![], false)?;
     let e = session.start(Arc::new(src)).await.err();
-    println!("  wrong app token → {}", e.as_ref().map(|e| e.to_string()).unwrap_or_default());
+    say!("  wrong app token → {}", e.as_ref().map(|e| e.to_string()).unwrap_or_default());
     d.check("a wrong app token is `unauthorized`, and the message has no secret", matches!(&e, Some(e) if e.kind() == ErrorKind::Unauthorized && !e.to_string().contains("vk_wrong_app_token")));
     controls.inject(Fault { route: "token".into(), kind: FaultKind::Malformed, count: 1 });
     let src: Arc<dyn TokenSource> = Arc::new(BackendSource::new(&template, "carol", vec![], false)?);
     let t = Instant::now();
     let e = session.start(src).await.err();
-    println!("  malformed backend JSON → {} ({} ms)", e.as_ref().map(|e| e.to_string()).unwrap_or_default(), t.elapsed().as_millis());
+    say!("  malformed backend JSON → {} ({} ms)", e.as_ref().map(|e| e.to_string()).unwrap_or_default(), t.elapsed().as_millis());
     d.check("the vendor's malformed JSON is `malformed_response`, at once", matches!(&e, Some(e) if e.kind() == ErrorKind::MalformedResponse) && t.elapsed() < Duration::from_secs(2));
     session.stop();
     wait_for(&session, &seen, 5, Duration::from_secs(1)).await;
@@ -201,7 +225,7 @@ async fn kaltura_flows(d: &mut Demo, base: &str, controls: &videokit_devserver::
     let data = session.start(Arc::new(KalturaSource::new(cfg.clone(), false)?)).await?;
     wait_for(&session, &seen, 2, Duration::from_secs(1)).await;
     if let TokenDetails::Kaltura { partner_id, user_id, session_type, privileges } = &data.details {
-        println!("  KS {} for partner {partner_id}, user '{user_id}', type {session_type}, privileges '{privileges}', expires {}", data.token.fingerprint(), data.expires_at.map(crate::rfc3339).unwrap_or_default());
+        say!("  KS {} for partner {partner_id}, user '{user_id}', type {session_type}, privileges '{privileges}', expires {}", data.token.fingerprint(), data.expires_at.map(crate::rfc3339).unwrap_or_default());
     }
     let widget = controls.request_count("kaltura.startWidgetSession");
     let start = controls.request_count("kaltura.appToken.startSession");
@@ -219,7 +243,7 @@ async fn kaltura_flows(d: &mut Demo, base: &str, controls: &videokit_devserver::
     let mut wrong = cfg.clone();
     wrong.app_token = Secret::new("0000000000000000deadbeefdeadbeef");
     let e = session.start(Arc::new(KalturaSource::new(wrong, false)?)).await.err();
-    println!("  wrong appToken token → {}", e.as_ref().map(|e| e.to_string()).unwrap_or_default());
+    say!("  wrong appToken token → {}", e.as_ref().map(|e| e.to_string()).unwrap_or_default());
     d.check("a wrong token hash is `rejected` with code INVALID_APP_TOKEN_HASH", matches!(&e, Some(e) if e.kind() == ErrorKind::Rejected && e.code() == Some("INVALID_APP_TOKEN_HASH")));
     wait_for(&session, &seen, 2, Duration::from_secs(1)).await;
     Ok(())
@@ -236,8 +260,8 @@ async fn videosdk_flows(d: &mut Demo, base: &str, controls: &videokit_devserver:
     let data = session.start(Arc::new(src)).await?;
     wait_for(&session, &seen, 2, Duration::from_secs(1)).await;
     if let TokenDetails::VideoSdk(c) = &data.details {
-        println!("  claims: {}", c.to_json());
-        println!("  may join: {}, must ask to join: {}, may moderate: {}", c.can_join(), c.must_ask_to_join(), c.can_moderate());
+        say!("  claims: {}", c.to_json());
+        say!("  may join: {}, must ask to join: {}, may moderate: {}", c.can_join(), c.must_ask_to_join(), c.can_moderate());
         let life = match (c.iat, c.exp) {
             (Some(i), Some(e)) => e - i,
             _ => 0,

@@ -30,10 +30,19 @@ impl Log for StderrLogger {
     fn flush(&self) {}
 }
 
+/// The level: `VIDEOKIT_LOG` (off, error, warn, info, debug, trace) when set, else the `-v`
+/// count. A bad `VIDEOKIT_LOG` value is warned about on stderr and ignored; `RUST_LOG` is not
+/// read (one variable), which is said when it is set and `VIDEOKIT_LOG` is not.
 pub fn level_from(verbose: u8) -> LevelFilter {
-    if let Ok(v) = std::env::var("VIDEOKIT_LOG") {
-        if let Ok(l) = v.parse::<LevelFilter>() {
-            return l;
+    match std::env::var("VIDEOKIT_LOG") {
+        Ok(v) => match v.trim().parse::<LevelFilter>() {
+            Ok(l) => return l,
+            Err(_) => eprintln!("videokit: warning: ignoring VIDEOKIT_LOG={:?}: use off, error, warn, info, debug or trace", v.chars().take(40).collect::<String>()),
+        },
+        Err(_) => {
+            if std::env::var_os("RUST_LOG").is_some() {
+                eprintln!("videokit: warning: RUST_LOG is not read; set VIDEOKIT_LOG (off, error, warn, info, debug, trace) or use -v/-vv/-vvv");
+            }
         }
     }
     match verbose {

@@ -5,7 +5,6 @@
 
 mod demo;
 mod inspect;
-mod inspect_ks;
 mod logger;
 mod vendors;
 
@@ -58,30 +57,38 @@ struct ServeArgs {
     /// JSON config file adding app tokens, Kaltura partners and app tokens, VideoSDK keys.
     #[arg(long)]
     config: Option<std::path::PathBuf>,
-    /// Print one JSON line {"base_url", "app_tokens"} instead of text (for test harnesses).
+    /// Print one JSON line {"base_url", "app_tokens"} instead of text (for test harnesses);
+    /// the text form starts with the base URL line, then "app tokens: ...".
     #[arg(long)]
     json: bool,
 }
 
 #[derive(Subcommand)]
 enum SessionCmd {
-    /// Start a session with exactly one of: --api-token + --identity, --token-url + --identity,
-    /// --session-token. Prints the session and exits.
+    /// Start a session with exactly one of: --api-token (or --api-token-env) + --identity,
+    /// --token-url + --identity, --session-token (or --session-token-env). Prints the session
+    /// and exits.
     Start(StartArgs),
 }
 
 #[derive(Args)]
-#[command(group(clap::ArgGroup::new("mode").required(true).args(["api_token", "token_url", "session_token"])))]
+#[command(group(clap::ArgGroup::new("mode").required(true).args(["api_token", "api_token_env", "token_url", "session_token", "session_token_env"])))]
 struct StartArgs {
-    /// VideoKit app (API) token: development only.
+    /// VideoKit app (API) token, development only: the value, or - to read it from stdin.
     #[arg(long)]
     api_token: Option<String>,
+    /// Take the app token from the environment variable VIDEOKIT_API_TOKEN (keeps it out of `ps`).
+    #[arg(long)]
+    api_token_env: bool,
     /// Backend token URL template containing {identity}.
     #[arg(long)]
     token_url: Option<String>,
-    /// A session token you already have.
+    /// A session token you already have: the value, or - to read it from stdin.
     #[arg(long)]
     session_token: Option<String>,
+    /// Take the session token from the environment variable VIDEOKIT_SESSION_TOKEN.
+    #[arg(long)]
+    session_token_env: bool,
     /// User or device identity (with --api-token or --token-url).
     #[arg(long)]
     identity: Option<String>,
@@ -100,7 +107,8 @@ struct StartArgs {
     /// Keep the session in this directory and resume it while still valid.
     #[arg(long)]
     store: Option<std::path::PathBuf>,
-    /// Machine-readable output.
+    /// Machine-readable output: {"state", "identity", "token", "expires_at", "source"} or
+    /// {"error": {"kind", "message"}}.
     #[arg(long)]
     json: bool,
 }
@@ -116,9 +124,20 @@ fn main() {
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {
-            let code = if e.use_stderr() { 2 } else { 0 };
-            let _ = e.print();
-            std::process::exit(code);
+            if !e.use_stderr() {
+                // --help, --version
+                let _ = e.print();
+                std::process::exit(0);
+            }
+            // Under --json a usage error is JSON too, on stdout like every other error.
+            if std::env::args().skip(1).any(|a| a == "--json") {
+                let text = e.render().to_string();
+                let first = text.lines().next().unwrap_or("usage error").trim_start_matches("error: ").trim().to_string();
+                println!("{}", json!({"error": {"kind": "usage", "message": first, "usage": text.trim_end()}}));
+            } else {
+                let _ = e.print();
+            }
+            std::process::exit(2);
         }
     };
     logger::init(logger::level_from(cli.verbose));
@@ -164,6 +183,38 @@ pub fn usage(msg: &str) -> i32 {
     2
 }
 
+/// A usage error (exit 2): under `--json`, `{"error": {"kind": "usage", "message"}}` on
+/// stdout like every other error; otherwise text on stderr.
+pub fn usage_err(json_out: bool, msg: &str) -> i32 {
+    if json_out {
+        println!("{}", json!({"error": {"kind": "usage", "message": msg}}));
+        2
+    } else {
+        usage(msg)
+    }
+}
+
+/// A secret given on the command line, as `-` (read one line from stdin), or through the
+/// environment variable `env` when the flag is absent: secrets need not be arguments, which
+/// any user can see in `ps`.
+pub fn secret_arg(value: Option<String>, env: Option<&str>, what: &str) -> Result<Option<String>, Error> {
+    match value.as_deref() {
+        Some("-") => {
+            let mut line = String::new();
+            std::io::stdin()
+                .read_line(&mut line)
+                .map_err(|e| Error::invalid_argument(format!("could not read the {what} from stdin: {e}")))?;
+            let v = line.trim_end_matches(['\r', '\n']).to_string();
+            if v.is_empty() {
+                return Err(Error::invalid_argument(format!("the {what} read from stdin is empty")));
+            }
+            Ok(Some(v))
+        }
+        Some(_) => Ok(value),
+        None => Ok(env.and_then(|k| std::env::var(k).ok()).filter(|v| !v.is_empty())),
+    }
+}
+
 pub fn rfc3339(t: std::time::SystemTime) -> String {
     videokit_core::source::format_rfc3339(t)
 }
@@ -182,13 +233,16 @@ async fn serve(a: ServeArgs) -> i32 {
     let mut cfg = match &a.config {
         Some(p) => match videokit_devserver::DevServerConfig::from_json_file(p) {
             Ok(c) => c,
-            Err(e) => return usage(&format!("cannot use the config file {}: {e}", p.display())),
+            Err(e) => return usage_err(a.json, &format!("cannot use the config file {}: {e}", p.display())),
         },
         None => videokit_devserver::DevServerConfig::default(),
     };
     cfg.port = a.port;
     if let Some(l) = a.token_lifetime {
         cfg.token_lifetime = Duration::from_secs(l);
+    }
+    if let Err(e) = cfg.validate() {
+        return usage_err(a.json, &e.to_string());
     }
     let tokens = cfg.app_tokens.clone();
     let server = match videokit_devserver::DevServer::start(cfg).await {
@@ -202,13 +256,11 @@ async fn serve(a: ServeArgs) -> i32 {
     if a.json {
         println!("{}", json!({"base_url": base, "app_tokens": tokens}));
     } else {
-        println!("VideoKit local backend listening on {base}");
-        println!("  gateway:      POST {base}/v1/sessions   (Authorization: Bearer <app token>)");
-        println!("  app backend:  GET  {base}/token/{{identity}}");
-        println!("  Kaltura:      {base}/api_v3/service/session/action/startWidgetSession, .../apptoken/action/startSession");
-        println!("  VideoSDK:     GET  {base}/get-token,  POST {base}/v2/rooms");
-        println!("  app tokens accepted: {}", tokens.join(", "));
-        println!("Press Ctrl-C to stop.");
+        // The same lines as the videokit-devserver binary (devserver/README.md): the base URL
+        // first, the accepted app tokens second.
+        for line in videokit_devserver::banner(&base, &server.controls().config()) {
+            println!("{line}");
+        }
     }
     use std::io::Write;
     let _ = std::io::stdout().flush();
@@ -225,20 +277,39 @@ async fn session_start(a: StartArgs) -> i32 {
     // The CLI gives up on transient failures quickly: one retry.
     config.retry.start_attempts = 2;
     let insecure = a.allow_insecure_http;
-    let source: Result<Arc<dyn TokenSource>, Error> = if let Some(t) = &a.api_token {
+    let from = |flag: &Option<String>, use_env: bool, env: &str, what: &str| -> Result<Option<String>, i32> {
+        let r = if use_env {
+            match std::env::var(env) {
+                Ok(v) if !v.is_empty() => Ok(Some(v)),
+                _ => return Err(usage_err(a.json, &format!("{env} is not set or empty"))),
+            }
+        } else {
+            secret_arg(flag.clone(), None, what)
+        };
+        r.map_err(|e| fail(&e, a.json))
+    };
+    let api_token = match from(&a.api_token, a.api_token_env, "VIDEOKIT_API_TOKEN", "app token") {
+        Ok(v) => v,
+        Err(code) => return code,
+    };
+    let session_token = match from(&a.session_token, a.session_token_env, "VIDEOKIT_SESSION_TOKEN", "session token") {
+        Ok(v) => v,
+        Err(code) => return code,
+    };
+    let source: Result<Arc<dyn TokenSource>, Error> = if let Some(t) = &api_token {
         match &a.identity {
             Some(id) => ApiTokenSource::new(&a.gateway, Secret::new(t.as_str()), id, a.scopes.clone(), insecure).map(|s| Arc::new(s) as Arc<dyn TokenSource>),
-            None => return usage("--api-token needs --identity"),
+            None => return usage_err(a.json, "--api-token needs --identity"),
         }
     } else if let Some(u) = &a.token_url {
         match &a.identity {
             Some(id) => BackendSource::new(u, id, vec![], insecure).map(|s| Arc::new(s) as Arc<dyn TokenSource>),
-            None => return usage("--token-url needs --identity"),
+            None => return usage_err(a.json, "--token-url needs --identity"),
         }
-    } else if let Some(t) = &a.session_token {
+    } else if let Some(t) = &session_token {
         FixedTokenSource::new(Secret::new(t.as_str())).map(|s| Arc::new(s) as Arc<dyn TokenSource>)
     } else {
-        return usage("give one of --api-token, --token-url, --session-token");
+        return usage_err(a.json, "give one of --api-token, --token-url, --session-token");
     };
     let source = match source {
         Ok(s) => s,

@@ -70,10 +70,22 @@ impl Clock for FakeClock {
     }
 }
 
-/// `t + ms` for signed `ms`, saturating at the epoch.
+/// The last second the SDK represents: 9999-12-31T23:59:59Z (what RFC 3339, an HTTP date and
+/// the platforms' date types can all say). Later times in a token are `invalid_token`.
+pub const MAX_UNIX_SECS: i64 = 253_402_300_799;
+/// The first second the SDK represents: 0001-01-01T00:00:00Z.
+pub const MIN_UNIX_SECS: i64 = -62_135_596_800;
+
+/// Is `secs` (seconds since the epoch) within [`MIN_UNIX_SECS`]..=[`MAX_UNIX_SECS`]?
+pub fn unix_secs_in_range(secs: i64) -> bool {
+    (MIN_UNIX_SECS..=MAX_UNIX_SECS).contains(&secs)
+}
+
+/// `t + ms` for signed `ms`, saturating at the epoch and at [`MAX_UNIX_SECS`] (never panics).
 pub fn add_ms(t: SystemTime, ms: i64) -> SystemTime {
     if ms >= 0 {
-        t + Duration::from_millis(ms as u64)
+        let latest = UNIX_EPOCH + Duration::from_secs(MAX_UNIX_SECS as u64);
+        t.checked_add(Duration::from_millis(ms as u64)).map_or(latest, |r| r.min(latest.max(t)))
     } else {
         match t.checked_sub(Duration::from_millis(ms.unsigned_abs())) {
             Some(r) if r >= UNIX_EPOCH => r,
@@ -94,8 +106,10 @@ pub fn unix_secs(t: SystemTime) -> i64 {
     diff_ms(t, UNIX_EPOCH).div_euclid(1000)
 }
 
+/// The instant `secs` after the epoch, clamped to the epoch..=[`MAX_UNIX_SECS`]. Sources
+/// check the range first ([`unix_secs_in_range`]) and refuse what is outside it.
 pub fn from_unix_secs(secs: i64) -> SystemTime {
-    add_ms(UNIX_EPOCH, secs.saturating_mul(1000))
+    add_ms(UNIX_EPOCH, secs.clamp(0, MAX_UNIX_SECS).saturating_mul(1000))
 }
 
 /// Skews below this are treated as zero: the `Date` header has one-second resolution.
@@ -162,6 +176,10 @@ mod tests {
         assert_eq!(add_ms(UNIX_EPOCH, -5), UNIX_EPOCH);
         assert_eq!(diff_ms(UNIX_EPOCH, UNIX_EPOCH + Duration::from_secs(2)), -2000);
         assert_eq!(unix_secs(from_unix_secs(1_763_251_200)), 1_763_251_200);
+        // Never a panic, whatever the timestamp: clamped to 1970..=9999.
+        assert_eq!(unix_secs(from_unix_secs(i64::MAX)), MAX_UNIX_SECS);
+        assert_eq!(unix_secs(from_unix_secs(i64::MIN)), 0);
+        assert_eq!(unix_secs(add_ms(from_unix_secs(MAX_UNIX_SECS), i64::MAX)), MAX_UNIX_SECS);
     }
 
     #[tokio::test(start_paused = true)]

@@ -8,10 +8,31 @@ fn text(data: &[u8]) -> &str {
     std::str::from_utf8(data).unwrap_or("")
 }
 
-/// The generic JWT decoder.
+/// The generic JWT decoder, its checks, `token inspect` and the date formatting of every time
+/// claim (first 8 bytes pick "now" for inspect when there are more than 8).
 pub fn jwt(data: &[u8]) {
-    let _ = crate::jwt::decode(text(data));
     let _ = crate::jwt::looks_like_jwt(text(data));
+    if let Ok(j) = crate::jwt::decode(text(data)) {
+        let _ = j.check_alg();
+        if let Ok(t) = j.time_claims() {
+            for secs in [t.exp, t.iat, t.nbf].into_iter().flatten() {
+                let _ = crate::source::format_rfc3339(crate::clock::from_unix_secs(secs));
+            }
+        }
+        // Raw claim values, whatever they are, through the formatter.
+        for v in j.claims.values() {
+            if let Some(i) = v.as_i64() {
+                let _ = crate::source::format_unix_secs(i);
+            }
+        }
+        let _ = crate::source::FetchedToken::bare(crate::secret::Secret::new(text(data)));
+    }
+    let (now, rest) = split_i64(data);
+    let _ = crate::inspect::inspect(text(data), 1_795_305_600, 0);
+    if let Ok(i) = crate::inspect::inspect(text(rest), now, now.rotate_left(17)) {
+        let _ = i.report.to_string();
+        let _ = i.seconds_left.map(crate::inspect::human_left);
+    }
 }
 
 /// The VideoSDK token decoder and checker (first 8 bytes pick "now").
@@ -21,9 +42,14 @@ pub fn videosdk(data: &[u8]) {
     let _ = crate::videosdk::decode_unchecked_time(text(rest));
 }
 
-/// The Kaltura KS decoder.
+/// The Kaltura KS decoder, and `token inspect` of a KS (expiry formatting included).
 pub fn ks(data: &[u8]) {
     let _ = crate::kaltura::decode_ks(text(data));
+    let _ = crate::inspect::inspect(text(data), 1_795_305_600, 0);
+    let (now, rest) = split_i64(data);
+    if let Ok(i) = crate::inspect::inspect(text(rest), now, 0) {
+        let _ = i.seconds_left.map(crate::inspect::human_left);
+    }
 }
 
 /// Kaltura API v3 JSON responses (both actions).
@@ -36,7 +62,12 @@ pub fn kaltura_api(data: &[u8]) {
 pub fn session_response(data: &[u8]) {
     let status = if data.first().is_some_and(|b| b & 1 == 1) { 200 } else { 401 };
     let resp = HttpResponse { status, headers: vec![], body: data.to_vec() };
-    let _ = crate::sources::videokit::parse_session_body(&resp, "fuzz", &["secret-token"]);
+    let _ = crate::sources::videokit::parse_session_body(&resp, "fuzz", &["secret-token"], None);
+    if let Ok(t) = crate::sources::videokit::parse_session_body(&resp, "fuzz", &["secret-token"], Some("alice")) {
+        // What the engine and the CLI do with a session's times: format them.
+        let _ = t.expires_at.map(crate::source::format_rfc3339);
+        let _ = t.issued_at.map(crate::source::format_rfc3339);
+    }
     let _ = crate::http::backend_error_text(data);
 }
 

@@ -8,7 +8,7 @@ use crate::secret::Secret;
 use async_trait::async_trait;
 use serde_json::{Map, Value};
 use std::fmt;
-use std::net::IpAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 use url::Url;
@@ -161,30 +161,85 @@ pub trait Transport: Send + Sync + 'static {
 
 /// reqwest with rustls (ring, webpki roots), one pooled client for the life of the SDK.
 /// Feature `reqwest-transport` (default); the mobile library uses the platform's HTTP stack.
+///
+/// Plain `http://` to a name (only `localhost` passes the policy unless the app opted in with
+/// `allow_insecure_http`) is resolved here, every address checked to be loopback
+/// ([`choose_plain_http_addr`]), and the connection made only to those very addresses (the
+/// name's resolution is pinned to them in the client), so what is checked is what is
+/// connected to.
 #[cfg(feature = "reqwest-transport")]
 pub struct ReqwestTransport {
     client: reqwest::Client,
+    config: HttpConfig,
+    resolver: Arc<dyn Resolver>,
+    /// The client pinned to the checked loopback addresses of a name, reused while the name
+    /// resolves to the same addresses.
+    pinned: std::sync::Mutex<Option<(String, Vec<SocketAddr>, reqwest::Client)>>,
 }
 
 #[cfg(feature = "reqwest-transport")]
 impl ReqwestTransport {
     pub fn new(cfg: &HttpConfig) -> Result<Self> {
-        let client = reqwest::Client::builder()
+        Self::with_resolver(cfg, Arc::new(SystemResolver))
+    }
+
+    /// With an injected resolver (tests).
+    pub fn with_resolver(cfg: &HttpConfig, resolver: Arc<dyn Resolver>) -> Result<Self> {
+        let client = Self::build(cfg, None)?;
+        Ok(ReqwestTransport { client, config: cfg.clone(), resolver, pinned: std::sync::Mutex::new(None) })
+    }
+
+    fn build(cfg: &HttpConfig, pin: Option<(&str, &[SocketAddr])>) -> Result<reqwest::Client> {
+        let mut b = reqwest::Client::builder()
             .connect_timeout(cfg.connect_timeout)
             .timeout(cfg.request_timeout)
             .user_agent(cfg.user_agent.clone())
             .redirect(reqwest::redirect::Policy::none())
             .pool_idle_timeout(Duration::from_secs(90))
-            .use_rustls_tls()
-            .build()
-            .map_err(|e| Error::new(ErrorKind::Network, format!("could not build the HTTP client: {e}")))?;
-        Ok(ReqwestTransport { client })
+            .use_rustls_tls();
+        if let Some((name, addrs)) = pin {
+            // Connections to `name` go to these (checked) addresses only, tried in order.
+            b = b.resolve_to_addrs(name, addrs);
+        }
+        b.build().map_err(|e| Error::new(ErrorKind::Network, format!("could not build the HTTP client: {e}")))
+    }
+
+    /// The client for this request. For plain `http://` to a name without the opt-in: resolve
+    /// it, check every address is loopback, and use a client whose resolution of that name is
+    /// pinned to exactly those addresses, so what is checked is what is connected to.
+    async fn client_for(&self, req: &HttpRequest) -> Result<reqwest::Client> {
+        if req.url.scheme() != "http" || self.config.allow_insecure_http {
+            return Ok(self.client.clone());
+        }
+        let name = match req.url.host() {
+            Some(url::Host::Domain(d)) => d.to_string(),
+            _ => return Ok(self.client.clone()),
+        };
+        let port = req.url.port_or_known_default().unwrap_or(80);
+        let resolved = self
+            .resolver
+            .resolve(&name, port)
+            .await
+            .map_err(|_| Error::new(ErrorKind::Network, format!("could not resolve {}", scrub(&name, &[]))))?;
+        choose_plain_http_addr(&name, &resolved)?;
+        let mut pinned = self.pinned.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some((n, a, c)) = &*pinned {
+            if *n == name && *a == resolved {
+                return Ok(c.clone());
+            }
+        }
+        let c = Self::build(&self.config, Some((&name, &resolved)))?;
+        *pinned = Some((name, resolved, c.clone()));
+        Ok(c)
     }
 }
 
 #[cfg(feature = "reqwest-transport")]
 fn map_reqwest_error(e: &reqwest::Error, host: &str) -> Error {
-    if e.is_timeout() {
+    if e.is_builder() {
+        // Nothing was sent: the request itself cannot be expressed. Not retried.
+        Error::invalid_argument(format!("the request to {host} cannot be sent as asked (invalid URL or header)"))
+    } else if e.is_timeout() {
         Error::new(ErrorKind::Timeout, format!("the request to {host} timed out"))
     } else if e.is_connect() {
         Error::new(ErrorKind::Network, format!("could not connect to {host}"))
@@ -200,11 +255,12 @@ fn map_reqwest_error(e: &reqwest::Error, host: &str) -> Error {
 impl Transport for ReqwestTransport {
     async fn send(&self, req: HttpRequest, max_body_bytes: usize) -> Result<HttpResponse> {
         let host = req.url.host_str().unwrap_or("?").to_string();
+        let client = self.client_for(&req).await?;
         let method = match req.method {
             Method::Get => reqwest::Method::GET,
             Method::Post => reqwest::Method::POST,
         };
-        let mut rb = self.client.request(method, req.url.clone());
+        let mut rb = client.request(method, req.url.clone());
         for (k, v) in &req.headers {
             rb = rb.header(k.as_str(), v.as_str());
         }
@@ -240,21 +296,117 @@ impl Transport for ReqwestTransport {
     }
 }
 
-/// Is this host loopback (127.0.0.0/8, ::1, `localhost`)?
+/// May plain `http://` go to this host without the app opting in? Only a literal loopback
+/// address (127.0.0.0/8, `::1`) or the name `localhost` itself. Other names, `*.localhost`
+/// included, are judged insecure whatever they resolve to: the policy reads addresses, and a
+/// name is only a claim about one. `localhost` passes here; the Rust transport then resolves
+/// it and connects only to a loopback address it resolved to ([`ReqwestTransport`]); the
+/// platform transports get nothing but literal loopback and `localhost`, which the OS maps
+/// to loopback.
 pub fn is_loopback_host(url: &Url) -> bool {
     match url.host() {
-        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost") || d.to_ascii_lowercase().ends_with(".localhost"),
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
         Some(url::Host::Ipv4(ip)) => IpAddr::V4(ip).is_loopback(),
         Some(url::Host::Ipv6(ip)) => IpAddr::V6(ip).is_loopback(),
         None => false,
     }
 }
 
-/// Parse a URL the app gave us and check its transport security.
+/// Whether a plain-`http://` request to a *name* (not a literal address) may go to the
+/// addresses it resolved to: only when every one of them is loopback (a name that resolves
+/// to any other address is refused, even if a loopback one is among them). Returns the
+/// address to connect to. Pure, so the decision is tested with injected resolutions.
+pub fn choose_plain_http_addr(host: &str, resolved: &[SocketAddr]) -> Result<SocketAddr> {
+    let first = resolved.first().ok_or_else(|| Error::new(ErrorKind::Network, format!("could not resolve {}", scrub(host, &[]))))?;
+    if let Some(bad) = resolved.iter().find(|a| !a.ip().is_loopback()) {
+        return Err(Error::new(
+            ErrorKind::InsecureTransport,
+            format!(
+                "refusing plain http:// to {}: it resolves to {}, which is not a loopback address; use https://",
+                scrub(host, &[]),
+                bad.ip()
+            ),
+        ));
+    }
+    Ok(*first)
+}
+
+/// Name resolution for the Rust transport, injectable so tests can map a name anywhere
+/// without real DNS.
+#[async_trait]
+pub trait Resolver: Send + Sync + 'static {
+    async fn resolve(&self, host: &str, port: u16) -> std::io::Result<Vec<SocketAddr>>;
+}
+
+/// The system resolver (`getaddrinfo` through tokio).
+#[cfg(feature = "reqwest-transport")]
+#[derive(Debug, Default, Clone, Copy)]
+pub struct SystemResolver;
+
+#[cfg(feature = "reqwest-transport")]
+#[async_trait]
+impl Resolver for SystemResolver {
+    async fn resolve(&self, host: &str, port: u16) -> std::io::Result<Vec<SocketAddr>> {
+        Ok(tokio::net::lookup_host((host, port)).await?.collect())
+    }
+}
+
+/// A URL the app gave us, made safe to quote in an error or a log: credentials
+/// (`user:pass@`), the query and the fragment are replaced by `***`, whether or not the text
+/// parses as a URL. Then scrubbed and truncated like backend text.
+pub fn redact_url_text(raw: &str) -> String {
+    let raw = raw.trim();
+    let (scheme, rest) = match raw.find("://") {
+        Some(i) => (&raw[..i + 3], &raw[i + 3..]),
+        None => ("", raw),
+    };
+    // The authority ends at the first '/', '?' or '#' (or '\\', which URL parsers treat as
+    // '/' for special schemes); credentials are everything up to its last '@'.
+    let auth_end = rest.find(['/', '?', '#', '\\']).unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(auth_end);
+    let authority = match authority.rfind('@') {
+        Some(at) => format!("***@{}", &authority[at + 1..]),
+        None => authority.to_string(),
+    };
+    // A '@' further on (in a path) may still be a mangled credential: drop what precedes it.
+    let tail = match tail.find(['?', '#']) {
+        Some(q) => format!("{}{}***", &tail[..q], &tail[q..q + 1]),
+        None => tail.to_string(),
+    };
+    let tail = match tail.rfind('@') {
+        Some(at) => format!("***{}", &tail[at..]),
+        None => tail,
+    };
+    scrub(&format!("{scheme}{authority}{tail}"), &[])
+}
+
+/// Parse a URL the app gave us and check its transport security. Errors never quote the
+/// URL's credentials, query or fragment ([`redact_url_text`]).
 pub fn parse_url(raw: &str, allow_insecure_http: bool) -> Result<Url> {
-    let url = Url::parse(raw.trim()).map_err(|e| Error::invalid_argument(format!("not a valid URL ({e}): {}", scrub(raw, &[]))))?;
+    let url = Url::parse(raw.trim()).map_err(|e| Error::invalid_argument(format!("not a valid URL ({e}): {}", redact_url_text(raw))))?;
     check_transport(&url, allow_insecure_http)?;
     Ok(url)
+}
+
+/// Longest URL sent (what the `http` crate's `Uri`, hence hyper and reqwest, can hold; many
+/// servers answer 414 well before). Longer is `invalid_argument`, never sent.
+pub const MAX_URL_LEN: usize = 65_534;
+
+/// Can this header be sent as it is? Names are tokens; values are visible ASCII, space, tab
+/// and bytes >= 0x80 (RFC 9110): a CR or LF (header injection), NUL or another control
+/// character is refused with `invalid_argument` before anything is sent, so it is never
+/// retried. The message names the header, never the value.
+pub fn check_header(name: &str, value: &str) -> Result<()> {
+    let name_ok = !name.is_empty() && name.bytes().all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b));
+    if !name_ok {
+        return Err(Error::invalid_argument(format!("'{}' is not a valid HTTP header name", scrub(name, &[]))));
+    }
+    if value.bytes().any(|b| (b < 0x20 && b != b'\t') || b == 0x7f) {
+        return Err(Error::invalid_argument(format!(
+            "the {name} header value contains a control character (CR, LF, NUL…) and cannot be sent; check the token or credential given"
+        )));
+    }
+    Ok(())
 }
 
 pub fn check_transport(url: &Url, allow_insecure_http: bool) -> Result<()> {
@@ -302,6 +454,15 @@ impl Http {
     /// Send after the transport check; record the server's `Date`. The status is not judged.
     pub async fn send(&self, req: HttpRequest) -> Result<HttpResponse> {
         check_transport(&req.url, self.config.allow_insecure_http)?;
+        if req.url.as_str().len() > MAX_URL_LEN {
+            return Err(Error::invalid_argument(format!(
+                "the URL is {} bytes long, over the {MAX_URL_LEN} an HTTP request line can carry; nothing was sent",
+                req.url.as_str().len()
+            )));
+        }
+        for (k, v) in &req.headers {
+            check_header(k, v.as_str())?;
+        }
         let host = req.url.host_str().unwrap_or("?").to_string();
         let method = req.method;
         log::debug!(target: "videokit::http", "{method:?} {}://{host}{}", req.url.scheme(), req.url.path());

@@ -50,18 +50,60 @@ impl Jwt {
     pub fn nbf(&self) -> Option<i64> {
         self.numeric_date("nbf")
     }
+
+    /// `exp`, `iat` and `nbf`, each absent or a NumericDate within the years 1..=9999. A
+    /// present claim that is not a number (a string, `null`…) or is out of that range is
+    /// `invalid_token` (code `invalid_claim`): such a token must not pass as one that never
+    /// expires.
+    pub fn time_claims(&self) -> Result<TimeClaims> {
+        let get = |name: &str| -> Result<Option<i64>> {
+            match self.claims.get(name) {
+                None => Ok(None),
+                Some(v @ Value::Number(_)) => numeric_date(v).map(Some).ok_or_else(|| {
+                    Error::invalid_token(format!("the token's {name} claim is out of range (after year 9999 or before year 1)")).with_code("invalid_claim")
+                }),
+                Some(_) => Err(Error::invalid_token(format!("the token's {name} claim is not a number of seconds")).with_code("invalid_claim")),
+            }
+        };
+        Ok(TimeClaims { exp: get("exp")?, iat: get("iat")?, nbf: get("nbf")? })
+    }
+
+    /// Is the header `alg` a usable signing algorithm? `none` (any case), a missing `alg` or
+    /// one that is not a non-empty string is `invalid_token` (code `unsupported_algorithm`):
+    /// an unsecured JWT is never a credential.
+    pub fn check_alg(&self) -> Result<&str> {
+        match self.header.get("alg") {
+            Some(Value::String(a)) if !a.trim().is_empty() && !a.trim().eq_ignore_ascii_case("none") => Ok(a),
+            Some(Value::String(_)) => Err(Error::invalid_token("the token is unsecured (alg \"none\"): it proves nothing").with_code("unsupported_algorithm")),
+            Some(_) => Err(Error::invalid_token("the token header alg is not a string").with_code("unsupported_algorithm")),
+            None => Err(Error::invalid_token("the token header names no alg").with_code("unsupported_algorithm")),
+        }
+    }
 }
 
+/// A NumericDate within the years 1..=9999 ([`crate::clock::unix_secs_in_range`]); `None`
+/// for anything else (not a number, not finite, out of range).
 pub(crate) fn numeric_date(v: &Value) -> Option<i64> {
-    if let Some(i) = v.as_i64() {
-        return Some(i);
-    }
-    let f = v.as_f64()?;
-    if f.is_finite() && f.abs() < 1e15 {
-        Some(f.trunc() as i64)
-    } else {
-        None
-    }
+    let secs = match v.as_i64() {
+        Some(i) => i,
+        None => {
+            let f = v.as_f64()?;
+            if f.is_finite() && f.abs() < 1e15 {
+                f.trunc() as i64
+            } else {
+                return None;
+            }
+        }
+    };
+    crate::clock::unix_secs_in_range(secs).then_some(secs)
+}
+
+/// The checked time claims of a JWT.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct TimeClaims {
+    pub exp: Option<i64>,
+    pub iat: Option<i64>,
+    pub nbf: Option<i64>,
 }
 
 /// Does this look like a compact JWS (three base64url segments)? Cheap, no decoding.

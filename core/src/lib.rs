@@ -25,6 +25,7 @@ pub mod error;
 #[doc(hidden)]
 pub mod fuzz_targets;
 pub mod http;
+pub mod inspect;
 pub mod jwt;
 pub mod secret;
 pub mod source;

@@ -85,28 +85,34 @@ impl fmt::Debug for FetchedToken {
 
 impl FetchedToken {
     /// A token with nothing else known; expiry is filled from a JWT `exp` if it is one.
-    pub fn bare(token: Secret) -> Self {
+    /// `invalid_token` when it is a JWT whose time claims are malformed or out of range.
+    pub fn bare(token: Secret) -> Result<Self> {
         let mut t = FetchedToken { token, expires_at: None, issued_at: None, identity: None, scopes: vec![], details: TokenDetails::None };
-        t.fill_from_jwt();
-        t
+        t.fill_from_jwt()?;
+        Ok(t)
     }
 
     /// Fill unknown expiry / issued-at from the token's JWT claims, when it is a JWT.
-    pub fn fill_from_jwt(&mut self) {
+    /// A JWT whose `exp`/`iat`/`nbf` is not a number or lies outside the years 1..=9999 is
+    /// `invalid_token` (it would otherwise pass as a token that never expires, and no date
+    /// type on the platforms can hold it).
+    pub fn fill_from_jwt(&mut self) -> Result<()> {
         if !crate::jwt::looks_like_jwt(self.token.expose()) {
-            return;
+            return Ok(());
         }
         if let Ok(j) = crate::jwt::decode(self.token.expose()) {
+            let times = j.time_claims()?;
             if self.expires_at.is_none() {
-                self.expires_at = j.exp().map(crate::clock::from_unix_secs);
+                self.expires_at = times.exp.map(crate::clock::from_unix_secs);
             }
             if self.issued_at.is_none() {
-                self.issued_at = j.iat().map(crate::clock::from_unix_secs);
+                self.issued_at = times.iat.map(crate::clock::from_unix_secs);
             }
             if self.identity.is_none() {
                 self.identity = j.claims.get("sub").and_then(|v| v.as_str()).map(str::to_string);
             }
         }
+        Ok(())
     }
 }
 
@@ -156,11 +162,29 @@ pub fn parse_rfc3339(s: &str) -> Result<SystemTime> {
     Ok(SystemTime::from(t))
 }
 
-/// Format as RFC 3339 UTC with milliseconds.
+/// Format as RFC 3339 UTC with milliseconds. Never panics: a time outside the years
+/// 1..=9999 (which RFC 3339 cannot write) is shown as `out of range (unix N s)`.
 pub fn format_rfc3339(t: SystemTime) -> String {
-    let dt = time::OffsetDateTime::from(t);
+    let ms = crate::clock::diff_ms(t, std::time::UNIX_EPOCH);
+    let secs = ms.div_euclid(1000);
+    format_unix_millis(secs, ms.rem_euclid(1000))
+}
+
+/// [`format_rfc3339`] of a whole number of seconds since the epoch (any `i64`).
+pub fn format_unix_secs(secs: i64) -> String {
+    format_unix_millis(secs, 0)
+}
+
+fn format_unix_millis(secs: i64, millis: i64) -> String {
     let fmt = time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z");
-    dt.to_offset(time::UtcOffset::UTC).format(&fmt).unwrap_or_else(|_| "?".into())
+    if !crate::clock::unix_secs_in_range(secs) {
+        return format!("out of range (unix {secs} s)");
+    }
+    time::OffsetDateTime::from_unix_timestamp(secs)
+        .ok()
+        .and_then(|dt| dt.replace_millisecond(u16::try_from(millis).unwrap_or(0)).ok())
+        .and_then(|dt| dt.format(&fmt).ok())
+        .unwrap_or_else(|| format!("out of range (unix {secs} s)"))
 }
 
 #[cfg(test)]
@@ -175,6 +199,19 @@ mod tests {
         assert_eq!(format_rfc3339(t), "2026-11-23T08:00:00.000Z");
         assert_eq!(parse_rfc3339("2026-11-23T09:00:00+01:00").unwrap(), t);
         assert!(parse_rfc3339("tomorrow").is_err());
+        assert_eq!(format_rfc3339(UNIX_EPOCH + Duration::from_millis(1_500)), "1970-01-01T00:00:01.500Z");
+    }
+
+    #[test]
+    fn formatting_never_panics_on_out_of_range_times() {
+        // Year 10000 and later: SystemTime holds it, RFC 3339 cannot write it.
+        let far = UNIX_EPOCH + Duration::from_secs(253_402_300_800);
+        assert_eq!(format_rfc3339(far), "out of range (unix 253402300800 s)");
+        assert_eq!(format_rfc3339(UNIX_EPOCH + Duration::from_secs(i64::MAX as u64 / 1000)), format!("out of range (unix {} s)", i64::MAX / 1000));
+        assert_eq!(format_unix_secs(253_402_300_799), "9999-12-31T23:59:59.000Z");
+        assert_eq!(format_unix_secs(i64::MAX), format!("out of range (unix {} s)", i64::MAX));
+        assert_eq!(format_unix_secs(i64::MIN), format!("out of range (unix {} s)", i64::MIN));
+        assert_eq!(format_unix_secs(-1), "1969-12-31T23:59:59.000Z");
     }
 
     #[test]

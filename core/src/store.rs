@@ -47,6 +47,11 @@ impl SessionStore for MemoryStore {
 }
 
 /// One file per key in a directory, written atomically (temp file + rename), mode 0600.
+///
+/// Each write goes to its own temp file (`.<key>.json.<pid>.<n>.<random>.tmp`, created
+/// exclusively), so concurrent writers (threads, or several processes sharing the folder)
+/// never write into one another's file: the last rename wins and every reader sees one whole
+/// record, never a mix or a truncated one.
 pub struct FileStore {
     dir: PathBuf,
 }
@@ -77,21 +82,40 @@ impl SessionStore for FileStore {
     fn save(&self, key: &str, record: &[u8]) -> Result<()> {
         std::fs::create_dir_all(&self.dir).map_err(|e| storage_err("create the directory of", e))?;
         let path = self.path(key);
-        let tmp = path.with_extension("json.tmp");
-        {
-            use std::io::Write;
+        static SEQ: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let (tmp, mut f) = loop {
+            let n = SEQ.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let name = format!(
+                ".{}.{}.{n}.{:016x}.tmp",
+                path.file_name().and_then(|n| n.to_str()).unwrap_or("record.json"),
+                std::process::id(),
+                fastrand::u64(..)
+            );
+            let tmp = self.dir.join(name);
             let mut opts = std::fs::OpenOptions::new();
-            opts.write(true).create(true).truncate(true);
+            opts.write(true).create_new(true);
             #[cfg(unix)]
             {
                 use std::os::unix::fs::OpenOptionsExt;
                 opts.mode(0o600);
             }
-            let mut f = opts.open(&tmp).map_err(|e| storage_err("write", e))?;
-            f.write_all(record).map_err(|e| storage_err("write", e))?;
-            f.sync_all().map_err(|e| storage_err("write", e))?;
+            match opts.open(&tmp) {
+                Ok(f) => break (tmp, f),
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+                Err(e) => return Err(storage_err("write", e)),
+            }
+        };
+        let written = {
+            use std::io::Write;
+            f.write_all(record).and_then(|()| f.sync_all())
+        };
+        drop(f);
+        let result = written.and_then(|()| std::fs::rename(&tmp, &path));
+        if let Err(e) = result {
+            let _ = std::fs::remove_file(&tmp);
+            return Err(storage_err("write", e));
         }
-        std::fs::rename(&tmp, &path).map_err(|e| storage_err("write", e))
+        Ok(())
     }
     fn clear(&self, key: &str) -> Result<()> {
         match std::fs::remove_file(self.path(key)) {
@@ -199,6 +223,61 @@ mod tests {
         s.clear("k.1").unwrap();
         assert_eq!(s.load("k.1").unwrap(), None);
         assert_eq!(s.path("../../etc/passwd"), dir.join(".._.._etc_passwd.json"));
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// 30 writers (each its own `FileStore`, as 30 CLI processes would have) and 30 readers
+    /// on one key at once: every write succeeds, every read is a whole record of one of the
+    /// writers, the final record is one of them, and no temp file is left behind.
+    #[test]
+    fn thirty_concurrent_writers_never_corrupt_or_lose_a_record() {
+        let dir = std::env::temp_dir().join(format!("vk-store-race-{}-{}", std::process::id(), fastrand::u64(..)));
+        std::fs::create_dir_all(&dir).unwrap();
+        let key = "backend.0123456789abcdef";
+        let records: Vec<Vec<u8>> = (0..30)
+            .map(|i| {
+                let mut r = rec(key);
+                r.token = format!("token-{i}-{}", "x".repeat(2000 + i));
+                r.encode()
+            })
+            .collect();
+        let barrier = std::sync::Arc::new(std::sync::Barrier::new(60));
+        let mut handles = vec![];
+        for i in 0..30 {
+            let (dir, rec, b) = (dir.clone(), records[i].clone(), barrier.clone());
+            handles.push(std::thread::spawn(move || {
+                let s = FileStore::new(&dir);
+                b.wait();
+                for _ in 0..20 {
+                    s.save(key, &rec).map_err(|e| e.to_string())?;
+                }
+                Ok::<(), String>(())
+            }));
+        }
+        let mut readers = vec![];
+        for _ in 0..30 {
+            let (dir, b, all) = (dir.clone(), barrier.clone(), records.clone());
+            readers.push(std::thread::spawn(move || {
+                let s = FileStore::new(&dir);
+                b.wait();
+                for _ in 0..20 {
+                    if let Some(got) = s.load(key).map_err(|e| e.to_string())? {
+                        StoredSession::decode(&got, key).map_err(|e| e.to_string())?;
+                        if !all.contains(&got) {
+                            return Err("a record that no writer wrote".to_string());
+                        }
+                    }
+                }
+                Ok::<(), String>(())
+            }));
+        }
+        for h in handles.into_iter().chain(readers) {
+            assert_eq!(h.join().unwrap(), Ok(()));
+        }
+        let last = FileStore::new(&dir).load(key).unwrap().unwrap();
+        assert!(records.contains(&last));
+        let names: Vec<String> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+        assert_eq!(names, vec![format!("{key}.json")]);
         let _ = std::fs::remove_dir_all(&dir);
     }
 }

@@ -152,7 +152,19 @@ pub struct DevServerConfig {
     pub videosdk: VideoSdkConfig,
     /// 0 = any free port. The server binds 127.0.0.1 only.
     pub port: u16,
+    /// How long a connection may take to send a request's headers, and how long it may sit
+    /// idle between requests (default 10 s); then it is closed.
+    pub header_read_timeout: Duration,
+    /// How long a request body may take to arrive once its headers are in (default 10 s);
+    /// then 408.
+    pub body_read_timeout: Duration,
+    /// Connections served at once (default 256); more wait in the listen backlog until one
+    /// closes, so a flood of half-open connections cannot exhaust file descriptors.
+    pub max_connections: usize,
 }
+
+/// Longest token lifetime the server issues (VideoKit and VideoSDK): 10 years.
+pub const MAX_LIFETIME_SECS: u64 = 10 * 365 * 86_400;
 
 impl Default for DevServerConfig {
     fn default() -> Self {
@@ -164,6 +176,9 @@ impl Default for DevServerConfig {
             kaltura: KalturaConfig::default(),
             videosdk: VideoSdkConfig::default(),
             port: 0,
+            header_read_timeout: Duration::from_secs(10),
+            body_read_timeout: Duration::from_secs(10),
+            max_connections: 256,
         }
     }
 }
@@ -274,9 +289,38 @@ impl DevServerConfig {
         Ok(c)
     }
 
-    /// Check what a file could get wrong (the in-process API trusts its caller).
-    fn validate(&self) -> Result<(), ConfigError> {
+    /// Check the configuration: what a file could get wrong, and what would make the server
+    /// issue unusable tokens (empty secrets, lifetimes of 0 or past 10 years, no connections).
+    /// [`crate::DevServer::start`] refuses an invalid configuration.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        if self.signing_secret.is_empty() {
+            return Err(ConfigError("signingSecret is empty: tokens signed with it would prove nothing".into()));
+        }
+        if self.app_tokens.iter().any(|t| t.trim().is_empty()) {
+            return Err(ConfigError("appTokens: an app token is empty".into()));
+        }
+        let lifetime_ok = |secs: u64| (1..=MAX_LIFETIME_SECS).contains(&secs);
+        if !lifetime_ok(self.token_lifetime.as_secs()) {
+            return Err(ConfigError(format!("tokenLifetimeSecs must be between 1 and {MAX_LIFETIME_SECS}")));
+        }
+        if !lifetime_ok(self.videosdk.token_lifetime_secs) {
+            return Err(ConfigError(format!("videosdk.tokenLifetimeSecs must be between 1 and {MAX_LIFETIME_SECS}")));
+        }
+        if self.videosdk.secret.is_empty() || self.videosdk.api_key.trim().is_empty() {
+            return Err(ConfigError("videosdk: apiKey and secret must not be empty".into()));
+        }
+        for p in &self.kaltura.partners {
+            if p.admin_secret.is_empty() {
+                return Err(ConfigError(format!("kaltura partner {}: adminSecret is empty", p.id)));
+            }
+        }
+        if self.max_connections == 0 || self.header_read_timeout.is_zero() || self.body_read_timeout.is_zero() {
+            return Err(ConfigError("max_connections, header_read_timeout and body_read_timeout must be positive".into()));
+        }
         for t in &self.kaltura.app_tokens {
+            if t.token.is_empty() {
+                return Err(ConfigError(format!("kaltura app token {}: token is empty", t.id)));
+            }
             if crate::kaltura::hash_hex(&t.hash_type, "").is_none() {
                 return Err(ConfigError(format!("kaltura app token {}: hashType must be MD5, SHA1, SHA256 or SHA512, not {:?}", t.id, t.hash_type)));
             }

@@ -17,8 +17,8 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use std::time::Duration;
 
-async fn body_json(req: Request) -> Result<Value, Reply> {
-    let body = read_body(req.into_body()).await?;
+async fn body_json(app: &App, req: Request) -> Result<Value, Reply> {
+    let body = read_body(app, req.into_body()).await?;
     if body.iter().all(u8::is_ascii_whitespace) {
         return Ok(json!({}));
     }
@@ -27,7 +27,7 @@ async fn body_json(req: Request) -> Result<Value, Reply> {
 
 /// `POST /_control/faults`.
 pub(crate) async fn faults(State(app): State<App>, req: Request) -> Response {
-    let v = match body_json(req).await {
+    let v = match body_json(&app, req).await {
         Ok(v) => v,
         Err(r) => return r.into_response(),
     };
@@ -87,11 +87,17 @@ pub(crate) async fn get_config(State(app): State<App>) -> Response {
 
 /// `POST /_control/config`: the fields given are changed; the settings in force come back.
 pub(crate) async fn set_config(State(app): State<App>, req: Request) -> Response {
-    let patch: ConfigPatch = match body_json(req).await.and_then(|v| serde_json::from_value(v).map_err(|e| Reply::error(400, &e.to_string()))) {
+    let patch: ConfigPatch = match body_json(&app, req).await.and_then(|v| serde_json::from_value(v).map_err(|e| Reply::error(400, &e.to_string()))) {
         Ok(p) => p,
         Err(r) => return r.into_response(),
     };
     let controls = Controls::new(app.clone());
+    let max = crate::config::MAX_LIFETIME_SECS;
+    for l in [patch.token_lifetime_secs, patch.videosdk_lifetime_secs, patch.kaltura_session_duration_secs].into_iter().flatten() {
+        if !(1..=max).contains(&l) {
+            return Reply::error(400, &format!("lifetimes must be between 1 and {max} seconds")).into_response();
+        }
+    }
     match (&patch.kaltura_app_token_id, patch.kaltura_session_duration_secs) {
         (Some(id), Some(secs)) => controls.set_kaltura_session_duration(id, secs),
         (None, None) => {}

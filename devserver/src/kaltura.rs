@@ -179,21 +179,19 @@ pub(crate) async fn entry(State(app): State<App>, req: Request) -> Response {
     let started = Instant::now();
     let conn = conn_of(&req);
     let (parts, body) = req.into_parts();
-    let body = match read_body(body).await {
+    let body = match read_body(&app, body).await {
         Ok(b) => b,
         Err(r) => return r.into_response(),
     };
     let mut p = params(parts.uri.query(), header(&parts.headers, "content-type"), &body);
     let (service, action) = service_action(parts.uri.path(), &mut p);
     let xml = wants_xml(&p);
+    if service == "multirequest" {
+        return multirequest(&app, &p, xml, started).into_response();
+    }
     let Some(route) = route_of(&service, &action) else {
         // Not part of the subset: the server's own errors, not counted.
-        let e = if service != "session" && service != "apptoken" {
-            KError::new("SERVICE_DOES_NOT_EXISTS", format!("Service \"{service}\" does not exist"), vec![("SERVICE", service.clone())])
-        } else {
-            KError::new("ACTION_DOES_NOT_EXISTS", format!("Action \"{action}\" does not exists for service \"{service}\""), vec![("ACTION", action.clone()), ("SERVICE", service.clone())])
-        };
-        return render(xml, started, Err(e)).into_response();
+        return render(xml, started, Err(unknown_call(&service, &action))).into_response();
     };
     answer(&app, route, conn, || {
         let cfg = app.config();
@@ -208,6 +206,128 @@ pub(crate) async fn entry(State(app): State<App>, req: Request) -> Response {
         render(xml, started, result)
     })
     .await
+}
+
+/// The server's error for a service or action outside the subset.
+fn unknown_call(service: &str, action: &str) -> KError {
+    if service != "session" && service != "apptoken" {
+        KError::new("SERVICE_DOES_NOT_EXISTS", format!("Service \"{service}\" does not exist"), vec![("SERVICE", service.to_string())])
+    } else {
+        KError::new("ACTION_DOES_NOT_EXISTS", format!("Action \"{action}\" does not exists for service \"{service}\""), vec![("ACTION", action.to_string()), ("SERVICE", service.to_string())])
+    }
+}
+
+/// Most calls in one multirequest.
+const MAX_MULTIREQUEST_CALLS: usize = 50;
+
+/// The calls of a multirequest, in index order: JSON `{"0": {"service", "action", ...},
+/// "1": {...}}` (the Python and Node clients; 0- or 1-based) or form/query `1:service=..`,
+/// `1:action=..`, `1:name=..`. Other parameters (`ks`, `format`, `clientTag`, ...) are shared
+/// by every call; a call's own win.
+fn multirequest_calls(p: &HashMap<String, String>) -> Vec<HashMap<String, String>> {
+    let mut calls: std::collections::BTreeMap<u32, HashMap<String, String>> = std::collections::BTreeMap::new();
+    let mut shared: HashMap<String, String> = HashMap::new();
+    for (k, v) in p {
+        if let Ok(i) = k.parse::<u32>() {
+            if let Ok(Value::Object(o)) = serde_json::from_str::<Value>(v) {
+                let call = calls.entry(i).or_default();
+                for (name, val) in o {
+                    let s = match val {
+                        Value::String(s) => s,
+                        Value::Null => continue,
+                        other => other.to_string(),
+                    };
+                    call.insert(name, s);
+                }
+                continue;
+            }
+        }
+        match k.split_once(':').and_then(|(i, name)| Some((i.parse::<u32>().ok()?, name))) {
+            Some((i, name)) => {
+                calls.entry(i).or_default().insert(name.to_string(), v.clone());
+            }
+            None => {
+                shared.insert(k.clone(), v.clone());
+            }
+        }
+    }
+    shared.remove("service");
+    shared.remove("action");
+    calls
+        .into_values()
+        .take(MAX_MULTIREQUEST_CALLS)
+        .map(|own| {
+            let mut all = shared.clone();
+            all.extend(own);
+            all
+        })
+        .collect()
+}
+
+/// `{K:result}` or `{K:result:prop[:prop]}` (K 1-based) → the value of an earlier result.
+fn substitute(value: &str, results: &[Result<KObject, KError>]) -> Option<String> {
+    let inner = value.strip_prefix('{')?.strip_suffix('}')?;
+    let mut parts = inner.split(':');
+    let k: usize = parts.next()?.parse().ok()?;
+    if parts.next()? != "result" {
+        return None;
+    }
+    let obj = results.get(k.checked_sub(1)?)?.as_ref().ok()?;
+    let prop = parts.next()?;
+    let v = obj.props.iter().find(|(name, _)| *name == prop).map(|(_, v)| v)?;
+    Some(match v {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    })
+}
+
+/// `service=multirequest`: each call answered in order, as the server does (a failing call
+/// gives its exception in its place; the others still run). Each call is counted on its own
+/// route; faults apply to single calls only.
+fn multirequest(app: &App, p: &HashMap<String, String>, xml: bool, started: Instant) -> Reply {
+    let cfg = app.config();
+    let now = app.now_unix();
+    let mut results: Vec<Result<KObject, KError>> = Vec::new();
+    for mut call in multirequest_calls(p) {
+        for v in call.values_mut() {
+            if let Some(s) = substitute(v, &results) {
+                *v = s;
+            }
+        }
+        let service = call.get("service").map(|s| s.to_ascii_lowercase()).unwrap_or_default();
+        let action = call.get("action").map(|s| s.to_ascii_lowercase()).unwrap_or_default();
+        let result = match route_of(&service, &action) {
+            Some(route) => {
+                app.count(route);
+                if route == "kaltura.startWidgetSession" {
+                    start_widget_session(&cfg, now, &call)
+                } else {
+                    start_session(app, &cfg, now, &call)
+                }
+            }
+            None => Err(unknown_call(&service, &action)),
+        };
+        results.push(result);
+    }
+    if xml {
+        let items: String = results
+            .iter()
+            .map(|r| match r {
+                Ok(o) => format!("<item>{}</item>", object_xml(o)),
+                Err(e) => format!("<item>{}</item>", error_xml(e)),
+            })
+            .collect();
+        Reply::xml(format!("<?xml version=\"1.0\" encoding=\"utf-8\"?><xml><result>{items}</result><executionTime>{:.6}</executionTime></xml>", elapsed_secs(started)))
+    } else {
+        let items: Vec<String> = results
+            .iter()
+            .map(|r| match r {
+                Ok(o) => object_json(o),
+                Err(e) => error_json(e),
+            })
+            .collect();
+        Reply::json_text(200, format!("[{}]", items.join(",")))
+    }
 }
 
 /// A parameter that is present and not empty.

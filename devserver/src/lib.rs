@@ -59,3 +59,17 @@ pub const ROUTES: &[&str] = &[
     "videosdk.createRoom",
     "videosdk.validateRoom",
 ];
+
+/// What `videokit-devserver` and `videokit serve` print on start, one string a line: the
+/// base URL first, then `app tokens: ...`, then the routes and controls.
+pub fn banner(base: &str, config: &DevServerConfig) -> Vec<String> {
+    let kaltura: Vec<String> = config.kaltura.app_tokens.iter().map(|t| format!("{} (partner {}, {})", t.id, t.partner_id, t.hash_type)).collect();
+    vec![
+        base.to_string(),
+        format!("app tokens: {}", config.app_tokens.join(", ")),
+        format!("VideoKit gateway: POST {base}/v1/sessions   app backend: GET {base}/token/{{identity}}"),
+        format!("Kaltura: {base}/api_v3/service/...   app tokens: {}", kaltura.join(", ")),
+        format!("VideoSDK: GET {base}/get-token   POST {base}/v2/rooms   GET {base}/v2/rooms/validate/{{roomId}}"),
+        format!("controls: {base}/_control/{{faults,counts,reset,config}}   Ctrl-C to stop"),
+    ]
+}

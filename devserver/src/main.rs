@@ -48,8 +48,6 @@ fn main() {
         (None, true) => config.port,
         (None, false) => DEFAULT_PORT,
     };
-    let tokens = config.app_tokens.clone();
-    let kaltura: Vec<String> = config.kaltura.app_tokens.iter().map(|t| format!("{} (partner {}, {})", t.id, t.partner_id, t.hash_type)).collect();
     let rt = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
@@ -61,13 +59,9 @@ fn main() {
     rt.block_on(async move {
         match DevServer::start(config).await {
             Ok(s) => {
-                let base = s.base_url();
-                println!("{base}");
-                println!("app tokens: {}", tokens.join(", "));
-                println!("VideoKit gateway: POST {base}/v1/sessions   app backend: GET {base}/token/{{identity}}");
-                println!("Kaltura: {base}/api_v3/service/...   app tokens: {}", kaltura.join(", "));
-                println!("VideoSDK: GET {base}/get-token   POST {base}/v2/rooms   GET {base}/v2/rooms/validate/{{roomId}}");
-                println!("controls: {base}/_control/{{faults,counts,reset,config}}   Ctrl-C to stop");
+                for line in videokit_devserver::banner(&s.base_url(), &s.controls().config()) {
+                    println!("{line}");
+                }
                 let _ = tokio::signal::ctrl_c().await;
                 s.shutdown().await;
             }

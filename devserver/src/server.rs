@@ -90,6 +90,12 @@ impl Shared {
         Some(kind)
     }
 
+    /// Count a request on `route` without taking a fault (the calls inside a Kaltura
+    /// multirequest: faults apply to the HTTP request as a whole).
+    pub fn count(&self, route: &str) {
+        *lock(&self.counts).entry(route.to_string()).or_insert(0) += 1;
+    }
+
     /// Resolves once shutdown has begun.
     pub async fn stopped(&self) {
         until_stopped(&mut self.stop.clone()).await
@@ -117,9 +123,13 @@ pub(crate) fn conn_of(req: &Request) -> Option<ConnCtl> {
     req.extensions().get::<ConnCtl>().cloned()
 }
 
-/// Read a request body up to [`MAX_REQUEST_BODY`].
-pub(crate) async fn read_body(body: Body) -> Result<Bytes, Reply> {
-    axum::body::to_bytes(body, MAX_REQUEST_BODY).await.map_err(|_| Reply::error(413, &format!("request body unreadable or larger than {MAX_REQUEST_BODY} bytes")))
+/// Read a request body up to [`MAX_REQUEST_BODY`], within the body read timeout (else 408).
+pub(crate) async fn read_body(app: &App, body: Body) -> Result<Bytes, Reply> {
+    let limit = lock(&app.live).config.body_read_timeout;
+    match tokio::time::timeout(limit, axum::body::to_bytes(body, MAX_REQUEST_BODY)).await {
+        Err(_) => Err(Reply::error(408, &format!("the request body did not arrive within {} ms", limit.as_millis()))),
+        Ok(r) => r.map_err(|_| Reply::error(413, &format!("request body unreadable or larger than {MAX_REQUEST_BODY} bytes"))),
+    }
 }
 
 /// Answer a request to `route`: count it, apply the next matching fault, otherwise (or
@@ -306,7 +316,14 @@ async fn serve_connection(stream: TcpStream, router: Router, app: App) {
             Ok::<_, Infallible>(resp)
         }
     });
-    let conn = hyper::server::conn::http1::Builder::new().serve_connection(hyper_util::rt::TokioIo::new(stream), service);
+    // Headers (and the wait for the next request on a kept-alive connection) must arrive
+    // within the header read timeout, or hyper closes the connection: half-open and idle
+    // connections do not hold a slot for ever.
+    let header_timeout = lock(&app.live).config.header_read_timeout;
+    let conn = hyper::server::conn::http1::Builder::new()
+        .timer(hyper_util::rt::TokioTimer::new())
+        .header_read_timeout(header_timeout)
+        .serve_connection(hyper_util::rt::TokioIo::new(stream), service);
     tokio::pin!(conn);
     let mut stop = app.stop.clone();
     tokio::select! {
@@ -325,12 +342,26 @@ async fn serve_connection(stream: TcpStream, router: Router, app: App) {
 async fn accept_loop(listener: TcpListener, router: Router, app: App) {
     let mut conns = tokio::task::JoinSet::new();
     let mut stop = app.stop.clone();
+    // At most `max_connections` are served at once; the rest wait in the backlog.
+    let slots = Arc::new(tokio::sync::Semaphore::new(lock(&app.live).config.max_connections.max(1)));
     loop {
+        let permit = tokio::select! {
+            _ = until_stopped(&mut stop) => break,
+            p = slots.clone().acquire_owned() => match p {
+                Ok(p) => p,
+                Err(_) => break,
+            },
+            Some(_) = conns.join_next(), if !conns.is_empty() => continue,
+        };
         tokio::select! {
             _ = until_stopped(&mut stop) => break,
             accepted = listener.accept() => match accepted {
                 Ok((stream, _)) => {
-                    conns.spawn(serve_connection(stream, router.clone(), app.clone()));
+                    let (router, app) = (router.clone(), app.clone());
+                    conns.spawn(async move {
+                        serve_connection(stream, router, app).await;
+                        drop(permit);
+                    });
                 }
                 Err(e) => {
                     // E.g. out of file descriptors: back off instead of spinning.
@@ -405,12 +436,14 @@ impl Controls {
 
     /// Lifetime of VideoKit session tokens issued from now on.
     pub fn set_token_lifetime(&self, d: Duration) {
-        lock(&self.app.live).config.token_lifetime = d;
+        // Kept within 1 s..=10 years, as the configuration is.
+        let secs = d.as_secs().clamp(1, crate::config::MAX_LIFETIME_SECS);
+        lock(&self.app.live).config.token_lifetime = if d.as_secs() == secs { d } else { Duration::from_secs(secs) };
     }
 
     /// Lifetime of VideoSDK tokens `/get-token` issues from now on (whole seconds).
     pub fn set_videosdk_lifetime(&self, d: Duration) {
-        lock(&self.app.live).config.videosdk.token_lifetime_secs = d.as_secs();
+        lock(&self.app.live).config.videosdk.token_lifetime_secs = d.as_secs().clamp(1, crate::config::MAX_LIFETIME_SECS);
     }
 
     /// Override a Kaltura app token's sessionDuration (seconds, at least 1), so tests get
@@ -464,6 +497,7 @@ impl DevServer {
     /// Bind 127.0.0.1:`config.port` (0 = any free port) and serve on the current tokio
     /// runtime. Must be called from within a runtime.
     pub async fn start(config: DevServerConfig) -> std::io::Result<DevServer> {
+        config.validate().map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e.0))?;
         let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, config.port)).await?;
         let (addr, controls, stop, task) = launch(listener, config)?;
         log::info!(target: "videokit_devserver", "listening on http://{addr}");
@@ -474,6 +508,7 @@ impl DevServer {
     /// synchronous callers, and for tests whose own runtime runs on paused time. Works with
     /// or without a current runtime.
     pub fn start_background(config: DevServerConfig) -> std::io::Result<DevServer> {
+        config.validate().map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e.0))?;
         let std_listener = std::net::TcpListener::bind((Ipv4Addr::LOCALHOST, config.port))?;
         std_listener.set_nonblocking(true)?;
         let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).thread_name("videokit-devserver-worker").enable_all().build()?;

@@ -8,10 +8,29 @@ use axum::extract::{Request, State};
 use axum::response::Response;
 use serde_json::{json, Value};
 
-/// RFC 3339 in UTC with milliseconds and `Z`, e.g. `2026-11-23T08:00:00.000Z`.
+/// 9999-12-31T23:59:59Z: no `exp` or `expiresAt` is issued past it.
+pub(crate) const LATEST_UNIX: i64 = 253_402_300_799;
+
+/// RFC 3339 in UTC with milliseconds and `Z`, e.g. `2026-11-23T08:00:00.000Z`; clamped to
+/// 1970..=9999 (never a wrong year beside a token's `exp`: issued times are clamped too).
 pub(crate) fn rfc3339_millis(unix: i64) -> String {
     let fmt = time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z");
-    time::OffsetDateTime::from_unix_timestamp(unix).ok().and_then(|t| t.format(&fmt).ok()).unwrap_or_else(|| "1970-01-01T00:00:00.000Z".into())
+    time::OffsetDateTime::from_unix_timestamp(unix.clamp(0, LATEST_UNIX)).ok().and_then(|t| t.format(&fmt).ok()).unwrap_or_else(|| "9999-12-31T23:59:59.000Z".into())
+}
+
+/// The SDK's identity rules (videokit-core `check_identity`): trimmed, not empty, at most
+/// 512 bytes, no control characters.
+pub(crate) fn identity_error(identity: &str) -> Option<&'static str> {
+    let id = identity.trim();
+    if id.is_empty() {
+        Some("identity is required")
+    } else if id.len() > 512 {
+        Some("identity is longer than 512 bytes")
+    } else if id.chars().any(char::is_control) {
+        Some("identity contains control characters")
+    } else {
+        None
+    }
 }
 
 /// `Authorization: Bearer <token>` (scheme case-insensitive), the token trimmed.
@@ -28,11 +47,12 @@ pub(crate) fn issue_for(app: &App, app_token: Option<&str>, identity: &str, scop
         Some(t) if cfg.app_tokens.iter().any(|a| a == t) => {}
         _ => return Reply::error(401, "invalid app token"),
     }
-    if identity.trim().is_empty() {
-        return Reply::error(400, "identity is required");
+    if let Some(e) = identity_error(identity) {
+        return Reply::error(400, e);
     }
+    let identity = identity.trim();
     let iat = app.now_unix();
-    let exp = iat.saturating_add(cfg.token_lifetime.as_secs().min(i64::MAX as u64) as i64);
+    let exp = iat.saturating_add(cfg.token_lifetime.as_secs().min(crate::config::MAX_LIFETIME_SECS) as i64).min(LATEST_UNIX);
     let claims = json!({"sub": identity, "scopes": scopes, "iat": iat, "exp": exp});
     let token = crate::jwt::sign_hs256(&claims, cfg.signing_secret.as_bytes());
     // In the vendor's order: sessionToken, expiresAt, identity.
@@ -71,7 +91,7 @@ fn gateway(app: &App, headers: &axum::http::HeaderMap, body: &[u8]) -> Reply {
 pub(crate) async fn sessions(State(app): State<App>, req: Request) -> Response {
     let conn = conn_of(&req);
     let (parts, body) = req.into_parts();
-    let body = read_body(body).await;
+    let body = read_body(&app, body).await;
     answer(&app, "sessions", conn, || match body {
         Ok(b) => gateway(&app, &parts.headers, &b),
         Err(r) => r,
@@ -106,6 +126,10 @@ mod tests {
     fn rfc3339() {
         assert_eq!(rfc3339_millis(1_795_420_800), "2026-11-23T08:00:00.000Z");
         assert_eq!(rfc3339_millis(0), "1970-01-01T00:00:00.000Z");
-        assert_eq!(rfc3339_millis(i64::MAX), "1970-01-01T00:00:00.000Z");
+        assert_eq!(rfc3339_millis(i64::MAX), "9999-12-31T23:59:59.000Z");
+        assert_eq!(identity_error("  "), Some("identity is required"));
+        assert_eq!(identity_error(&"a".repeat(513)), Some("identity is longer than 512 bytes"));
+        assert_eq!(identity_error("a\u{7}b"), Some("identity contains control characters"));
+        assert_eq!(identity_error(&"a".repeat(512)), None);
     }
 }

@@ -32,7 +32,9 @@ fn issue(app: &App, p: &std::collections::HashMap<String, String>) -> Reply {
         }
     }
     claims.insert("iat".into(), json!(iat));
-    claims.insert("exp".into(), json!(iat.saturating_add(cfg.token_lifetime_secs.min(i64::MAX as u64) as i64)));
+    // Never past 9999-12-31T23:59:59Z, what every date type can hold.
+    let exp = iat.saturating_add(cfg.token_lifetime_secs.min(crate::config::MAX_LIFETIME_SECS) as i64).min(crate::videokit::LATEST_UNIX);
+    claims.insert("exp".into(), json!(exp));
     Reply::json(200, &json!({"token": crate::jwt::sign_hs256(&Value::Object(claims), cfg.secret.as_bytes())}))
 }
 
@@ -40,7 +42,7 @@ fn issue(app: &App, p: &std::collections::HashMap<String, String>) -> Reply {
 pub(crate) async fn get_token(State(app): State<App>, req: Request) -> Response {
     let conn = conn_of(&req);
     let (parts, body) = req.into_parts();
-    let body = read_body(body).await;
+    let body = read_body(&app, body).await;
     answer(&app, "videosdk.getToken", conn, || match body {
         Ok(b) => issue(&app, &params(parts.uri.query(), header(&parts.headers, "content-type"), &b)),
         Err(r) => r,
@@ -122,8 +124,22 @@ fn room_json(id: &str, created: i64) -> Reply {
     Reply::json_text(200, ordered_json(&[("roomId", json!(id)), ("disabled", json!(false)), ("createdAt", json!(at)), ("updatedAt", json!(at))]))
 }
 
-/// Rooms kept at most (past this, the older half by creation time is forgotten).
-const MAX_ROOMS: usize = 100_000;
+/// Rooms kept at most: past this, the oldest (by creation time, then id) are forgotten.
+pub(crate) const MAX_ROOMS: usize = 10_000;
+
+/// Record a room, keeping at most [`MAX_ROOMS`].
+pub(crate) fn insert_room(rooms: &mut std::collections::BTreeMap<String, i64>, id: String, created: i64) {
+    while rooms.len() >= MAX_ROOMS {
+        let oldest = rooms.iter().min_by_key(|(id, t)| (**t, (*id).clone())).map(|(id, _)| id.clone());
+        match oldest {
+            Some(o) => {
+                rooms.remove(&o);
+            }
+            None => break,
+        }
+    }
+    rooms.insert(id, created);
+}
 
 /// `POST /v2/rooms` (route `videosdk.createRoom`) → `{"roomId": "xxxx-xxxx-xxxx", ...}`.
 pub(crate) async fn create_room(State(app): State<App>, req: Request) -> Response {
@@ -133,14 +149,7 @@ pub(crate) async fn create_room(State(app): State<App>, req: Request) -> Respons
         Ok(_) => {
             let id = room_id();
             let now = app.now_unix();
-            let mut rooms = lock(&app.rooms);
-            if rooms.len() >= MAX_ROOMS {
-                let mut times: Vec<i64> = rooms.values().copied().collect();
-                times.sort_unstable();
-                let cut = times[times.len() / 2];
-                rooms.retain(|_, created| *created > cut);
-            }
-            rooms.insert(id.clone(), now);
+            insert_room(&mut lock(&app.rooms), id.clone(), now);
             room_json(&id, now)
         }
         Err(r) => r,
@@ -189,5 +198,17 @@ mod tests {
         assert!(!ok(json!({"apikey": "k", "permissions": ["allow_join"], "exp": "soon"})));
         assert!(!ok(json!({"apikey": "k", "permissions": ["allow_join"], "nbf": 101})));
         assert!(ok(json!({"apikey": "k", "permissions": ["allow_join"], "nbf": 100})));
+    }
+
+    /// Issue 12, item 10: the rooms map is bounded; the oldest go first.
+    #[test]
+    fn rooms_are_bounded() {
+        let mut rooms = std::collections::BTreeMap::new();
+        for i in 0..MAX_ROOMS + 25 {
+            insert_room(&mut rooms, format!("room-{i:06}"), 1_000 + (i / 100) as i64);
+        }
+        assert_eq!(rooms.len(), MAX_ROOMS);
+        assert!(!rooms.contains_key("room-000000") && !rooms.contains_key("room-000024"));
+        assert!(rooms.contains_key("room-000025") && rooms.contains_key(&format!("room-{:06}", MAX_ROOMS + 24)));
     }
 }

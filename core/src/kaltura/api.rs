@@ -84,7 +84,13 @@ pub fn parse_session_info(body: &[u8], secrets: &[&str]) -> Result<KalturaSessio
         session_type,
         partner_id: int_field(&obj, "partnerId", WHAT)?,
         user_id: user_id(&obj, WHAT)?,
-        expiry: int_field(&obj, "expiry", WHAT)?,
+        expiry: {
+            let e = int_field(&obj, "expiry", WHAT)?;
+            if !crate::clock::unix_secs_in_range(e) {
+                return Err(Error::malformed(format!("the {WHAT} response has an expiry out of range (not a time in the years 1 to 9999)")));
+            }
+            e
+        },
         privileges: opt_string(&obj, "privileges", WHAT)?,
     })
 }

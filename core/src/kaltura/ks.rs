@@ -121,6 +121,9 @@ fn decode_v1(bytes: &[u8]) -> Result<KsInfo> {
     let field = |i: usize| f.get(i).copied().unwrap_or("");
     let partner_id = parse_partner_id(field(0).as_bytes()).ok_or_else(|| malformed("the v1 KS has no valid partner id"))?;
     let expiry: i64 = field(2).parse().map_err(|_| malformed("the v1 KS has no valid expiry"))?;
+    if !crate::clock::unix_secs_in_range(expiry) {
+        return Err(malformed("the v1 KS expiry is out of range (not a time in the years 1 to 9999)"));
+    }
     let session_type: i32 = field(3).parse().map_err(|_| malformed("the v1 KS has no valid session type"))?;
     Ok(KsInfo {
         version: 1,

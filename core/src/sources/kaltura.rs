@@ -130,7 +130,10 @@ impl KalturaSource {
             }
         }
         let base = parse_url(&cfg.service_url, allow_insecure_http)?;
-        let root = base.path().trim_end_matches('/').to_string();
+        // "https://host", "https://host/" and "https://host/api_v3[/]" all mean the same
+        // service (the official clients are configured with either form).
+        let path = base.path().trim_end_matches('/');
+        let root = path.strip_suffix("/api_v3").unwrap_or(path).to_string();
         let join = |p: &str| base.join(&format!("{root}{p}")).map_err(|_| Error::invalid_argument("the Kaltura service URL cannot take the API path"));
         let widget_url = join("/api_v3/service/session/action/startWidgetSession")?;
         let start_url = join("/api_v3/service/apptoken/action/startSession")?;
@@ -241,5 +244,25 @@ impl TokenSource for KalturaSource {
             }
             other => other,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Issue 12, item 11: a service URL ending in /api_v3 gave `Service "" does not exist`.
+    #[test]
+    fn a_service_url_with_or_without_api_v3_gives_the_same_endpoints() {
+        for u in ["https://k.example", "https://k.example/", "https://k.example/api_v3", "https://k.example/api_v3/"] {
+            let mut cfg = KalturaConfig::new(1, "0_a".to_string(), Secret::new("tok"));
+            cfg.service_url = u.into();
+            let s = KalturaSource::new(cfg, false).unwrap();
+            assert_eq!(s.widget_url.as_str(), "https://k.example/api_v3/service/session/action/startWidgetSession", "{u}");
+            assert_eq!(s.start_url.as_str(), "https://k.example/api_v3/service/apptoken/action/startSession", "{u}");
+        }
+        let mut cfg = KalturaConfig::new(1, "0_a".to_string(), Secret::new("tok"));
+        cfg.service_url = "https://k.example/kaltura/api_v3".into();
+        assert_eq!(KalturaSource::new(cfg, false).unwrap().start_url.as_str(), "https://k.example/kaltura/api_v3/service/apptoken/action/startSession");
     }
 }

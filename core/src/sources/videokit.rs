@@ -34,7 +34,14 @@ fn check_identity(identity: &str) -> Result<String> {
 
 /// Read `sessionToken` and optional `expiresAt` / `identity` / `scopes` from a 2xx JSON body
 /// (the gateway's and the app backend's response shape). Public for fuzzing.
-pub fn parse_session_body(resp: &HttpResponse, what: &str, secrets: &[&str]) -> Result<FetchedToken> {
+///
+/// With `asked_identity` (the gateway and the app backend are asked for one identity), an
+/// `identity` in the body that differs from it is refused with `invalid_token` (code
+/// `identity_mismatch`): the token is well-formed but not for the user asked about, which
+/// retrying cannot fix, and signing the app in as someone else is worse than failing. The
+/// session's identity is then the one asked (a JWT `sub` is not read for it: backends may
+/// put their own user ids there).
+pub fn parse_session_body(resp: &HttpResponse, what: &str, secrets: &[&str], asked_identity: Option<&str>) -> Result<FetchedToken> {
     let o: Map<String, Value> = json_object(&resp.body, what)?;
     if let Some(err) = o.get("error").filter(|v| !v.is_null()) {
         let text = match err {
@@ -55,26 +62,41 @@ pub fn parse_session_body(resp: &HttpResponse, what: &str, secrets: &[&str]) -> 
         None | Some(Value::Null) => None,
         Some(Value::String(s)) => Some(parse_rfc3339(s).map_err(|_| Error::malformed(format!("{what} sent an expiresAt that is not RFC 3339")))?),
         // Some backends send epoch seconds; accept them rather than fail a working sign-in.
-        Some(Value::Number(n)) => n.as_i64().map(crate::clock::from_unix_secs),
+        Some(Value::Number(n)) => match n.as_i64() {
+            Some(secs) if crate::clock::unix_secs_in_range(secs) => Some(crate::clock::from_unix_secs(secs)),
+            _ => return Err(Error::malformed(format!("{what} sent an expiresAt out of range (not a time in the years 1 to 9999)"))),
+        },
         Some(_) => return Err(Error::malformed(format!("{what} sent an expiresAt that is not a time"))),
     };
-    let identity = o.get("identity").and_then(Value::as_str).map(str::to_string);
+    let identity = match (o.get("identity"), asked_identity) {
+        (None | Some(Value::Null), asked) => asked.map(str::to_string),
+        (Some(Value::String(got)), Some(asked)) if got.trim() != asked => {
+            return Err(Error::invalid_token(format!(
+                "{what} answered for another identity than the one asked (asked \"{}\", got \"{}\")",
+                scrub(asked, secrets),
+                scrub(got, secrets)
+            ))
+            .with_code("identity_mismatch"))
+        }
+        (Some(Value::String(got)), _) => Some(got.trim().to_string()),
+        (Some(_), _) => return Err(Error::malformed(format!("{what} sent an identity that is not a string"))),
+    };
     let scopes = o
         .get("scopes")
         .and_then(Value::as_array)
         .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_string)).collect())
         .unwrap_or_default();
     let mut t = FetchedToken { token, expires_at, issued_at: None, identity, scopes, details: Default::default() };
-    t.fill_from_jwt();
+    t.fill_from_jwt()?;
     Ok(t)
 }
 
 /// Classify the response: transport-level status errors first, then the body.
-fn session_from_response(http: &Http, resp: &HttpResponse, what: &str, secrets: &[&str]) -> Result<FetchedToken> {
+fn session_from_response(http: &Http, resp: &HttpResponse, what: &str, secrets: &[&str], asked_identity: &str) -> Result<FetchedToken> {
     if let Some(e) = http.status_error(resp, what, secrets) {
         return Err(e);
     }
-    parse_session_body(resp, what, secrets)
+    parse_session_body(resp, what, secrets, Some(asked_identity))
 }
 
 static API_TOKEN_WARNED: AtomicBool = AtomicBool::new(false);
@@ -95,6 +117,8 @@ impl ApiTokenSource {
         if app_token.expose().trim().is_empty() {
             return Err(Error::invalid_argument("the app token is empty"));
         }
+        // CR/LF or another control character cannot go in a header: refused here, never sent.
+        crate::http::check_header("authorization", app_token.expose())?;
         let identity = check_identity(identity)?;
         let base = parse_url(gateway_url, allow_insecure_http)?;
         let gateway = base
@@ -129,10 +153,7 @@ impl TokenSource for ApiTokenSource {
         let body = json!({ "identity": self.identity, "scopes": self.scopes });
         let req = HttpRequest::post_json(self.gateway.clone(), &body).bearer(&self.app_token);
         let resp = ctx.http.send(req).await?;
-        let mut t = session_from_response(ctx.http, &resp, "the VideoKit gateway", &[self.app_token.expose()])?;
-        if t.identity.is_none() {
-            t.identity = Some(self.identity.clone());
-        }
+        let mut t = session_from_response(ctx.http, &resp, "the VideoKit gateway", &[self.app_token.expose()], &self.identity)?;
         if t.scopes.is_empty() {
             t.scopes = self.scopes.clone();
         }
@@ -151,7 +172,10 @@ impl FixedTokenSource {
         if token.expose().trim().is_empty() {
             return Err(Error::invalid_argument("the session token is empty"));
         }
-        Ok(FixedTokenSource { token: Secret::new(token.expose().trim()) })
+        let token = Secret::new(token.expose().trim());
+        // A JWT with malformed or out-of-range time claims is refused up front.
+        FetchedToken::bare(token.clone())?;
+        Ok(FixedTokenSource { token })
     }
 }
 
@@ -161,7 +185,7 @@ impl TokenSource for FixedTokenSource {
         SourceKind::SessionToken
     }
     fn identity(&self) -> Option<String> {
-        FetchedToken::bare(self.token.clone()).identity
+        FetchedToken::bare(self.token.clone()).ok().and_then(|t| t.identity)
     }
     fn store_key(&self) -> String {
         format!("session_token.{}", self.token.fingerprint())
@@ -173,7 +197,7 @@ impl TokenSource for FixedTokenSource {
         vec![self.token.clone()]
     }
     async fn fetch(&self, ctx: &FetchContext<'_>) -> Result<FetchedToken> {
-        let t = FetchedToken::bare(self.token.clone());
+        let t = FetchedToken::bare(self.token.clone())?;
         if let Some(exp) = t.expires_at {
             if exp <= ctx.http.server_now() {
                 return Err(Error::new(ErrorKind::Expired, "the session token given is already expired"));
@@ -204,12 +228,17 @@ pub struct BackendSource {
 impl BackendSource {
     pub fn new(template: &str, identity: &str, headers: Vec<(String, Secret)>, allow_insecure_http: bool) -> Result<Self> {
         let identity = check_identity(identity)?;
+        if !template.contains("{identity}") {
+            // Without it every user would get the same token.
+            return Err(Error::invalid_argument("the token URL template must contain {identity}, e.g. https://api.example.com/token/{identity}"));
+        }
         let filled = fill_template(template.trim(), &identity);
         let url = parse_url(&filled, allow_insecure_http)?;
-        for (name, _) in &headers {
+        for (name, value) in &headers {
             if name.is_empty() || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
                 return Err(Error::invalid_argument(format!("'{}' is not a valid header name", scrub(name, &[]))));
             }
+            crate::http::check_header(name, value.expose())?;
         }
         Ok(BackendSource { url, template: template.trim().to_string(), identity, headers })
     }
@@ -236,11 +265,7 @@ impl TokenSource for BackendSource {
         }
         let resp = ctx.http.send(req).await?;
         let secrets: Vec<&str> = self.headers.iter().map(|(_, v)| v.expose()).collect();
-        let mut t = session_from_response(ctx.http, &resp, "the app backend", &secrets)?;
-        if t.identity.is_none() {
-            t.identity = Some(self.identity.clone());
-        }
-        Ok(t)
+        session_from_response(ctx.http, &resp, "the app backend", &secrets, &self.identity)
     }
 }
 
@@ -290,7 +315,7 @@ impl TokenSource for CustomSource {
         if p.token.expose().trim().is_empty() {
             return Err(Error::invalid_token("the token provider returned an empty token"));
         }
-        let mut t = FetchedToken::bare(p.token);
+        let mut t = FetchedToken::bare(p.token)?;
         if p.expires_at.is_some() {
             t.expires_at = p.expires_at;
         }

@@ -1,0 +1,363 @@
+//! Regression tests for what testing from outside found (issue 12): plain HTTP judged by the
+//! address connected to, timestamps out of range, identities, header values that cannot be
+//! sent, credentials in URLs, a 414. Real engine and transport; servers on 127.0.0.1:0 only.
+//! No traffic leaves loopback: names are resolved by an injected resolver, and a name mapped
+//! to a non-loopback address is refused before any connection is attempted.
+
+use async_trait::async_trait;
+use base64::Engine as _;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::sync::mpsc;
+use videokit_core::http::{choose_plain_http_addr, parse_url, ReqwestTransport, Resolver};
+use videokit_core::sources::videokit::{ApiTokenSource, BackendSource, FixedTokenSource};
+use videokit_core::{ErrorKind, HttpConfig, Secret, Session, SessionConfig, SessionDeps, StateChange};
+use videokit_devserver::{DevServer, DevServerConfig, DEFAULT_APP_TOKEN};
+
+fn quick_config() -> SessionConfig {
+    let mut c = SessionConfig::default();
+    c.http.request_timeout = Duration::from_secs(5);
+    c.http.connect_timeout = Duration::from_secs(5);
+    c.retry.initial_delay = Duration::from_millis(10);
+    c.retry.max_delay = Duration::from_millis(20);
+    c.retry.start_attempts = 4;
+    c
+}
+
+/// Maps every name to fixed addresses and records what it was asked.
+struct MapResolver {
+    to: Vec<std::net::IpAddr>,
+    asked: Mutex<Vec<String>>,
+}
+
+#[async_trait]
+impl Resolver for MapResolver {
+    async fn resolve(&self, host: &str, port: u16) -> std::io::Result<Vec<SocketAddr>> {
+        self.asked.lock().unwrap().push(host.to_string());
+        Ok(self.to.iter().map(|ip| SocketAddr::new(*ip, port)).collect())
+    }
+}
+
+fn session_with(cfg: SessionConfig, resolver: Option<Arc<MapResolver>>) -> (Session, mpsc::UnboundedReceiver<StateChange>) {
+    let mut deps = SessionDeps::default();
+    if let Some(r) = resolver {
+        deps.transport = Some(Arc::new(ReqwestTransport::with_resolver(&cfg.http, r).unwrap()));
+    }
+    let s = Session::with_deps(cfg, deps, tokio::runtime::Handle::current()).unwrap();
+    let (tx, rx) = mpsc::unbounded_channel();
+    s.subscribe(Arc::new(move |c: &StateChange| {
+        let _ = tx.send(c.clone());
+    }));
+    (s, rx)
+}
+
+/// The transitions delivered so far, up to and including the first into a final state
+/// (`failed`, `active`, `stopped`); waits for it (events are dispatched in order on the
+/// SDK's task), at most 5 s.
+async fn states(rx: &mut mpsc::UnboundedReceiver<StateChange>) -> Vec<String> {
+    let mut out = vec![];
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    while let Ok(Some(c)) = tokio::time::timeout_at(deadline, rx.recv()).await {
+        if c.from != c.to {
+            let to = c.to.as_str().to_string();
+            let done = matches!(to.as_str(), "failed" | "active" | "stopped");
+            out.push(to);
+            if done {
+                break;
+            }
+        }
+    }
+    out
+}
+
+async fn devserver() -> DevServer {
+    DevServer::start(DevServerConfig { port: 0, ..Default::default() }).await.unwrap()
+}
+
+// ---- 1. plain http:// only to real loopback ----
+
+#[test]
+fn plain_http_is_judged_by_address_not_by_a_name_ending_in_localhost() {
+    for ok in ["http://localhost:1/x", "http://LOCALHOST:1/x", "http://127.0.0.2:1/x", "http://[::1]:1/x", "https://evil.localhost/x"] {
+        assert!(parse_url(ok, false).is_ok(), "{ok}");
+    }
+    for bad in ["http://evil.localhost:1/x", "http://a.b.localhost/x", "http://localhost.example.com/x", "http://10.0.0.1/x", "http://[::ffff:10.0.0.1]/x"] {
+        assert_eq!(parse_url(bad, false).unwrap_err().kind(), ErrorKind::InsecureTransport, "{bad}");
+    }
+}
+
+#[test]
+fn a_name_is_used_for_plain_http_only_when_every_address_is_loopback() {
+    let lo4: SocketAddr = "127.0.0.1:80".parse().unwrap();
+    let lo6: SocketAddr = "[::1]:80".parse().unwrap();
+    let away: SocketAddr = "192.0.2.7:80".parse().unwrap();
+    assert_eq!(choose_plain_http_addr("localhost", &[lo4, lo6]).unwrap(), lo4);
+    assert_eq!(choose_plain_http_addr("localhost", &[lo6]).unwrap(), lo6);
+    let e = choose_plain_http_addr("localhost", &[away]).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InsecureTransport);
+    assert!(e.message().contains("192.0.2.7"), "{}", e.message());
+    assert_eq!(choose_plain_http_addr("localhost", &[lo4, away]).unwrap_err().kind(), ErrorKind::InsecureTransport);
+    assert_eq!(choose_plain_http_addr("localhost", &[]).unwrap_err().kind(), ErrorKind::Network);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn localhost_resolving_elsewhere_gets_no_app_token() {
+    let srv = devserver().await;
+    let port = srv.addr().port();
+    for to in [vec!["192.0.2.7".parse().unwrap()], vec!["127.0.0.1".parse().unwrap(), "192.0.2.7".parse().unwrap()]] {
+        let r = Arc::new(MapResolver { to, asked: Mutex::new(vec![]) });
+        let (s, mut rx) = session_with(quick_config(), Some(r.clone()));
+        let src = ApiTokenSource::new(&format!("http://localhost:{port}"), Secret::new(DEFAULT_APP_TOKEN), "alice", vec![], false).unwrap();
+        let e = s.start(Arc::new(src)).await.unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::InsecureTransport);
+        assert_eq!(*r.asked.lock().unwrap(), ["localhost"], "resolved once, refused, not retried");
+        assert_eq!(states(&mut rx).await, ["starting", "failed"]);
+    }
+    assert_eq!(srv.controls().request_count("sessions"), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_address_connected_to_is_the_one_checked() {
+    let srv = devserver().await;
+    let port = srv.addr().port();
+    // localhost → 127.0.0.1, where the devserver listens: works, the name goes in Host.
+    let r = Arc::new(MapResolver { to: vec!["127.0.0.1".parse().unwrap()], asked: Mutex::new(vec![]) });
+    let (s, _rx) = session_with(quick_config(), Some(r.clone()));
+    let src = BackendSource::new(&format!("http://localhost:{port}/token/{{identity}}"), "alice", vec![], false).unwrap();
+    let d = s.start(Arc::new(src)).await.unwrap();
+    assert_eq!(d.identity.as_deref(), Some("alice"));
+    assert_eq!(srv.controls().request_count("token"), 1);
+    // localhost → [::1, 127.0.0.1] (the usual /etc/hosts order; the devserver listens on the
+    // second only): the checked addresses are tried in order.
+    let r = Arc::new(MapResolver { to: vec!["::1".parse().unwrap(), "127.0.0.1".parse().unwrap()], asked: Mutex::new(vec![]) });
+    let (s, _rx) = session_with(quick_config(), Some(r.clone()));
+    let src = BackendSource::new(&format!("http://localhost:{port}/token/{{identity}}"), "alice", vec![], false).unwrap();
+    assert!(s.start(Arc::new(src)).await.is_ok());
+    assert_eq!(srv.controls().request_count("token"), 2);
+    // localhost → 127.0.0.2 (loopback, nothing listens there): the transport connects to the
+    // resolved address, not to whatever the name resolves to later.
+    let r = Arc::new(MapResolver { to: vec!["127.0.0.2".parse().unwrap()], asked: Mutex::new(vec![]) });
+    let mut cfg = quick_config();
+    cfg.retry.start_attempts = 1;
+    let (s, _rx) = session_with(cfg, Some(r.clone()));
+    let src = BackendSource::new(&format!("http://localhost:{port}/token/{{identity}}"), "alice", vec![], false).unwrap();
+    assert_eq!(s.start(Arc::new(src)).await.unwrap_err().kind(), ErrorKind::Network);
+    assert_eq!(srv.controls().request_count("token"), 2);
+}
+
+// ---- 2. timestamps out of range ----
+
+fn jwt_with(claims: &str) -> String {
+    let e = |s: &str| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(s);
+    format!("{}.{}.{}", e(r#"{"alg":"HS256","typ":"JWT"}"#), e(claims), e("sig"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn session_tokens_with_times_past_year_9999_are_invalid_not_a_panic() {
+    for claims in [
+        r#"{"sub":"a","exp":253402300800}"#,
+        r#"{"sub":"a","exp":9223372036854775807}"#,
+        r#"{"sub":"a","exp":-9223372036854775808}"#,
+        r#"{"sub":"a","iat":253402300800,"exp":1795305600}"#,
+        r#"{"sub":"a","nbf":99999999999999}"#,
+        r#"{"sub":"a","exp":"soon"}"#,
+    ] {
+        let e = FixedTokenSource::new(Secret::new(jwt_with(claims))).err().unwrap();
+        assert_eq!((e.kind(), e.code()), (ErrorKind::InvalidToken, Some("invalid_claim")), "{claims}");
+    }
+    // The last representable second is fine, and formats.
+    let ok = FixedTokenSource::new(Secret::new(jwt_with(r#"{"sub":"a","exp":253402300799}"#))).unwrap();
+    let (s, _rx) = session_with(quick_config(), None);
+    let d = s.start(Arc::new(ok)).await.unwrap();
+    assert_eq!(d.expires_at.map(videokit_core::source::format_rfc3339).as_deref(), Some("9999-12-31T23:59:59.000Z"));
+    assert!(format!("{d:?}").contains("9999-12-31"));
+}
+
+/// A hand-made backend: answers every request on one connection with `response`, counts
+/// connections.
+async fn raw_backend(response: Vec<u8>, read_first: bool) -> (u16, Arc<AtomicUsize>) {
+    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = l.local_addr().unwrap().port();
+    let n = Arc::new(AtomicUsize::new(0));
+    let n2 = n.clone();
+    tokio::spawn(async move {
+        while let Ok((mut c, _)) = l.accept().await {
+            n2.fetch_add(1, Ordering::SeqCst);
+            let response = response.clone();
+            tokio::spawn(async move {
+                if read_first {
+                    let mut buf = vec![0u8; 65536];
+                    let mut got = Vec::new();
+                    while !got.windows(4).any(|w| w == b"\r\n\r\n") {
+                        match c.read(&mut buf).await {
+                            Ok(0) | Err(_) => return,
+                            Ok(k) => got.extend_from_slice(&buf[..k]),
+                        }
+                    }
+                }
+                let _ = c.write_all(&response).await;
+                let _ = c.shutdown().await;
+            });
+        }
+    });
+    (port, n)
+}
+
+fn http_json(status: &str, body: &str) -> Vec<u8> {
+    format!("HTTP/1.1 {status}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}", body.len()).into_bytes()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_backend_token_past_year_9999_is_invalid_token_at_start() {
+    for body in [
+        format!(r#"{{"sessionToken":"{}"}}"#, jwt_with(r#"{"sub":"alice","exp":253402300800}"#)),
+        r#"{"sessionToken":"opaque","expiresAt":253402300800}"#.to_string(),
+        r#"{"sessionToken":"opaque","expiresAt":-9223372036854775808}"#.to_string(),
+    ] {
+        let (port, conns) = raw_backend(http_json("200 OK", &body), true).await;
+        let (s, mut rx) = session_with(quick_config(), None);
+        let src = BackendSource::new(&format!("http://127.0.0.1:{port}/token/{{identity}}"), "alice", vec![], false).unwrap();
+        let e = s.start(Arc::new(src)).await.unwrap_err();
+        assert!(matches!(e.kind(), ErrorKind::InvalidToken | ErrorKind::MalformedResponse), "{body}: {e}");
+        assert_eq!(conns.load(Ordering::SeqCst), 1, "terminal, not retried");
+        assert_eq!(states(&mut rx).await, ["starting", "failed"]);
+    }
+}
+
+// ---- 3. identities ----
+
+#[test]
+fn a_token_url_without_identity_is_refused() {
+    let e = BackendSource::new("https://api.example.com/token", "alice", vec![], false).err().unwrap();
+    assert_eq!(e.kind(), ErrorKind::InvalidArgument);
+    assert!(e.message().contains("{identity}"));
+    assert!(BackendSource::new("https://api.example.com/token?user={identity}", "alice", vec![], false).is_ok());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_backend_answering_another_identity_is_refused() {
+    let body = r#"{"sessionToken":"opaque-token-for-alice","identity":"alice"}"#;
+    let (port, conns) = raw_backend(http_json("200 OK", body), true).await;
+    let (s, mut rx) = session_with(quick_config(), None);
+    let src = BackendSource::new(&format!("http://127.0.0.1:{port}/token/{{identity}}"), "bob", vec![], false).unwrap();
+    let e = s.start(Arc::new(src)).await.unwrap_err();
+    assert_eq!((e.kind(), e.code()), (ErrorKind::InvalidToken, Some("identity_mismatch")));
+    assert!(!e.message().contains("opaque-token-for-alice"));
+    assert_eq!(conns.load(Ordering::SeqCst), 1);
+    assert_eq!(states(&mut rx).await, ["starting", "failed"]);
+    // The same answer for the identity asked is fine; a JWT sub is not taken for the identity.
+    let (port, _) = raw_backend(http_json("200 OK", body), true).await;
+    let (s, _rx) = session_with(quick_config(), None);
+    let src = BackendSource::new(&format!("http://127.0.0.1:{port}/token/{{identity}}"), "alice", vec![], false).unwrap();
+    assert_eq!(s.start(Arc::new(src)).await.unwrap().identity.as_deref(), Some("alice"));
+    let body = format!(r#"{{"sessionToken":"{}"}}"#, jwt_with(r#"{"sub":"user-123","exp":253402300799}"#));
+    let (port, _) = raw_backend(http_json("200 OK", &body), true).await;
+    let (s, _rx) = session_with(quick_config(), None);
+    let src = BackendSource::new(&format!("http://127.0.0.1:{port}/token/{{identity}}"), "bob", vec![], false).unwrap();
+    assert_eq!(s.start(Arc::new(src)).await.unwrap().identity.as_deref(), Some("bob"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_gateway_answering_another_identity_is_refused() {
+    let srv = devserver().await;
+    let (port, conns) = raw_backend(http_json("200 OK", r#"{"sessionToken":"t0k3n-value","identity":"mallory"}"#), true).await;
+    let (s, _rx) = session_with(quick_config(), None);
+    let src = ApiTokenSource::new(&format!("http://127.0.0.1:{port}"), Secret::new(DEFAULT_APP_TOKEN), "bob", vec![], false).unwrap();
+    let e = s.start(Arc::new(src)).await.unwrap_err();
+    assert_eq!((e.kind(), e.code()), (ErrorKind::InvalidToken, Some("identity_mismatch")));
+    assert_eq!(conns.load(Ordering::SeqCst), 1);
+    drop(srv);
+}
+
+// ---- 5. credentials in URLs ----
+
+#[test]
+fn url_credentials_are_never_echoed() {
+    for raw in [
+        "http://user:hunter2pass@[::1",
+        "https://user:hunter2pass@host:99999/x",
+        "https://user:hunter2pass@exa mple.com/x",
+        "http://user:hunter2pass@/x",
+        "ht!tp://user:hunter2pass@h/x",
+        "https://user:hunter2pass@h:99999/a@b",
+    ] {
+        let e = parse_url(raw, false).unwrap_err();
+        assert!(!e.message().contains("hunter2pass"), "{raw}: {}", e.message());
+        assert!(!format!("{e:?}").contains("hunter2pass"));
+        let e = BackendSource::new(&format!("{raw}/{{identity}}"), "alice", vec![], false).err().unwrap();
+        assert!(!e.to_string().contains("hunter2pass"), "{raw}: {e}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn url_credentials_are_not_in_transport_errors() {
+    // Nothing listens on the port: a connection error that names the host only.
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    drop(l);
+    let mut cfg = quick_config();
+    cfg.retry.start_attempts = 1;
+    let (s, _rx) = session_with(cfg, None);
+    let src = BackendSource::new(&format!("http://user:hunter2pass@127.0.0.1:{port}/token/{{identity}}"), "alice", vec![], false).unwrap();
+    let e = s.start(Arc::new(src)).await.unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Network);
+    assert!(!e.to_string().contains("hunter2pass"));
+}
+
+// ---- 6. requests that cannot be sent as asked; 414 ----
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_header_value_with_crlf_is_invalid_argument_never_sent() {
+    let srv = devserver().await;
+    for bad in ["vk_dev\r\nx-injected: 1", "vk\ndev", "vk\0dev"] {
+        let e = ApiTokenSource::new(&srv.base_url(), Secret::new(bad), "alice", vec![], false).err().unwrap();
+        assert_eq!(e.kind(), ErrorKind::InvalidArgument);
+        assert!(!e.message().contains("vk_dev") && !e.message().contains("x-injected"), "{}", e.message());
+        let e = BackendSource::new(&format!("{}/token/{{identity}}", srv.base_url()), "alice", vec![("x-app-auth".into(), Secret::new(bad))], false).err().unwrap();
+        assert_eq!(e.kind(), ErrorKind::InvalidArgument);
+    }
+    // Through the HTTP layer too (a source that skips the constructor check): never sent.
+    let http = videokit_core::http::Http::new(
+        Arc::new(ReqwestTransport::new(&HttpConfig::default()).unwrap()),
+        Arc::new(videokit_core::clock::ServerTime::new()),
+        Arc::new(videokit_core::SystemClock),
+        HttpConfig::default(),
+    );
+    let req = videokit_core::http::HttpRequest::get(url::Url::parse(&format!("{}/token/alice", srv.base_url())).unwrap()).bearer(&Secret::new("a\r\nb"));
+    let e = http.send(req).await.unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidArgument);
+    assert!(!e.is_transient());
+    assert_eq!(srv.controls().request_count("token"), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_url_too_long_to_send_is_invalid_argument_never_sent() {
+    let (port, conns) = raw_backend(http_json("200 OK", r#"{"sessionToken":"x"}"#), true).await;
+    let long = "a".repeat(70_000);
+    let (s, mut rx) = session_with(quick_config(), None);
+    let src = BackendSource::new(&format!("http://127.0.0.1:{port}/token/{{identity}}?pad={long}"), "alice", vec![], false).unwrap();
+    let e = s.start(Arc::new(src)).await.unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidArgument, "{e}");
+    assert_eq!(conns.load(Ordering::SeqCst), 0);
+    assert_eq!(states(&mut rx).await, ["starting", "failed"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_414_is_http_status_and_not_retried() {
+    for read_first in [true, false] {
+        let (port, conns) = raw_backend(http_json("414 URI Too Long", ""), read_first).await;
+        let (s, mut rx) = session_with(quick_config(), None);
+        let src = BackendSource::new(&format!("http://127.0.0.1:{port}/token/{{identity}}"), "alice", vec![], false).unwrap();
+        let e = s.start(Arc::new(src)).await.unwrap_err();
+        assert_eq!((e.kind(), e.status()), (ErrorKind::HttpStatus, Some(414)), "read_first={read_first}: {e}");
+        if read_first {
+            assert_eq!(conns.load(Ordering::SeqCst), 1);
+        }
+        // (Answered before the request was read, hyper may resend a request it never wrote
+        // on a second connection, so only the read-first case counts connections.)
+        assert_eq!(states(&mut rx).await, ["starting", "failed"]);
+    }
+}
