@@ -51,6 +51,8 @@ TYPES = {
     "VKVideoSdkPermission": "VKVideoSdkPermission",
     "VKVideoSdkRole": "VKVideoSdkRole",
     "VKVideoSdk": "VKVideoSdk",
+    "VKTokenEvent": "VKTokenEvent",
+    "VKSessionProtocol": "VKSessionApi",   # what the rest of an app uses; mockable
 }
 
 # Public types that exist on one platform by design, with what stands for them on the other.
@@ -66,6 +68,9 @@ PLATFORM_TYPES = {
         "VKTokenCallback": "Swift: the closure of token(completion:)",
         "VKStateListener": "Swift: the closure of addListener(_:)",
         "VKBlockingTokenProvider": "Swift: blocking code runs in an async provider (no JVM-style blocking base class)",
+        "VKTokenListener": "Swift: the closure of addTokenListener(_:)",
+        "VKRefreshCallback": "Swift: refresh() is async; Java needs a callback form",
+        "VKForegroundTracker": "Swift: ForegroundObserver (internal; NotificationCenter does the counting Android's activity callbacks need)",
     },
 }
 
@@ -80,7 +85,16 @@ NAME_MAP = {
 
 # Members that exist on one platform by design (protocol conformances / Object methods).
 ONLY_SWIFT = {"*": {"description", "debugdescription", "custommirror", "errordescription"}}
-ONLY_KOTLIN = {"*": {"tostring", "equals", "hashcode"}, "VKListenerHandle": {"close"}}
+ONLY_KOTLIN = {
+    "*": {"tostring", "equals", "hashcode"},
+    "VKListenerHandle": {"close"},
+    # close(): a JVM object has no deterministic deinit; tokenAsync/refreshAsync: Java's
+    # CompletableFuture forms of the suspend functions; foreground: the activity-callback
+    # counter Android needs (Swift observes NotificationCenter internally).
+    "VKSession": {"close", "tokenasync", "refreshasync", "foreground"},
+    # builder()/toBuilder(): Java has no named arguments (Swift's memberwise init has them).
+    "VKConfiguration": {"builder", "tobuilder"},
+}
 
 CALLBACK_TYPES = {"VKCompletion", "VKTokenCallback"}
 
@@ -191,7 +205,8 @@ def swift_api(files):
                 elif m.type in ("property_declaration", "protocol_property_declaration") and (m.type.startswith("protocol") or swift_public(src, m)):
                     for p in m.named_children:
                         if p.type == "pattern":
-                            members.add(norm(t(src, p)))
+                            # a protocol's `var x: T { get }` parses with its `var` inside the pattern
+                            members.add(norm(t(src, p)).removeprefix("var ").strip())
                 elif m.type == "enum_entry":
                     for c in m.named_children:
                         if c.type == "simple_identifier":
