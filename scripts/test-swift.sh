@@ -109,7 +109,7 @@ fi
 
 if want format; then
   t0=$SECONDS
-  swift_ format lint --strict --configuration .swift-format --recursive Sources/VideoKitCore Tests \
+  swift_ format lint --strict --configuration .swift-format --recursive Sources/VideoKitCore Tests Benchmarks \
     Examples/ReadmeExample/Sources Package.swift Examples/ReadmeExample/Package.swift 2>&1 | tee "$logdir/format.log"
   ((PIPESTATUS[0] == 0)) || { echo "test-swift: swift-format lint found problems" >&2; exit 1; }
   echo "test-swift: swift-format lint clean ($((SECONDS - t0)) s)"

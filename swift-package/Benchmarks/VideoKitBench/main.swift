@@ -112,7 +112,10 @@ let calls = args.count > 2 ? Int(args[2]) ?? 1_000_000 : 1_000_000
 let runs = args.count > 3 ? Int(args[3]) ?? 5 : 5
 let done = DispatchSemaphore(value: 0)
 Task.detached {
-    do { try await bench(base: args[1], calls: calls, runs: runs) } catch { print("bench failed: \(error)"); exit(1) }
+    do { try await bench(base: args[1], calls: calls, runs: runs) } catch {
+        print("bench failed: \(error)")
+        exit(1)
+    }
     done.signal()
 }
 done.wait()

@@ -10,7 +10,7 @@ import Foundation
 import VideoKitCore
 
 #if canImport(FoundationNetworking)
-import FoundationNetworking
+    import FoundationNetworking
 #endif
 
 let t0 = DispatchTime.now().uptimeNanoseconds
@@ -29,7 +29,9 @@ nonisolated(unsafe) var callsMs = 0.0
 
 func finish(_ calls: Double, _ token: String?) -> Never {
     let first = msSinceStart()
-    print(String(format: "mode=%@ calls_ms=%.3f first_token_ms=%.3f ok=%@", mode, calls, first, token?.isEmpty == false ? "true" : "false") + breakdown)
+    print(
+        String(format: "mode=%@ calls_ms=%.3f first_token_ms=%.3f ok=%@", mode, calls, first, token?.isEmpty == false ? "true" : "false")
+            + breakdown)
     exit(token?.isEmpty == false ? 0 : 1)
 }
 

@@ -51,7 +51,6 @@ final class LoggerAdapter: VkLogger, @unchecked Sendable {
     }
 }
 
-
 /// Returned by ``VKSession/addListener(_:)`` and ``VKSession/addTokenListener(_:)``; `remove()` stops the deliveries.
 public final class VKListenerToken: @unchecked Sendable {
     private let onRemove: () -> Void
