@@ -126,13 +126,19 @@ provision() {
         || die "could not install debootstrap with apt-get (is the Debian package registry reachable?)"
     fi
     local partial="${ROOT}.partial" mirror t0=$SECONDS
+    # A run killed with SIGKILL may have left debootstrap's own mounts (proc, sys) inside.
+    if command -v findmnt >/dev/null 2>&1; then
+      findmnt -rn -o TARGET | grep -F "$partial/" | sort -r | while read -r m; do umount -l "$m" 2>/dev/null || true; done
+    fi
     rm -rf --one-file-system "$partial"
     mkdir -p "$partial"
     mirror="$(debian_mirror)"
     log "making a Debian ${SUITE} root for Swift (debootstrap, about 75 s) in ${partial}"
     local dlog="${TOOLS_DIR}/swift-trixie.debootstrap.log"
     # shellcheck disable=SC2086
-    if ! PATH="/usr/sbin:/sbin:$PATH" debootstrap --variant=minbase "$SUITE" "$partial" $mirror >"$dlog" 2>&1; then
+    # In a private mount namespace too: whatever debootstrap mounts ends with it, however it ends.
+    if ! PATH="/usr/sbin:/sbin:$PATH" unshare --mount --propagation private -- \
+        debootstrap --variant=minbase "$SUITE" "$partial" $mirror >"$dlog" 2>&1; then
       tail -n 15 "$dlog" >&2
       rm -rf --one-file-system "$partial"
       die "debootstrap ${SUITE} failed (full log: $dlog). Is the Debian package registry reachable from here? Does this machine's debian-archive-keyring know ${SUITE}'s key (apt-get install debian-archive-keyring)?"

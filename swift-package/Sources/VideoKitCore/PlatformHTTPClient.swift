@@ -67,6 +67,10 @@ final class PlatformHTTPClient: NSObject, VkHttpClient, URLSessionDataDelegate, 
         r.httpMethod = request.method
         r.httpShouldHandleCookies = false
         for h in request.headers { r.addValue(h.value, forHTTPHeaderField: h.name) }
+        // No compression: the body cap counts bytes as they arrive, and a compressed reply would
+        // be unpacked by the URL loading system before that (1 MB of gzip unpacked to 1 GiB took
+        // a Linux process to 2.3 GB).
+        r.setValue("identity", forHTTPHeaderField: "Accept-Encoding")
         r.httpBody = request.body
         let task = session.dataTask(with: r)
         // Cancelled when the core's deadline passes or the session stops: the task is

@@ -57,7 +57,9 @@ public final class VKListenerToken: @unchecked Sendable {
     private var done = false
     private let lock = NSLock()
 
-    init(onRemove: @escaping () -> Void) { self.onRemove = onRemove }
+    /// A token that runs `onRemove` once, on the first ``remove()``: for test doubles of
+    /// ``VKSessionProtocol``.
+    public init(onRemove: @escaping () -> Void) { self.onRemove = onRemove }
 
     /// Stop receiving state changes. Safe to call more than once.
     public func remove() {

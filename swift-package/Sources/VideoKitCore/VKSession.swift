@@ -32,7 +32,7 @@ import VideoKitFFI
 ///   `token()` or `refresh()` leaves the shared renewal running for other callers.
 /// - **Several sessions.** ``current`` is the default; ``init(configuration:)`` makes an
 ///   independent one (its own token, store key, listeners and renewal).
-public final class VKSession: VKSessionProtocol, @unchecked Sendable {
+public final class VKSession: VKSessionProtocol, CustomReflectable, @unchecked Sendable {
     /// The SDK's shared session.
     public static let current = VKSession()
 
@@ -83,6 +83,12 @@ public final class VKSession: VKSessionProtocol, @unchecked Sendable {
         cache.apply(
             n.configure(config: configuration.ffi, store: configuration.store.map(StoreAdapter.init), httpClient: PlatformHTTPClient.shared)
         )
+    }
+
+    /// What `dump()` and debuggers show: the state and the session (its token hidden), never the
+    /// cached snapshot's raw token.
+    public var customMirror: Mirror {
+        Mirror(self, children: ["state": state, "sessionData": sessionData as Any, "lastError": lastError as Any], displayStyle: .class)
     }
 
     /// The configuration in use.

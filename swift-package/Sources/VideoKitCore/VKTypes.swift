@@ -217,6 +217,22 @@ public struct VKSessionData: CustomStringConvertible, CustomDebugStringConvertib
     /// VideoSDK sessions: the token's checked claims.
     public let videoSdk: VKVideoSdkClaims?
 
+    /// A session value, for test doubles of ``VKSessionProtocol`` (the SDK makes its own).
+    public init(
+        identity: String?, token: String, expiresAt: Date?, issuedAt: Date? = nil, source: VKSourceKind, scopes: [String] = [],
+        resumed: Bool = false
+    ) {
+        self.identity = identity
+        self.token = token
+        self.expiresAt = expiresAt
+        self.issuedAt = issuedAt
+        self.source = source
+        self.scopes = scopes
+        self.resumed = resumed
+        kaltura = nil
+        videoSdk = nil
+    }
+
     init(_ d: VkSessionData) {
         identity = d.identity
         token = d.token
@@ -316,6 +332,13 @@ public struct VKTokenEvent: Sendable, Equatable, CustomStringConvertible, Custom
     public let expiresAt: Date?
     /// The whole session it belongs to.
     public let data: VKSessionData
+
+    /// A token event, for test doubles of ``VKSessionProtocol`` (the SDK makes its own).
+    public init(data: VKSessionData) {
+        token = data.token
+        expiresAt = data.expiresAt
+        self.data = data
+    }
 
     init(_ e: VkTokenEvent) {
         token = e.token

@@ -22,6 +22,7 @@ final class CannedHTTPServer: @unchecked Sendable {
     private let responses: [String]
     private let lock = NSLock()
     private var paths: [String] = []
+    private var heads: [String] = []
 
     init(_ responses: [String]) throws {
         self.responses = responses
@@ -50,6 +51,11 @@ final class CannedHTTPServer: @unchecked Sendable {
         thread.start()
     }
 
+    var requestHeads: [String] {
+        lock.lock()
+        defer { lock.unlock() }
+        return heads
+    }
     var requestPaths: [String] {
         lock.lock()
         defer { lock.unlock() }
@@ -78,6 +84,7 @@ final class CannedHTTPServer: @unchecked Sendable {
             let path = line.split(separator: " ").dropFirst().first.map(String.init) ?? ""
             lock.lock()
             paths.append(path)
+            heads.append(String(decoding: head, as: UTF8.self))
             lock.unlock()
             let reply = Array(responses[min(i, responses.count - 1)].utf8)
             i += 1
@@ -137,5 +144,8 @@ final class PlatformHTTPClientTests: XCTestCase {
         XCTAssertEqual(r.status, 200)
         XCTAssertEqual(r.body, Data("hello".utf8))
         XCTAssertEqual(r.headers.first { $0.name == "x-test" }?.value, "yes")
+        // No compression asked for: a compressed body would be unpacked before the cap counts it.
+        let head = server.requestHeads.first?.lowercased() ?? ""
+        XCTAssertTrue(head.contains("accept-encoding: identity\r\n"), head)
     }
 }

@@ -150,6 +150,14 @@ final class SessionManagerTests: SessionTestCase {
         }
     }
 
+    func testDumpingTheSessionNeverShowsTheToken() throws {
+        let data = try runBlocking { try await self.session.start(apiToken: self.server.appToken, identity: "alice") }
+        var dumped = ""
+        dump(session, to: &dumped)
+        XCTAssertTrue(dumped.contains("active"), dumped)
+        XCTAssertFalse(dumped.contains(data.token), "dump(VKSession) hides the token")
+    }
+
     func testTheForegroundObserverCallsBackOnActivation() {
         let name = Notification.Name("VideoKitTestsDidBecomeActive")
         let calls = Locked(0)
@@ -176,7 +184,9 @@ final class SessionManagerTests: SessionTestCase {
             var states: AsyncStream<VKSessionState> { AsyncStream { $0.yield(.active) } }
             var tokens: AsyncStream<VKTokenEvent> { AsyncStream { $0.finish() } }
             func token() async throws -> String { "mock-token" }
-            func refresh() async throws -> VKSessionData { throw VKError(kind: .notStarted, detail: "mock") }
+            func refresh() async throws -> VKSessionData {
+                VKSessionData(identity: "alice", token: "mock-token-2", expiresAt: nil, source: .custom)
+            }
             func stop() {}
             func checkNow() {}
             func addListener(_ listener: @escaping @Sendable (VKStateChange) -> Void) -> VKListenerToken { VKListenerToken {} }
@@ -185,6 +195,8 @@ final class SessionManagerTests: SessionTestCase {
         func authorize(_ s: any VKSessionProtocol) async throws -> String { "Bearer " + (try await s.token()) }
         let header = try await authorize(Mock())
         XCTAssertEqual(header, "Bearer mock-token")
+        let renewed = try await Mock().refresh()
+        XCTAssertEqual(VKTokenEvent(data: renewed).token, "mock-token-2")
         let real: any VKSessionProtocol = session
         XCTAssertEqual(real.state, .idle)
     }
