@@ -72,6 +72,9 @@ internal class PlatformHttpClient(private val executor: Executor = defaultExecut
         conn.readTimeout = request.timeoutMs.toIntMillis()
         conn.requestMethod = request.method
         for (h in request.headers) conn.setRequestProperty(h.name, h.value)
+        // No compression: Android's HttpURLConnection asks for gzip and unpacks it by itself,
+        // before the body cap counts the bytes (a small gzip bomb would unpack in memory).
+        conn.setRequestProperty("Accept-Encoding", "identity")
         return conn
     }
 

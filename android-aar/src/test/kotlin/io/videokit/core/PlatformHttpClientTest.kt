@@ -114,6 +114,7 @@ class PlatformHttpClientTest {
         assertEquals("POST", seenMethod)
         assertEquals("Bearer s3cr3t-token", seenHeaders["authorization"])
         assertEquals("videokit-test/1", seenHeaders["user-agent"])
+        assertEquals("no compression asked for (a gzip body would be unpacked before the cap counts it)", "identity", seenHeaders["accept-encoding"])
         assertArrayEquals("{\"identity\":\"alice\"}".toByteArray(), seenBody)
         assertArrayEquals("{\"error\":\"busy\"}".toByteArray(), r.body)
         assertEquals("7", r.headers.first { it.name == "retry-after" }.value)
