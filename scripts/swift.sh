@@ -128,7 +128,7 @@ provision() {
     local partial="${ROOT}.partial" mirror t0=$SECONDS
     # A run killed with SIGKILL may have left debootstrap's own mounts (proc, sys) inside.
     if command -v findmnt >/dev/null 2>&1; then
-      findmnt -rn -o TARGET | grep -F "$partial/" | sort -r | while read -r m; do umount -l "$m" 2>/dev/null || true; done
+      { findmnt -rn -o TARGET | grep -F "$partial/" | sort -r | while read -r m; do umount -l "$m" 2>/dev/null || true; done; } || true
     fi
     rm -rf --one-file-system "$partial"
     mkdir -p "$partial"
