@@ -139,7 +139,27 @@ internal fun Throwable.toVKException(): VKException = when (this) {
     is VkException.Failure -> VKException(kind.toVK(), detail, code, httpStatus?.toInt())
     is InternalException -> VKException(VKErrorKind.INTERNAL, "internal SDK error: ${message ?: "unknown"}")
     is CancellationException -> VKException(VKErrorKind.CANCELLED, "the call was cancelled")
+    // A String that is not valid Unicode (a lone UTF-16 surrogate) cannot cross to Rust (UTF-8).
+    is java.nio.charset.CharacterCodingException -> VKException(VKErrorKind.INVALID_ARGUMENT, NOT_UNICODE)
     else -> VKException(VKErrorKind.INTERNAL, "unexpected ${javaClass.simpleName}: ${message ?: ""}")
+}
+
+internal const val NOT_UNICODE = "a string is not valid Unicode (it holds a lone UTF-16 surrogate)"
+
+/** True if [s] has no lone UTF-16 surrogate, i.e. it can be encoded as UTF-8 for Rust. */
+internal fun isUnicode(s: String): Boolean {
+    var i = 0
+    while (i < s.length) {
+        val c = s[i]
+        if (Character.isHighSurrogate(c)) {
+            if (i + 1 >= s.length || !Character.isLowSurrogate(s[i + 1])) return false
+            i += 2
+            continue
+        }
+        if (Character.isLowSurrogate(c)) return false
+        i++
+    }
+    return true
 }
 
 /** Runs a synchronous call into the bindings; any failure becomes a [VKException]. */
@@ -167,15 +187,22 @@ internal inline fun <T> foreignCall(what: String, kind: VkErrorKind, block: () -
 // ---- the app's objects as foreign traits ----
 
 internal class ProviderAdapter(private val provider: VKTokenProvider) : VkTokenProvider {
-    override suspend fun fetchToken(identity: String?): VkProvidedToken = try {
-        val t = provider.fetchToken(identity)
-        VkProvidedToken(token = t.token, expiresAt = t.expiresAt)
-    } catch (e: CancellationException) {
-        throw e
-    } catch (e: VKException) {
-        throw e.toFfi()
-    } catch (e: Throwable) {
-        throw VkException.Failure(VkErrorKind.NETWORK, "the token provider threw ${e.javaClass.name}", null, null)
+    override suspend fun fetchToken(identity: String?): VkProvidedToken {
+        val t = try {
+            provider.fetchToken(identity)
+        } catch (e: CancellationException) {
+            throw e
+        } catch (e: VKException) {
+            throw e.toFfi()
+        } catch (e: Throwable) {
+            throw VkException.Failure(VkErrorKind.NETWORK, "the token provider threw ${e.javaClass.name}", null, null)
+        }
+        // Checked here: a string UniFFI cannot encode would throw on the SDK's thread, after
+        // this returns, and the start would never end.
+        if (!isUnicode(t.token)) {
+            throw VkException.Failure(VkErrorKind.INVALID_ARGUMENT, "the token provider returned $NOT_UNICODE", null, null)
+        }
+        return VkProvidedToken(token = t.token, expiresAt = t.expiresAt)
     }
 }
 

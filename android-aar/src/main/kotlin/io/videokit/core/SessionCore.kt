@@ -16,6 +16,8 @@ import java.util.concurrent.Executor
 import kotlinx.coroutines.CancellationException
 import kotlinx.coroutines.CompletableDeferred
 import kotlinx.coroutines.flow.MutableStateFlow
+import kotlinx.coroutines.flow.StateFlow
+import kotlinx.coroutines.flow.asStateFlow
 
 /**
  * One kept snapshot, converted once when it arrives. The token lease is part of it: its
@@ -70,7 +72,7 @@ internal class Registration(private val core: SessionCore, private val unregiste
  * The native session and the calls queued before it exists (cold start: loading JNA and the
  * library takes hundreds of milliseconds, which must not be spent on the app's thread).
  */
-internal class SessionCore(initial: VKConfiguration, private val states: MutableStateFlow<VKSessionState>, private val executor: () -> Executor) {
+internal class SessionCore(initial: VKConfiguration, private val executor: () -> Executor) {
     private class Op(val run: (VkSession) -> Unit, val fail: (VKException) -> Unit)
 
     private val lock = Any()
@@ -78,12 +80,24 @@ internal class SessionCore(initial: VKConfiguration, private val states: Mutable
     private var queue: ArrayList<Op>? = ArrayList()
     private var initError: VKException? = null
 
+    /** [close] has run: calls fail with NOT_STARTED, even those queued behind it. */
+    private var closed = false
+
     /** The newest snapshot received (highest version; equal: the later one). */
     private var real = View.IDLE
 
     /** What `state` and friends answer: [real], or while calls are queued, what they will give. */
     @Volatile var view: View = View.IDLE
         private set
+
+    /** The state flow, made on first use (kotlinx.coroutines stays off the cold-start path). */
+    private var flow: MutableStateFlow<VKSessionState>? = null
+    private var readOnlyFlow: StateFlow<VKSessionState>? = null
+
+    val states: StateFlow<VKSessionState>
+        get() = synchronized(lock) {
+            readOnlyFlow ?: MutableStateFlow(view.state).also { flow = it }.asStateFlow().also { readOnlyFlow = it }
+        }
 
     init {
         Thread({ create(initial) }, "videokit-init").apply { isDaemon = true }.start()
@@ -112,7 +126,7 @@ internal class SessionCore(initial: VKConfiguration, private val states: Mutable
             val batch = synchronized(lock) {
                 val q = queue!!
                 if (q.isEmpty()) {
-                    native = s
+                    if (!closed) native = s
                     queue = null
                     publish(real)
                     null
@@ -134,8 +148,12 @@ internal class SessionCore(initial: VKConfiguration, private val states: Mutable
     }
 
     private fun runOp(op: Op, s: VkSession) = try {
-        op.run(s)
+        val gone = synchronized(lock) { if (closed) initError else null }
+        if (gone != null) op.fail(gone) else op.run(s)
     } catch (t: Throwable) {
+        // A call refused before it reached the session (a string that is not Unicode): what
+        // `state` answers goes back from the provisional state to the session's own.
+        runCatching { offer(s.snapshot()) }
         op.fail(t.toVKException())
     }
 
@@ -168,9 +186,10 @@ internal class SessionCore(initial: VKConfiguration, private val states: Mutable
         }
     }
 
+    /** Called with [lock] held. */
     private fun publish(v: View) {
         view = v
-        states.value = v.state
+        flow?.value = v.state
     }
 
     private inner class Sink : VkSessionSink {
@@ -240,6 +259,7 @@ internal class SessionCore(initial: VKConfiguration, private val states: Mutable
             offer(s.stop())
             synchronized(lock) {
                 native = null
+                closed = true
                 initError = VKException(VKErrorKind.NOT_STARTED, "the session was closed")
             }
             s.destroy()

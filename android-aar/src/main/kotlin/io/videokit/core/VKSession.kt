@@ -14,9 +14,7 @@ import kotlinx.coroutines.SupervisorJob
 import kotlinx.coroutines.channels.awaitClose
 import kotlinx.coroutines.channels.trySendBlocking
 import kotlinx.coroutines.flow.Flow
-import kotlinx.coroutines.flow.MutableStateFlow
 import kotlinx.coroutines.flow.StateFlow
-import kotlinx.coroutines.flow.asStateFlow
 import kotlinx.coroutines.flow.buffer
 import kotlinx.coroutines.flow.callbackFlow
 import kotlinx.coroutines.future.future
@@ -51,10 +49,8 @@ import kotlinx.coroutines.launch
  * forms of [token] and [refresh]; [VKConfiguration.Builder].
  */
 class VKSession(configuration: VKConfiguration) : VKSessionApi {
-    private val statesFlow = MutableStateFlow(VKSessionState.IDLE)
-
     @Volatile private var config = configuration
-    internal val core = SessionCore(configuration, statesFlow) { Platform.callbackExecutor(config) }
+    internal val core = SessionCore(configuration) { Platform.callbackExecutor(config) }
     private val scope by lazy { CoroutineScope(SupervisorJob() + Dispatchers.Default + CoroutineName("videokit")) }
     private val foregroundSources = mutableSetOf<Any>()
 
@@ -69,7 +65,9 @@ class VKSession(configuration: VKConfiguration) : VKSessionApi {
     companion object {
         /** The app's default session. */
         @JvmStatic
-        val current: VKSession by lazy { VKSession(VKConfiguration()) }
+        val current: VKSession by lazy { VKSession(VKConfiguration()).also { defaultMade = true } }
+
+        @Volatile private var defaultMade = false
     }
 
     /**
@@ -214,7 +212,7 @@ class VKSession(configuration: VKConfiguration) : VKSessionApi {
     override val lastError: VKException? get() = core.view.error
 
     /** The state as a flow (conflated); for every transition in order use [addListener]. */
-    override val states: StateFlow<VKSessionState> = statesFlow.asStateFlow()
+    override val states: StateFlow<VKSessionState> get() = core.states
 
     /** The current state first (`from == to`), then every transition once, in order, across [configure]. */
     override fun addListener(listener: VKStateListener): VKListenerHandle = core.addListener(listener)
@@ -234,8 +232,14 @@ class VKSession(configuration: VKConfiguration) : VKSessionApi {
         if (synchronized(foregroundSources) { foregroundSources.add(source.foregroundKey) }) source.registerForeground(foreground)
     }
 
-    /** Stops the session and frees its native part; for sessions an app makes and drops. */
-    fun close() = core.close()
+    /**
+     * Stops the session and frees its native part; for sessions an app makes and drops (later
+     * calls fail with `NOT_STARTED`). On [current], which lives as long as the process, this
+     * is [stop]: the default session stays usable.
+     */
+    fun close() = if (isDefault) stop() else core.close()
+
+    private val isDefault get() = defaultMade && this === current
 
     // ---- plumbing ----
 
@@ -247,7 +251,7 @@ class VKSession(configuration: VKConfiguration) : VKSessionApi {
         val whenDone = { state: VKSessionState, data: VKSessionData?, error: VKException? ->
             if (completion != null) Platform.callbackExecutor(config).execute { completion.onResult(state, data, error) }
         }
-        core.submit(VKSessionState.STARTING, { e -> whenDone(VKSessionState.FAILED, null, e) }) { s ->
+        core.submit(VKSessionState.STARTING, { e -> whenDone(core.view.state, null, e) }) { s ->
             val call = make(s)
             core.offer(call.snapshot())
             scope.launch {

@@ -74,6 +74,22 @@ class SessionApiTest : SessionTestBase() {
     }
 
     @Test
+    fun closingTheDefaultSessionOnlyStopsIt() = runBlocking<Unit> {
+        // `current` cannot be made again, so close() on it must not leave it dead for good.
+        session.awaitStart(apiToken = DevServer.appToken, identity = "alice")
+        VKSession.current.close()
+        assertEquals(VKSessionState.STOPPED, session.state)
+        val data = session.awaitStart(apiToken = DevServer.appToken, identity = "bob")
+        assertEquals("bob", data.identity)
+        assertEquals(VKSessionState.ACTIVE, session.state)
+        // A session the app made is closed for good.
+        val own = VKSession(testConfig())
+        own.close()
+        val thrown = runCatching { own.awaitStart(apiToken = DevServer.appToken, identity = "carol") }.exceptionOrNull()
+        assertEquals(VKErrorKind.NOT_STARTED, (thrown as VKException).kind)
+    }
+
+    @Test
     fun oneTokenEventPerNewTokenAtStartRenewalAndRefresh() = runBlocking<Unit> {
         DevServer.tokenLifetime(2) // renewal due at 1.8 s
         val rec = TokenRecorder()

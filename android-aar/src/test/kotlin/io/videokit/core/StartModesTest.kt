@@ -178,6 +178,45 @@ class StartModesTest : SessionTestBase() {
     }
 
     @Test
+    fun providerTokenThatIsNotUnicodeFailsTheStartAsInvalidArgument() {
+        // A lone UTF-16 surrogate cannot be encoded as UTF-8: found by an outside test, where it
+        // threw on a coroutine worker after the provider returned and the start never ended.
+        val calls = AtomicInteger()
+        val provider = object : VKTokenProvider {
+            override suspend fun fetchToken(identity: String?): VKProvidedToken {
+                calls.incrementAndGet()
+                return VKProvidedToken("tok\uD800en")
+            }
+        }
+        session.configure(testConfig(startAttempts = 3))
+        val probe = CompletionProbe()
+        session.start(provider = provider, identity = "ivy", completion = probe)
+        val r = probe.await()
+        assertEquals(VKSessionState.FAILED, r.state)
+        assertEquals(VKErrorKind.INVALID_ARGUMENT, r.error!!.kind)
+        assertEquals("the token provider returned $NOT_UNICODE", r.error.detail)
+        assertEquals("terminal: not retried", 1, calls.get())
+        assertEquals(VKSessionState.FAILED, session.state)
+    }
+
+    @Test
+    fun argumentThatIsNotUnicodeIsInvalidArgumentAndLeavesTheState() {
+        for (bad in listOf("al\uDC00ice", "alice\uD83D")) {
+            val probe = CompletionProbe()
+            session.start(apiToken = DevServer.appToken, identity = bad, completion = probe)
+            val r = probe.await()
+            assertEquals(VKErrorKind.INVALID_ARGUMENT, r.error!!.kind)
+            assertEquals(NOT_UNICODE, r.error.detail)
+            assertEquals("the call never reached the session: its state stays", VKSessionState.IDLE, r.state)
+            assertEquals("no provisional STARTING left behind", VKSessionState.IDLE, session.state)
+            val thrown = runBlocking { runCatching { session.awaitStart(sessionToken = bad) }.exceptionOrNull() }
+            assertEquals(VKErrorKind.INVALID_ARGUMENT, (thrown as VKException).kind)
+        }
+        assertTrue(isUnicode("emoji \uD83D\uDE00 ok"))
+        assertEquals(0, DevServer.count("sessions"))
+    }
+
+    @Test
     fun blockingProviderRunsOffTheCallerThread() = runBlocking {
         val threads = mutableListOf<String>()
         val token = DevServer.backendToken("hank")
