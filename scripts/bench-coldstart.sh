@@ -3,10 +3,12 @@
 # side by side in one run against one `videokit serve` (release build):
 #   sdk        VKSession.current.configure(...) + start(...) as in Application.onCreate: time to
 #              return on the calling thread, and time to the first token (from main() and from
-#              JVM start)
+#              JVM start); the library inside the jar, copied out by JNA (desktop JVM only)
+#   sdk_libdir the same with the library on jna.library.path, as an Android app finds it in
+#              its APK's lib/ folder
 #   plain      a plain HttpURLConnection POST to the same route (/v1/sessions), timed the same
 #   breakdown  the SDK's cold-start work step by step on one thread (where the time goes)
-# Runs interleave (sdk, plain, breakdown, sdk, ...) so drift in machine load hits all alike.
+# Runs interleave (sdk, sdk_libdir, plain, breakdown, sdk, ...) so drift in machine load hits all alike.
 # Prints every run and a markdown table of medians; leaves build/bench/coldstart.md.
 #
 #   bash scripts/bench-coldstart.sh [RUNS]            # default 8
@@ -57,8 +59,14 @@ runs_file="$out/coldstart-runs.txt"
 : > "$runs_file"
 log "$RUNS runs of each mode, fresh JVM each, against $base"
 for i in $(seq 1 "$RUNS"); do
-  for mode in sdk plain breakdown; do
-    line="$(java -cp "$cp_run" ColdStartKt "$mode" "$base")"
+  for mode in sdk sdk_libdir plain breakdown; do
+    if [[ "$mode" == sdk_libdir ]]; then
+      # The library found on jna.library.path, as an app finds it in its APK's lib/ folder:
+      # no copy out of the jar (which only the desktop JVM makes).
+      line="$(java -Djna.library.path="build/jvm/$VIDEOKIT_PLATFORM" -cp "$cp_run" ColdStartKt sdk "$base" | sed 's/^sdk /sdk_libdir /')"
+    else
+      line="$(java -cp "$cp_run" ColdStartKt "$mode" "$base")"
+    fi
     echo "$line" | tee -a "$runs_file" >&2
   done
 done
@@ -80,18 +88,21 @@ def rng(mode, key):
     return f"{min(v):.1f}–{max(v):.1f}" if v else "?"
 jv = subprocess.run(["java", "-version"], capture_output=True, text=True).stderr.splitlines()[0]
 print(f"Cold start, fresh JVM per run ({jv}; {platform.machine()}; {sys.argv[2]} runs per mode, interleaved), median (range), ms:\n")
-print("| measure | SDK (`configure` + `start`) | plain `HttpURLConnection` POST | SDK − plain |")
-print("|---|---:|---:|---:|")
-print(f"| `configure(...)` + `start(...)` return on the calling thread | {med('sdk','configure_start_ms'):.1f} ({rng('sdk','configure_start_ms')}) | – | – |")
-print(f"| &nbsp;&nbsp;of which `configure(...)` (first touch of `VKSession.current`) | {med('sdk','configure_ms'):.1f} ({rng('sdk','configure_ms')}) | – | – |")
+print("| measure | SDK, library in the jar (extracted by JNA) | SDK, library on `jna.library.path` (as in an APK) | plain `HttpURLConnection` POST | SDK (APK layout) − plain |")
+print("|---|---:|---:|---:|---:|")
+for key, name in (("configure_start_ms", "`configure(...)` + `start(...)` return on the calling thread"), ("configure_ms", "&nbsp;&nbsp;of which `configure(...)` (first touch of `VKSession.current`)")):
+    print(f"| {name} | {med('sdk',key):.1f} ({rng('sdk',key)}) | {med('sdk_libdir',key):.1f} ({rng('sdk_libdir',key)}) | – | – |")
 for key, name in (("first_token_from_main_ms", "first token, from `main()`"), ("first_token_from_jvm_ms", "first token, from JVM start")):
-    s, p = med('sdk', key), med('plain', key)
-    print(f"| {name} | {s:.0f} ({rng('sdk', key)}) | {p:.0f} ({rng('plain', key)}) | {s - p:+.0f} |")
+    s, l, p = med('sdk', key), med('sdk_libdir', key), med('plain', key)
+    print(f"| {name} | {s:.0f} ({rng('sdk', key)}) | {l:.0f} ({rng('sdk_libdir', key)}) | {p:.0f} ({rng('plain', key)}) | {l - p:+.0f} |")
 print()
 print("Where the SDK's cold start goes (the `breakdown` mode: the same work step by step on one thread), median (range), ms:\n")
 print("| step | ms |")
 print("|---|---:|")
-for key, name in (("jna_ms", "JNA classes and its native stub"), ("library_ms", "`libvideokit_ffi.so`: load, symbols, checksums, one call"),
+for key, name in (("jna_ms", "JNA classes and its native stub"), ("dlopen_ms", "`libvideokit_ffi.so` found (copied out of the jar) and loaded"),
+                  ("integrity_ms", "bindings: `IntegrityCheckingUniffiLib` (register, contract version)"),
+                  ("register_ms", "bindings: `UniffiLib` (register every function, build the callback vtables)"),
+                  ("first_call_ms", "one call (`videokitVersion()`)"),
                   ("layer_ms", "Kotlin layer + kotlinx.coroutines classes (`VKSession(...)`)"),
                   ("start_to_token_ms", "`awaitStart` → token (native session, SDK runtime thread, first request through HttpURLConnection)"),
                   ("warm_request_ms", "for scale: one warm `refresh()` (a request on a warm JVM)")):

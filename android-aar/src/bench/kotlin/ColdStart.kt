@@ -22,8 +22,42 @@ private fun sinceJvmStart(nowWallMs: Long): String {
     return "%.0f".format((nowWallMs - start.toEpochMilli()).toDouble())
 }
 
+/**
+ * VIDEOKIT_PROFILE=1: samples every thread's stack each millisecond and prints, to stderr, the
+ * frames the samples were in most (the first frame of JNA, the bindings, the layer, the class
+ * loader or the network stack from the top): a poor man's profiler of the cold start.
+ */
+private fun startSampler(): (() -> Unit)? {
+    if (System.getenv("VIDEOKIT_PROFILE") != "1") return null
+    val counts = java.util.concurrent.ConcurrentHashMap<String, Int>()
+    val interesting = listOf("com.sun.jna.", "io.videokit.", "java.lang.ClassLoader", "jdk.internal.loader.", "sun.net.", "java.net.", "kotlinx.coroutines.", "java.util.zip.")
+    val me = Thread.currentThread()
+    val running = java.util.concurrent.atomic.AtomicBoolean(true)
+    val t = Thread {
+        while (running.get()) {
+            for ((thread, stack) in Thread.getAllStackTraces()) {
+                if (thread === me && stack.isEmpty()) continue
+                if (thread.name.startsWith("sampler") || thread.state != Thread.State.RUNNABLE) continue
+                val top = stack.take(40)
+                val frame = top.firstOrNull { f -> interesting.any { f.className.startsWith(it) } } ?: top.firstOrNull() ?: continue
+                val key = "${thread.name.take(24)} | ${frame.className}.${frame.methodName}"
+                counts.merge(key, 1, Int::plus)
+            }
+            Thread.sleep(1)
+        }
+    }
+    t.name = "sampler"
+    t.isDaemon = true
+    t.start()
+    return {
+        running.set(false)
+        counts.entries.sortedByDescending { it.value }.take(40).forEach { System.err.println("%5d  %s".format(it.value, it.key)) }
+    }
+}
+
 fun main(args: Array<String>) {
     val t0 = System.nanoTime()
+    val stopSampler = startSampler()
     val mode = args[0]
     val base = args[1]
     when (mode) {
@@ -64,7 +98,21 @@ fun main(args: Array<String>) {
             val a = System.nanoTime()
             Class.forName("com.sun.jna.Native") // JNA: its classes and its own native stub
             val b = System.nanoTime()
-            val version = io.videokit.core.ffi.videokitVersion() // the library: load, symbols, checksums, one call
+            // Found (extracted from the jar off Android) and dlopen()ed, with the options the
+            // bindings' Native.register uses (JNA caches a library per name and options).
+            com.sun.jna.NativeLibrary.getInstance(
+                "videokit_ffi",
+                mapOf(com.sun.jna.Library.OPTION_CLASSLOADER to ClassLoader.getSystemClassLoader()),
+            )
+            val b1 = System.nanoTime()
+            // The generated bindings' two direct-mapped JNA objects, initialised one at a time:
+            // the integrity one (register, contract version, checksums if any) ...
+            Class.forName("io.videokit.core.ffi.IntegrityCheckingUniffiLib", true, ClassLoader.getSystemClassLoader())
+            val b2 = System.nanoTime()
+            // ... and the main one (register every function, build every callback vtable).
+            Class.forName("io.videokit.core.ffi.UniffiLib", true, ClassLoader.getSystemClassLoader())
+            val b3 = System.nanoTime()
+            val version = io.videokit.core.ffi.videokitVersion() // one call
             val c = System.nanoTime()
             val session = VKSession(VKConfiguration(gatewayUrl = base)) // the Kotlin layer's classes (+ coroutines)
             val d = System.nanoTime()
@@ -73,10 +121,12 @@ fun main(args: Array<String>) {
             val again = kotlinx.coroutines.runBlocking { session.refresh() }
             val f = System.nanoTime()
             println("breakdown main_from_jvm_ms=${sinceJvmStart(System.currentTimeMillis() - (f - t0) / 1_000_000)} " +
-                "jna_ms=${ms(a, b)} library_ms=${ms(b, c)} layer_ms=${ms(c, d)} start_to_token_ms=${ms(d, e)} " +
+                "jna_ms=${ms(a, b)} dlopen_ms=${ms(b, b1)} integrity_ms=${ms(b1, b2)} register_ms=${ms(b2, b3)} first_call_ms=${ms(b3, c)} " +
+                "layer_ms=${ms(c, d)} start_to_token_ms=${ms(d, e)} " +
                 "warm_request_ms=${ms(e, f)} ok=${version.isNotEmpty() && data.token.isNotEmpty() && again.token.isNotEmpty()}")
         }
         else -> error("mode: sdk | plain | breakdown")
     }
+    stopSampler?.invoke()
     System.exit(0)
 }
