@@ -321,7 +321,7 @@ impl DevServerConfig {
             if t.token.is_empty() {
                 return Err(ConfigError(format!("kaltura app token {}: token is empty", t.id)));
             }
-            if crate::kaltura::hash_hex(&t.hash_type, "").is_none() {
+            if crate::hash::hash_hex(&t.hash_type, "").is_none() {
                 return Err(ConfigError(format!("kaltura app token {}: hashType must be MD5, SHA1, SHA256 or SHA512, not {:?}", t.id, t.hash_type)));
             }
             if !(1..=3).contains(&t.status) {

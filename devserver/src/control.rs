@@ -8,9 +8,10 @@
 //!   `videosdk_lifetime_secs`, and a Kaltura app token's session duration
 //!   (`kaltura_app_token_id` + `kaltura_session_duration_secs`).
 
+use crate::config::MAX_LIFETIME_SECS;
 use crate::faults::FaultSpec;
 use crate::http::Reply;
-use crate::server::{read_body, App, Controls};
+use crate::state::{read_body, App, Controls};
 use axum::extract::{Request, State};
 use axum::response::Response;
 use serde::Deserialize;
@@ -92,7 +93,7 @@ pub(crate) async fn set_config(State(app): State<App>, req: Request) -> Response
         Err(r) => return r.into_response(),
     };
     let controls = Controls::new(app.clone());
-    let max = crate::config::MAX_LIFETIME_SECS;
+    let max = MAX_LIFETIME_SECS;
     for l in [patch.token_lifetime_secs, patch.videosdk_lifetime_secs, patch.kaltura_session_duration_secs].into_iter().flatten() {
         if !(1..=max).contains(&l) {
             return Reply::error(400, &format!("lifetimes must be between 1 and {max} seconds")).into_response();

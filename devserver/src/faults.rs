@@ -1,5 +1,6 @@
 //! Injectable faults: what a request gets instead of (or on top of) its normal answer.
 
+use crate::route::Route;
 use serde::Deserialize;
 
 /// What to do instead of (or before, or on top of) answering normally.
@@ -129,8 +130,8 @@ impl FaultSpec {
             "truncated" => FaultKind::Truncated,
             other => return Err(format!("unknown fault kind \"{other}\" (status, malformed, drop, delay, stall, oversize, slow_body, html, wrong_content_type, invalid_utf8, truncated)")),
         };
-        if self.route != "*" && !crate::ROUTES.contains(&self.route.as_str()) {
-            return Err(format!("unknown route \"{}\" (one of {} or *)", self.route, crate::ROUTES.join(", ")));
+        if self.route != "*" && Route::from_name(&self.route).is_none() {
+            return Err(format!("unknown route \"{}\" (one of {} or *)", self.route, Route::NAMES.join(", ")));
         }
         Ok(Fault { route: self.route, kind, count: self.count.max(1) })
     }

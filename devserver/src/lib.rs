@@ -29,16 +29,25 @@
 
 #![warn(missing_docs)]
 
-mod config;
-mod control;
-mod faults;
+// Modules, lowest first; each imports only modules above it in this list (no cycles):
+// leaves
+mod hash;
 mod http;
 pub mod jwt;
-mod kaltura;
 pub mod ks;
-mod server;
+mod route;
+// configuration, faults, shared state and the generic fault application
+mod config;
+mod faults;
+mod state;
+mod answer;
+// the routes, the router, the server
+mod control;
+mod kaltura;
 mod videokit;
 mod videosdk;
+mod router;
+mod server;
 
 pub use config::{
     ConfigError, DevServerConfig, KalturaAppToken, KalturaConfig, KalturaPartner, VideoSdkConfig, DEFAULT_APP_TOKEN, DEFAULT_KALTURA_ADMIN_SECRET, DEFAULT_KALTURA_APP_TOKEN,
@@ -47,18 +56,11 @@ pub use config::{
 pub use faults::{Fault, FaultKind};
 pub use jwt::{sign_hs256, verify_hs256};
 pub use ks::{decrypt_ks_v2, encrypt_ks_v2};
-pub use server::{Controls, DevServer};
+pub use server::DevServer;
+pub use state::Controls;
 
 /// The route names used for request counts and faults, in the order of the README.
-pub const ROUTES: &[&str] = &[
-    "sessions",
-    "token",
-    "kaltura.startWidgetSession",
-    "kaltura.appToken.startSession",
-    "videosdk.getToken",
-    "videosdk.createRoom",
-    "videosdk.validateRoom",
-];
+pub const ROUTES: &[&str] = &route::Route::NAMES;
 
 /// What `videokit-devserver` and `videokit serve` print on start, one string a line: the
 /// base URL first, then `app tokens: ...`, then the routes and controls.

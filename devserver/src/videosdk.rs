@@ -3,12 +3,20 @@
 //! is finally judged: HS256 signature with the secret (any other `alg` refused), `exp`/`nbf`
 //! against the server clock, and the claim rules.
 
+use crate::answer::{answer, Payload};
 use crate::http::{header, ordered_json, params, Reply};
-use crate::server::{answer, conn_of, lock, read_body, App};
-use crate::videokit::rfc3339_millis;
+use crate::jwt::{sign_hs256, verify_hs256};
+use crate::route::Route;
+use crate::state::{conn_of, expiry_after, lock, read_body, rfc3339_millis, App};
 use axum::extract::{Request, State};
 use axum::response::Response;
 use serde_json::{json, Map, Value};
+
+/// What `/get-token`'s answer looks like to the faults that imitate it.
+const TOKEN_PAYLOAD: Payload = Payload { field: "token", malformed: "{\"token\": abc.def.ghi" };
+
+/// What the room routes' answers look like to the faults that imitate them.
+const ROOM_PAYLOAD: Payload = Payload { field: "roomId", malformed: "{\"roomId\": abc-def" };
 
 /// The example token server: `{"token"}` with `apikey`, `permissions: [allow_join,
 /// allow_mod]`, `iat`, `exp` = iat + lifetime; with `roomId` or `peerId` (query or body) also
@@ -33,9 +41,9 @@ fn issue(app: &App, p: &std::collections::HashMap<String, String>) -> Reply {
     }
     claims.insert("iat".into(), json!(iat));
     // Never past 9999-12-31T23:59:59Z, what every date type can hold.
-    let exp = iat.saturating_add(cfg.token_lifetime_secs.min(crate::config::MAX_LIFETIME_SECS) as i64).min(crate::videokit::LATEST_UNIX);
+    let exp = expiry_after(iat, cfg.token_lifetime_secs);
     claims.insert("exp".into(), json!(exp));
-    Reply::json(200, &json!({"token": crate::jwt::sign_hs256(&Value::Object(claims), cfg.secret.as_bytes())}))
+    Reply::json(200, &json!({"token": sign_hs256(&Value::Object(claims), cfg.secret.as_bytes())}))
 }
 
 /// `GET|POST /get-token[?roomId=..&peerId=..]` (route `videosdk.getToken`).
@@ -43,7 +51,7 @@ pub(crate) async fn get_token(State(app): State<App>, req: Request) -> Response 
     let conn = conn_of(&req);
     let (parts, body) = req.into_parts();
     let body = read_body(&app, body).await;
-    answer(&app, "videosdk.getToken", conn, || match body {
+    answer(&app, Route::VideoSdkGetToken, &TOKEN_PAYLOAD, conn, || match body {
         Ok(b) => issue(&app, &params(parts.uri.query(), header(&parts.headers, "content-type"), &b)),
         Err(r) => r,
     })
@@ -62,7 +70,7 @@ fn check(app: &App, headers: &axum::http::HeaderMap) -> Result<Map<String, Value
         Some((scheme, rest)) if scheme.eq_ignore_ascii_case("bearer") => rest.trim(),
         _ => raw,
     };
-    let claims = crate::jwt::verify_hs256(token, cfg.secret.as_bytes()).ok_or_else(unauthorized)?;
+    let claims = verify_hs256(token, cfg.secret.as_bytes()).ok_or_else(unauthorized)?;
     if claims_ok(&claims, &cfg.api_key, app.now_unix()) {
         Ok(claims)
     } else {
@@ -145,7 +153,7 @@ pub(crate) fn insert_room(rooms: &mut std::collections::BTreeMap<String, i64>, i
 pub(crate) async fn create_room(State(app): State<App>, req: Request) -> Response {
     let conn = conn_of(&req);
     let headers = req.headers().clone();
-    answer(&app, "videosdk.createRoom", conn, || match check(&app, &headers) {
+    answer(&app, Route::VideoSdkCreateRoom, &ROOM_PAYLOAD, conn, || match check(&app, &headers) {
         Ok(_) => {
             let id = room_id();
             let now = app.now_unix();
@@ -163,7 +171,7 @@ pub(crate) async fn validate_room(State(app): State<App>, req: Request) -> Respo
     let conn = conn_of(&req);
     let headers = req.headers().clone();
     let raw = req.uri().path().strip_prefix("/v2/rooms/validate/").unwrap_or("").to_string();
-    answer(&app, "videosdk.validateRoom", conn, || match check(&app, &headers) {
+    answer(&app, Route::VideoSdkValidateRoom, &ROOM_PAYLOAD, conn, || match check(&app, &headers) {
         Ok(_) => {
             let id = percent_encoding::percent_decode_str(&raw).decode_utf8_lossy().into_owned();
             match lock(&app.rooms).get(&id) {
@@ -179,6 +187,13 @@ pub(crate) async fn validate_room(State(app): State<App>, req: Request) -> Respo
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn malformed_payloads_are_not_json() {
+        for p in [TOKEN_PAYLOAD, ROOM_PAYLOAD] {
+            assert!(serde_json::from_str::<Value>(p.malformed).is_err(), "{}", p.malformed);
+        }
+    }
 
     #[test]
     fn claim_rules() {
