@@ -11,7 +11,7 @@ static QUIET: AtomicBool = AtomicBool::new(false);
 macro_rules! say {
     ($($t:tt)*) => {
         if !QUIET.load(Ordering::Relaxed) {
-            println!($($t)*);
+            outln!($($t)*);
         }
     };
 }
@@ -120,7 +120,7 @@ pub async fn run(a: DemoArgs) -> i32 {
     say!("  {passed} checks passed, {failed} failed, in {:.1} s", d.t0.elapsed().as_secs_f64());
     if a.json {
         let checks: Vec<serde_json::Value> = d.checks.iter().map(|(name, ok)| serde_json::json!({"name": name, "ok": ok})).collect();
-        println!(
+        outln!(
             "{}",
             serde_json::json!({"base_url": base, "checks": checks, "passed": passed, "failed": failed, "requests": counts, "seconds": d.t0.elapsed().as_secs_f64()})
         );

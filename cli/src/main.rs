@@ -3,6 +3,9 @@
 //! Exit codes: 0 success, 1 the operation failed (with `--json`, `{"error": {"kind",
 //! "message"}}` on stdout), 2 usage error.
 
+#[macro_use]
+mod out;
+
 mod demo;
 mod inspect;
 mod logger;
@@ -133,7 +136,7 @@ fn main() {
             if std::env::args().skip(1).any(|a| a == "--json") {
                 let text = e.render().to_string();
                 let first = text.lines().next().unwrap_or("usage error").trim_start_matches("error: ").trim().to_string();
-                println!("{}", json!({"error": {"kind": "usage", "message": first, "usage": text.trim_end()}}));
+                outln!("{}", json!({"error": {"kind": "usage", "message": first, "usage": text.trim_end()}}));
             } else {
                 let _ = e.print();
             }
@@ -171,7 +174,7 @@ pub fn fail(e: &Error, json_out: bool) -> i32 {
         if let Some(s) = e.status() {
             err["status"] = json!(s);
         }
-        println!("{}", json!({ "error": err }));
+        outln!("{}", json!({ "error": err }));
     } else {
         eprintln!("videokit: {e}");
     }
@@ -187,7 +190,7 @@ pub fn usage(msg: &str) -> i32 {
 /// stdout like every other error; otherwise text on stderr.
 pub fn usage_err(json_out: bool, msg: &str) -> i32 {
     if json_out {
-        println!("{}", json!({"error": {"kind": "usage", "message": msg}}));
+        outln!("{}", json!({"error": {"kind": "usage", "message": msg}}));
         2
     } else {
         usage(msg)
@@ -254,16 +257,15 @@ async fn serve(a: ServeArgs) -> i32 {
     };
     let base = server.base_url();
     if a.json {
-        println!("{}", json!({"base_url": base, "app_tokens": tokens}));
+        outln!("{}", json!({"base_url": base, "app_tokens": tokens}));
     } else {
         // The same lines as the videokit-devserver binary (devserver/README.md): the base URL
         // first, the accepted app tokens second.
         for line in videokit_devserver::banner(&base, &server.controls().config()) {
-            println!("{line}");
+            outln!("{line}");
         }
     }
-    use std::io::Write;
-    let _ = std::io::stdout().flush();
+    out::flush();
     let _ = tokio::signal::ctrl_c().await;
     server.shutdown().await;
     0
@@ -332,13 +334,13 @@ async fn session_start(a: StartArgs) -> i32 {
         Ok(d) => {
             let state = session.state().as_str();
             if a.json {
-                println!("{}", session_json(state, &d));
+                outln!("{}", session_json(state, &d));
             } else {
-                println!("state:      {state}");
-                println!("identity:   {}", d.identity.as_deref().unwrap_or("-"));
-                println!("source:     {}", d.source);
-                println!("expires at: {}", d.expires_at.map(rfc3339).unwrap_or_else(|| "unknown (no renewal scheduled)".into()));
-                println!("token:      {}", d.token.expose());
+                outln!("state:      {state}");
+                outln!("identity:   {}", d.identity.as_deref().unwrap_or("-"));
+                outln!("source:     {}", d.source);
+                outln!("expires at: {}", d.expires_at.map(rfc3339).unwrap_or_else(|| "unknown (no renewal scheduled)".into()));
+                outln!("token:      {}", d.token.expose());
             }
             0
         }

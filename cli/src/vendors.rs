@@ -187,10 +187,10 @@ pub async fn kaltura(cmd: KalturaCmd) -> i32 {
             out["session_type"] = json!(if st == 2 { "admin" } else { "user" });
             out["privileges"] = json!(privileges);
             if a.json {
-                println!("{out}");
+                outln!("{out}");
             } else {
                 for (k, v) in out.as_object().into_iter().flatten() {
-                    println!("{k:<13} {}", v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string()));
+                    outln!("{k:<13} {}", v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string()));
                 }
             }
             0
@@ -219,12 +219,12 @@ pub async fn videosdk(cmd: VideoSdkCmd) -> i32 {
                     let mut out = session_json(s.state().as_str(), &d);
                     out["claims"] = claims;
                     if a.json {
-                        println!("{out}");
+                        outln!("{out}");
                     } else {
-                        println!("state:      {}", s.state());
-                        println!("expires at: {}", d.expires_at.map(rfc3339).unwrap_or_default());
-                        println!("claims:     {}", serde_json::to_string_pretty(&out["claims"]).unwrap_or_default().replace('\n', "\n            "));
-                        println!("token:      {}", d.token.expose());
+                        outln!("state:      {}", s.state());
+                        outln!("expires at: {}", d.expires_at.map(rfc3339).unwrap_or_default());
+                        outln!("claims:     {}", serde_json::to_string_pretty(&out["claims"]).unwrap_or_default().replace('\n', "\n            "));
+                        outln!("token:      {}", d.token.expose());
                     }
                     0
                 }
@@ -277,9 +277,9 @@ pub async fn videosdk(cmd: VideoSdkCmd) -> i32 {
                 Err(e) => return usage_err(a.json, &format!("refusing to sign a token the checker refuses: {}", e.message())),
             };
             if a.json {
-                println!("{}", json!({"token": token, "claims": checked.to_json(), "expires_at": videokit_core::source::format_unix_secs(exp)}));
+                outln!("{}", json!({"token": token, "claims": checked.to_json(), "expires_at": videokit_core::source::format_unix_secs(exp)}));
             } else {
-                println!("{token}");
+                outln!("{token}");
             }
             0
         }

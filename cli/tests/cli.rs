@@ -431,3 +431,39 @@ fn serve_refuses_a_zero_lifetime() {
     let (code, j, _, _) = videokit_with(&["serve", "--port", "0", "--token-lifetime", "0", "--json"], &[], "");
     assert_eq!((code, j["error"]["kind"].as_str()), (2, Some("usage")));
 }
+
+/// `videokit demo | head -1` and any command whose stdout reader has gone: the CLI ends
+/// quietly with 141 (128 + SIGPIPE, what a Unix tool killed by SIGPIPE reports), never with
+/// a panic (it used to panic, "failed printing to stdout: Broken pipe", exit 101).
+#[test]
+fn a_closed_stdout_pipe_ends_quietly() {
+    use std::io::BufRead;
+    use std::process::Stdio;
+    let spawn = |args: &[&str]| Command::new(env!("CARGO_BIN_EXE_videokit")).args(args).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    let finish = |child: std::process::Child, what: &str| {
+        let out = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+        for bad in ["panicked", "Broken pipe", "failed printing"] {
+            assert!(!stderr.contains(bad), "{what}: {stderr}");
+        }
+        assert_eq!(out.status.code(), Some(141), "{what}: {stderr}");
+    };
+
+    // `| head -1`: the first line is read, then the reader goes away while the demo runs
+    // (it writes again within a second or two).
+    let mut child = spawn(&["demo", "--lifetime", "2"]);
+    let mut first = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap()).read_line(&mut first).unwrap();
+    assert!(first.starts_with("VideoKit demo: local backend at http://127.0.0.1:"), "{first}");
+    let t0 = Instant::now();
+    finish(child, "demo | head -1");
+    assert!(t0.elapsed() < Duration::from_secs(20));
+
+    // Lots of output (about 100 KB, more than a pipe holds) to a reader that has gone: a
+    // 15 KB token whose claims print one array element a line.
+    let claims = format!(r#"{{"sub":"a","exp":4102444800,"pad":[{}]}}"#, vec!["0"; 5800].join(","));
+    let jwt = jwt_with(r#"{"alg":"HS256","typ":"JWT"}"#, &claims);
+    let mut child = spawn(&["token", "inspect", &jwt]);
+    drop(child.stdout.take());
+    finish(child, "token inspect (100 KB of output)");
+}
