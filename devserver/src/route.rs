@@ -74,7 +74,18 @@ mod tests {
 
     #[test]
     fn names_round_trip() {
-        assert_eq!(Route::NAMES, ["sessions", "token", "kaltura.startWidgetSession", "kaltura.appToken.startSession", "videosdk.getToken", "videosdk.createRoom", "videosdk.validateRoom"]);
+        assert_eq!(
+            Route::NAMES,
+            [
+                "sessions",
+                "token",
+                "kaltura.startWidgetSession",
+                "kaltura.appToken.startSession",
+                "videosdk.getToken",
+                "videosdk.createRoom",
+                "videosdk.validateRoom"
+            ]
+        );
         for r in Route::ALL {
             assert_eq!(Route::from_name(r.name()), Some(r));
         }
