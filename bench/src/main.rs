@@ -99,7 +99,7 @@ fn main() {
 
     // `--only overhead|engine|kaltura|single-flight|footprint`: one part (for profiling).
     let only = arg_str("--only");
-    let want = |part: &str| only.as_deref().map_or(true, |o| o == part);
+    let want = |part: &str| only.as_deref().is_none_or(|o| o == part);
 
     // Footprint first, before anything else starts threads in this process.
     if want("footprint") {
