@@ -1,5 +1,6 @@
-//! The test-control surface over HTTP, for out-of-process tests (JSON in and out; not
-//! counted, never faulted):
+//! The control routes: test controls over HTTP, for out-of-process tests.
+//!
+//! JSON in and out; not counted, never faulted:
 //! - `POST /_control/faults` — one fault object or an array of them (see [`crate::FaultKind`]
 //!   and the README); all are queued or, if one is invalid, none (400).
 //! - `GET /_control/counts` — `{"token": 3, ...}`.

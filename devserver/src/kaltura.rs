@@ -1,6 +1,7 @@
-//! The Kaltura API v3 subset of the Application Token flow: `session.startWidgetSession` and
-//! `appToken.startSession`, as the server implements them (SessionService, AppTokenService,
-//! kSessionBase): its rules for expiry, user, type and privileges, its check order, errors as
+//! The Kaltura routes: the API v3 subset of the Application Token flow
+//! (`session.startWidgetSession`, `appToken.startSession`), answered as the Kaltura server does.
+//!
+//! As the server implements them (SessionService, AppTokenService, kSessionBase): its rules for expiry, user, type and privileges, its check order, errors as
 //! `KalturaAPIException` objects with HTTP 200, `format=1` JSON (the default here) and
 //! `format=2` XML as its serializers write them, and KS v2 strings built and validated as it
 //! does (see [`crate::ks`]).

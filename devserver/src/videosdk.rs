@@ -1,6 +1,8 @@
-//! VideoSDK: a token server as VideoSDK's own example (`GET /get-token`), and the meeting
-//! API's token check (`POST /v2/rooms`, `GET /v2/rooms/validate/{roomId}`), the place a token
-//! is finally judged: HS256 signature with the secret (any other `alg` refused), `exp`/`nbf`
+//! The VideoSDK routes: a token server (`GET /get-token`) and the meeting API's token check
+//! (`POST /v2/rooms`, `GET /v2/rooms/validate/{roomId}`).
+//!
+//! The token server is VideoSDK's own example; the meeting API is where a token is finally
+//! judged: HS256 signature with the secret (any other `alg` refused), `exp`/`nbf`
 //! against the server clock, and the claim rules.
 
 use crate::answer::{answer, Payload};
