@@ -51,18 +51,9 @@ if ! "$KOTLINC" -jvm-target 17 -nowarn -cp "$VIDEOKIT_COMPILE_CP" -d "$out/kotli
   exit 1
 fi
 
-srv_out="$(mktemp)"
-"$cli" serve --port 0 --json > "$srv_out" 2>/dev/null &
-srv_pid=$!
-trap 'kill "$srv_pid" 2>/dev/null || true; rm -f "$srv_out"' EXIT
-base=""
-for _ in $(seq 1 200); do
-  base="$(sed -n 's/.*"base_url" *: *"\([^"]*\)".*/\1/p' "$srv_out" | head -1)"
-  [[ -n "$base" ]] && break
-  kill -0 "$srv_pid" 2>/dev/null || break
-  sleep 0.05
-done
-[[ -n "$base" ]] || { echo "bench-kotlin.sh: 'videokit serve' did not start" >&2; exit 1; }
+source scripts/lib/serve.sh
+serve_start "$cli"
+base="$SERVE_BASE"
 
 log "running: $CALLS calls ($((CALLS / 20)) for FFI and callback rows) x $RUNS runs per row (plus warm-up) against $base"
 java -cp "$out/kotlin-classes:$VIDEOKIT_CP" FfiBenchKt "$base" "$CALLS" "$RUNS" | tee "$out/kotlin-ffi.md"

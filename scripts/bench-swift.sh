@@ -23,17 +23,9 @@ target_dir="${CARGO_TARGET_DIR:-$root/target}"
 [[ "$target_dir" == /* ]] || target_dir="$root/$target_dir"
 
 mkdir -p build/bench
-srv_out=build/bench/swift-devserver.out
-"$target_dir/release/videokit" serve --port 0 --json >"$srv_out" 2>/dev/null &
-srv_pid=$!
-trap 'kill "$srv_pid" 2>/dev/null || true' EXIT
-base=""
-for _ in $(seq 1 100); do
-  base=$(head -n1 "$srv_out" 2>/dev/null | sed -n 's/.*"base_url": *"\([^"]*\)".*/\1/p')
-  [[ -n "$base" ]] && break
-  sleep 0.1
-done
-[[ -n "$base" ]] || { log "videokit serve printed no base_url"; exit 1; }
+source "$root/scripts/lib/serve.sh"
+serve_start "$target_dir/release/videokit"
+base="$SERVE_BASE"
 
 cd swift-package
 log "building VideoKitBench (release)"

@@ -16,14 +16,10 @@ cargo build --release -p videokit-bench -p videokit-cli --quiet
 if [[ ! -d scripts/node-kaltura/node_modules/kaltura-client ]]; then
   (cd scripts/node-kaltura && npm install --no-audit --no-fund --silent 2>&1 | grep -v "Unknown user config" || true)
 fi
-out=$(mktemp)
-"${CARGO_TARGET_DIR:-target}"/release/videokit serve --port 0 --json >"$out" &
-pid=$!
-trap 'kill $pid 2>/dev/null || true; rm -f "$out"' EXIT
-for _ in $(seq 1 100); do grep -q base_url "$out" && break; sleep 0.05; done
-base=$(python3 -c 'import json,sys; print(json.loads(open(sys.argv[1]).readline())["base_url"])' "$out")
-node scripts/node-kaltura/bench.js "$base" $((ITER / 4)) > build/bench/node-kaltura.json
-kill $pid 2>/dev/null || true
+source scripts/lib/serve.sh
+serve_start "${CARGO_TARGET_DIR:-target}"/release/videokit
+node scripts/node-kaltura/bench.js "$SERVE_BASE" $((ITER / 4)) > build/bench/node-kaltura.json
+serve_stop
 
 "${CARGO_TARGET_DIR:-target}"/release/videokit-bench --iterations "$ITER" --idle-secs "$IDLE" --node-json build/bench/node-kaltura.json | tee build/bench/report.md
 

@@ -148,17 +148,9 @@ else
   cargo build --quiet -p videokit-cli || die "cargo build -p videokit-cli failed"
   cli="$(cd "${CARGO_TARGET_DIR:-target}" && pwd)/debug/videokit"
 fi
-"$cli" serve --port 0 --json > "$out/devserver.out" 2> "$out/devserver.err" &
-srv_pid=$!
-trap 'kill "$srv_pid" 2>/dev/null; wait "$srv_pid" 2>/dev/null' EXIT
-base=""
-for _ in $(seq 1 600); do
-  base="$(sed -n 's/.*"base_url" *: *"\([^"]*\)".*/\1/p' "$out/devserver.out" | head -1)"
-  [[ -n "$base" ]] && break
-  kill -0 "$srv_pid" 2>/dev/null || break
-  sleep 0.1
-done
-[[ "$base" == http://127.0.0.1:* ]] || { cat "$out/devserver.err" >&2; die "'videokit serve' did not start on 127.0.0.1"; }
+source scripts/lib/serve.sh
+SERVE_ERR="$out/devserver.err" serve_start "$cli" || die "'videokit serve' did not start on 127.0.0.1"
+base="$SERVE_BASE"
 
 # ---- one variant: ProGuard with RULES, then the app ----
 # Sets variant_status (pass | proguard-failed | app-failed) and variant_dir.

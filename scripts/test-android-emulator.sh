@@ -31,22 +31,14 @@ echo "test-android-emulator: device $serial ($abi)"
 bash scripts/build-aar.sh --check --abis "$abi" || exit 1
 
 cargo build --quiet -p videokit-cli || exit 1
-log="$(mktemp)"
-"${CARGO_TARGET_DIR:-target}/debug/videokit" serve --port 0 --json > "$log" &
-srv=$!
-port=""
+source scripts/lib/serve.sh
+serve_start "${CARGO_TARGET_DIR:-target}/debug/videokit" || exit 1
+port="$SERVE_PORT"
 cleanup() {
-  [[ -n "$port" ]] && adb reverse --remove "tcp:$port" >/dev/null 2>&1
-  kill "$srv" 2>/dev/null
-  rm -f "$log"
+  adb reverse --remove "tcp:$port" >/dev/null 2>&1 || true
+  serve_stop
 }
 trap cleanup EXIT
-for _ in $(seq 1 600); do
-  port="$(sed -n 's/.*"base_url" *: *"http:\/\/127\.0\.0\.1:\([0-9]*\)".*/\1/p' "$log" | head -1)"
-  [[ -n "$port" ]] && break
-  sleep 0.1
-done
-[[ -n "$port" ]] || { echo "test-android-emulator.sh: the devserver did not start" >&2; exit 1; }
 adb reverse "tcp:$port" "tcp:$port" >/dev/null || exit 1
 echo "test-android-emulator: devserver on host port $port, reversed to the device"
 

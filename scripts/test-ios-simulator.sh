@@ -47,19 +47,9 @@ cargo build --quiet -p videokit-cli
 [[ -d swift-package/videokit_ffiFFI.xcframework ]] || { echo "test-ios-simulator.sh: no XCFramework; run scripts/build-xcframework.sh" >&2; exit 1; }
 
 # The devserver on the host, for the whole run.
-log=$(mktemp -t videokit-serve)
-"${CARGO_TARGET_DIR:-target}"/debug/videokit serve --port 0 --json >"$log" 2>&1 &
-server=$!
-trap 'kill "$server" 2>/dev/null || true; rm -f "$log"' EXIT
-base=""
-for _ in $(seq 1 100); do
-  base=$(head -n1 "$log" | python3 -c 'import json,sys
-try: print(json.loads(sys.stdin.readline())["base_url"])
-except Exception: pass' || true)
-  [[ -n "$base" ]] && break
-  sleep 0.1
-done
-[[ -n "$base" ]] || { echo "test-ios-simulator.sh: videokit serve printed no address:" >&2; cat "$log" >&2; exit 1; }
+source scripts/lib/serve.sh
+serve_start "${CARGO_TARGET_DIR:-target}"/debug/videokit
+base="$SERVE_BASE"
 echo "test-ios-simulator: devserver at $base, simulator $device"
 
 cd swift-package

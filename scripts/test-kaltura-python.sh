@@ -11,10 +11,6 @@ if [[ ! -x $venv/bin/python ]] || ! "$venv/bin/python" -c 'import KalturaClient,
   "$venv/bin/pip" install --quiet --disable-pip-version-check -r scripts/python-kaltura/requirements.txt
 fi
 cargo build -p videokit-cli --quiet
-out=$(mktemp)
-"${CARGO_TARGET_DIR:-target}"/debug/videokit serve --port 0 --json >"$out" &
-pid=$!
-trap 'kill $pid 2>/dev/null || true; rm -f "$out"' EXIT
-for _ in $(seq 1 100); do grep -q base_url "$out" && break; sleep 0.05; done
-base=$(python3 -c 'import json,sys; print(json.loads(open(sys.argv[1]).readline())["base_url"])' "$out")
-"$venv/bin/python" scripts/python-kaltura/check.py "$base"
+source scripts/lib/serve.sh
+serve_start "${CARGO_TARGET_DIR:-target}"/debug/videokit
+"$venv/bin/python" scripts/python-kaltura/check.py "$SERVE_BASE"

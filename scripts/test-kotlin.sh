@@ -83,18 +83,10 @@ fi
 # ---- the README and Java examples, against a devserver of their own ----
 rm -rf "$examples"
 mkdir -p "$examples/java"
-srv_log="$examples/devserver.out"
-"$cli" serve --port 0 --json > "$srv_log" 2>"$examples/devserver.err" &
-srv_pid=$!
-trap 'kill "$srv_pid" 2>/dev/null' EXIT
-base=""
-for _ in $(seq 1 600); do
-  base="$(sed -n 's/.*"base_url" *: *"\([^"]*\)".*/\1/p' "$srv_log" | head -1)"
-  [[ -n "$base" ]] && break
-  kill -0 "$srv_pid" 2>/dev/null || break
-  sleep 0.1
-done
-[[ -n "$base" ]] || { echo "test-kotlin: 'videokit serve --port 0 --json' did not start:"; cat "$examples/devserver.err"; }
+source scripts/lib/serve.sh
+# On failure the checks below fail (base empty) and the summary counts them.
+SERVE_ERR="$examples/devserver.err" serve_start "$cli" 2>&1 || true
+base="$SERVE_BASE"
 
 # The user's compile classpath is what the README names: the jar + coroutines + JNA.
 check "README example compiles against $out/videokit.jar" \
@@ -105,7 +97,6 @@ check "Java example compiles (javac)" \
   javac -cp "$VIDEOKIT_CP" -d "$examples/java" android-aar/src/test/resources/JavaExample.java
 check "Java example runs against videokit serve" \
   bash -c '[[ -n "$1" ]] && java -cp "$2:$3" JavaExample "$1"' _ "$base" "$examples/java" "$VIDEOKIT_CP"
-kill "$srv_pid" 2>/dev/null
-wait "$srv_pid" 2>/dev/null
+serve_stop
 
 finish $((junit_passed + extra_passed)) $((junit_failed + extra_failed))

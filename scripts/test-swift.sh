@@ -76,24 +76,15 @@ fi
 
 if want example; then
   t0=$SECONDS
-  # A devserver of its own on a free loopback port; its first line is JSON with base_url.
-  srv_out="$logdir/example-devserver.out"
-  "$VIDEOKIT_CLI" serve --port 0 --json >"$srv_out" 2>"$logdir/example-devserver.err" &
-  srv_pid=$!
-  trap 'kill "$srv_pid" 2>/dev/null || true' EXIT
-  base=""
-  for _ in $(seq 1 100); do
-    base=$(head -n1 "$srv_out" 2>/dev/null | sed -n 's/.*"base_url": *"\([^"]*\)".*/\1/p')
-    [[ -n "$base" ]] && break
-    sleep 0.1
-  done
-  [[ -n "$base" ]] || { echo "test-swift: videokit serve printed no base_url" >&2; exit 1; }
+  # A devserver of its own on a free loopback port.
+  source "$root/scripts/lib/serve.sh"
+  SERVE_ERR="$logdir/example-devserver.err" serve_start "$VIDEOKIT_CLI"
+  base="$SERVE_BASE"
   (cd Examples/ReadmeExample && bash "$root/scripts/swift.sh" build --product ReadmeExample >"$logdir/example-build.log" 2>&1) \
     || { cat "$logdir/example-build.log" >&2; echo "test-swift: the README example does not build" >&2; exit 1; }
   (cd Examples/ReadmeExample && bash "$root/scripts/swift.sh" run --skip-build ReadmeExample "$base") 2>&1 | tee "$logdir/example.log"
   status=${PIPESTATUS[0]}
-  kill "$srv_pid" 2>/dev/null || true
-  wait "$srv_pid" 2>/dev/null || true
+  serve_stop
   trap - EXIT
   ((status == 0)) || { echo "test-swift: the README example failed" >&2; exit 1; }
   grep -q "api token: active, main thread: true" "$logdir/example.log" \

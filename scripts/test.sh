@@ -25,8 +25,26 @@ stage() {
   fi
 }
 
+# rustfmt and clippy, which a machine with only a minimal Rust toolchain lacks.
+rust_components() {
+  local missing=()
+  cargo fmt --version >/dev/null 2>&1 || missing+=(rustfmt)
+  cargo clippy --version >/dev/null 2>&1 || missing+=(clippy)
+  ((${#missing[@]} == 0)) && return 0
+  command -v rustup >/dev/null 2>&1 || { echo "need ${missing[*]}: install them with your Rust toolchain (no rustup here)" >&2; return 1; }
+  echo "installing ${missing[*]} (rustup component add)"
+  rustup component add "${missing[@]}"
+}
+
+# 0. Style: formatting (rustfmt's defaults: no rustfmt.toml) and the devserver's module graph.
+stage "rustfmt and clippy components" rust_components
+stage "cargo fmt --check" cargo fmt --all -- --check
+stage "devserver modules without cycles" bash scripts/check-module-cycles.sh devserver/src
+
 # 1. Rust: unit, engine (fake clock), devserver integration, secrets, vectors, CLI.
 stage "cargo test (workspace)" cargo test --workspace --quiet
+# 1b. Lints, every crate and target, warnings as errors (after the tests: same dependencies).
+stage "cargo clippy (workspace, all targets, -D warnings)" cargo clippy --workspace --all-targets --quiet -- -D warnings
 
 # 2. Kotlin layer + generated bindings on the desktop JVM, against the devserver.
 if [[ -z "${SKIP_KOTLIN:-}" ]]; then

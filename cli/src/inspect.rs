@@ -33,14 +33,14 @@ pub fn run(a: InspectArgs) -> i32 {
         Err(e) => return fail(&e, a.json),
     };
     if a.json {
-        println!("{}", i.report);
+        outln!("{}", i.report);
     } else {
         print_human(&i.report, i.seconds_left);
         if i.verdict.is_ok() {
             if i.report["type"] == "kaltura_ks" {
-                println!("verdict:       usable");
+                outln!("verdict:       usable");
             } else {
-                println!("verdict:   usable (signature not verified: that needs the secret)");
+                outln!("verdict:   usable (signature not verified: that needs the secret)");
             }
         }
     }
@@ -61,16 +61,30 @@ fn print_human(out: &Value, left: Option<i64>) {
             if k == "valid" || k == "error" {
                 continue;
             }
-            println!("{k:<13} {}", v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string()));
+            outln!(
+                "{k:<13} {}",
+                v.as_str()
+                    .map(str::to_string)
+                    .unwrap_or_else(|| v.to_string())
+            );
         }
         return;
     }
-    println!("type:      {}", out["type"].as_str().unwrap_or("jwt"));
-    println!("header:    {}", out["header"]);
-    println!("claims:    {}", serde_json::to_string_pretty(&out["claims"]).unwrap_or_default().replace('\n', "\n           "));
+    outln!("type:      {}", out["type"].as_str().unwrap_or("jwt"));
+    outln!("header:    {}", out["header"]);
+    outln!(
+        "claims:    {}",
+        serde_json::to_string_pretty(&out["claims"])
+            .unwrap_or_default()
+            .replace('\n', "\n           ")
+    );
     if let Some(e) = out.get("expires_at") {
-        println!("expires:   {} ({})", e.as_str().unwrap_or("?"), left.map(human_left).unwrap_or_default());
+        outln!(
+            "expires:   {} ({})",
+            e.as_str().unwrap_or("?"),
+            left.map(human_left).unwrap_or_default()
+        );
     } else {
-        println!("expires:   no exp claim");
+        outln!("expires:   no exp claim");
     }
 }

@@ -25,7 +25,12 @@ impl Log for StderrLogger {
             Level::Trace => "TRACE",
         };
         let t = self.start.elapsed().as_secs_f64();
-        let _ = writeln!(std::io::stderr().lock(), "[{t:8.3}s {lvl} {}] {}", r.target(), r.args());
+        let _ = writeln!(
+            std::io::stderr().lock(),
+            "[{t:8.3}s {lvl} {}] {}",
+            r.target(),
+            r.args()
+        );
     }
     fn flush(&self) {}
 }
@@ -54,7 +59,11 @@ pub fn level_from(verbose: u8) -> LevelFilter {
 }
 
 pub fn init(level: LevelFilter) {
-    if log::set_boxed_logger(Box::new(StderrLogger { start: Instant::now() })).is_ok() {
+    if log::set_boxed_logger(Box::new(StderrLogger {
+        start: Instant::now(),
+    }))
+    .is_ok()
+    {
         log::set_max_level(level);
     }
 }

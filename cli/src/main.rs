@@ -3,6 +3,9 @@
 //! Exit codes: 0 success, 1 the operation failed (with `--json`, `{"error": {"kind",
 //! "message"}}` on stdout), 2 usage error.
 
+#[macro_use]
+mod out;
+
 mod demo;
 mod inspect;
 mod logger;
@@ -12,11 +15,20 @@ use clap::{Args, Parser, Subcommand};
 use serde_json::{json, Value};
 use std::sync::Arc;
 use std::time::Duration;
-use videokit_core::sources::videokit::{ApiTokenSource, BackendSource, FixedTokenSource, DEFAULT_GATEWAY_URL};
-use videokit_core::{Error, ErrorKind, FileStore, Secret, Session, SessionConfig, SessionData, SessionDeps, TokenSource};
+use videokit_core::sources::videokit::{
+    ApiTokenSource, BackendSource, FixedTokenSource, DEFAULT_GATEWAY_URL,
+};
+use videokit_core::{
+    Error, ErrorKind, FileStore, Secret, Session, SessionConfig, SessionData, SessionDeps,
+    TokenSource,
+};
 
 #[derive(Parser)]
-#[command(name = "videokit", version, about = "VideoKit SDK command line: demo, local backend, sessions, token inspection")]
+#[command(
+    name = "videokit",
+    version,
+    about = "VideoKit SDK command line: demo, local backend, sessions, token inspection"
+)]
 struct Cli {
     /// More logging on stderr (-v info, -vv debug, -vvv trace). Secrets are never logged.
     #[arg(short, long, action = clap::ArgAction::Count, global = true)]
@@ -132,8 +144,17 @@ fn main() {
             // Under --json a usage error is JSON too, on stdout like every other error.
             if std::env::args().skip(1).any(|a| a == "--json") {
                 let text = e.render().to_string();
-                let first = text.lines().next().unwrap_or("usage error").trim_start_matches("error: ").trim().to_string();
-                println!("{}", json!({"error": {"kind": "usage", "message": first, "usage": text.trim_end()}}));
+                let first = text
+                    .lines()
+                    .next()
+                    .unwrap_or("usage error")
+                    .trim_start_matches("error: ")
+                    .trim()
+                    .to_string();
+                outln!(
+                    "{}",
+                    json!({"error": {"kind": "usage", "message": first, "usage": text.trim_end()}})
+                );
             } else {
                 let _ = e.print();
             }
@@ -141,7 +162,11 @@ fn main() {
         }
     };
     logger::init(logger::level_from(cli.verbose));
-    let rt = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("videokit: could not start the async runtime: {e}");
@@ -171,7 +196,7 @@ pub fn fail(e: &Error, json_out: bool) -> i32 {
         if let Some(s) = e.status() {
             err["status"] = json!(s);
         }
-        println!("{}", json!({ "error": err }));
+        outln!("{}", json!({ "error": err }));
     } else {
         eprintln!("videokit: {e}");
     }
@@ -187,7 +212,7 @@ pub fn usage(msg: &str) -> i32 {
 /// stdout like every other error; otherwise text on stderr.
 pub fn usage_err(json_out: bool, msg: &str) -> i32 {
     if json_out {
-        println!("{}", json!({"error": {"kind": "usage", "message": msg}}));
+        outln!("{}", json!({"error": {"kind": "usage", "message": msg}}));
         2
     } else {
         usage(msg)
@@ -197,21 +222,29 @@ pub fn usage_err(json_out: bool, msg: &str) -> i32 {
 /// A secret given on the command line, as `-` (read one line from stdin), or through the
 /// environment variable `env` when the flag is absent: secrets need not be arguments, which
 /// any user can see in `ps`.
-pub fn secret_arg(value: Option<String>, env: Option<&str>, what: &str) -> Result<Option<String>, Error> {
+pub fn secret_arg(
+    value: Option<String>,
+    env: Option<&str>,
+    what: &str,
+) -> Result<Option<String>, Error> {
     match value.as_deref() {
         Some("-") => {
             let mut line = String::new();
-            std::io::stdin()
-                .read_line(&mut line)
-                .map_err(|e| Error::invalid_argument(format!("could not read the {what} from stdin: {e}")))?;
+            std::io::stdin().read_line(&mut line).map_err(|e| {
+                Error::invalid_argument(format!("could not read the {what} from stdin: {e}"))
+            })?;
             let v = line.trim_end_matches(['\r', '\n']).to_string();
             if v.is_empty() {
-                return Err(Error::invalid_argument(format!("the {what} read from stdin is empty")));
+                return Err(Error::invalid_argument(format!(
+                    "the {what} read from stdin is empty"
+                )));
             }
             Ok(Some(v))
         }
         Some(_) => Ok(value),
-        None => Ok(env.and_then(|k| std::env::var(k).ok()).filter(|v| !v.is_empty())),
+        None => Ok(env
+            .and_then(|k| std::env::var(k).ok())
+            .filter(|v| !v.is_empty())),
     }
 }
 
@@ -233,7 +266,12 @@ async fn serve(a: ServeArgs) -> i32 {
     let mut cfg = match &a.config {
         Some(p) => match videokit_devserver::DevServerConfig::from_json_file(p) {
             Ok(c) => c,
-            Err(e) => return usage_err(a.json, &format!("cannot use the config file {}: {e}", p.display())),
+            Err(e) => {
+                return usage_err(
+                    a.json,
+                    &format!("cannot use the config file {}: {e}", p.display()),
+                )
+            }
         },
         None => videokit_devserver::DevServerConfig::default(),
     };
@@ -248,22 +286,24 @@ async fn serve(a: ServeArgs) -> i32 {
     let server = match videokit_devserver::DevServer::start(cfg).await {
         Ok(s) => s,
         Err(e) => {
-            eprintln!("videokit: cannot start the local backend on port {}: {e}", a.port);
+            eprintln!(
+                "videokit: cannot start the local backend on port {}: {e}",
+                a.port
+            );
             return 1;
         }
     };
     let base = server.base_url();
     if a.json {
-        println!("{}", json!({"base_url": base, "app_tokens": tokens}));
+        outln!("{}", json!({"base_url": base, "app_tokens": tokens}));
     } else {
         // The same lines as the videokit-devserver binary (devserver/README.md): the base URL
         // first, the accepted app tokens second.
         for line in videokit_devserver::banner(&base, &server.controls().config()) {
-            println!("{line}");
+            outln!("{line}");
         }
     }
-    use std::io::Write;
-    let _ = std::io::stdout().flush();
+    out::flush();
     let _ = tokio::signal::ctrl_c().await;
     server.shutdown().await;
     0
@@ -277,7 +317,11 @@ async fn session_start(a: StartArgs) -> i32 {
     // The CLI gives up on transient failures quickly: one retry.
     config.retry.start_attempts = 2;
     let insecure = a.allow_insecure_http;
-    let from = |flag: &Option<String>, use_env: bool, env: &str, what: &str| -> Result<Option<String>, i32> {
+    let from = |flag: &Option<String>,
+                use_env: bool,
+                env: &str,
+                what: &str|
+     -> Result<Option<String>, i32> {
         let r = if use_env {
             match std::env::var(env) {
                 Ok(v) if !v.is_empty() => Ok(Some(v)),
@@ -288,28 +332,49 @@ async fn session_start(a: StartArgs) -> i32 {
         };
         r.map_err(|e| fail(&e, a.json))
     };
-    let api_token = match from(&a.api_token, a.api_token_env, "VIDEOKIT_API_TOKEN", "app token") {
+    let api_token = match from(
+        &a.api_token,
+        a.api_token_env,
+        "VIDEOKIT_API_TOKEN",
+        "app token",
+    ) {
         Ok(v) => v,
         Err(code) => return code,
     };
-    let session_token = match from(&a.session_token, a.session_token_env, "VIDEOKIT_SESSION_TOKEN", "session token") {
+    let session_token = match from(
+        &a.session_token,
+        a.session_token_env,
+        "VIDEOKIT_SESSION_TOKEN",
+        "session token",
+    ) {
         Ok(v) => v,
         Err(code) => return code,
     };
     let source: Result<Arc<dyn TokenSource>, Error> = if let Some(t) = &api_token {
         match &a.identity {
-            Some(id) => ApiTokenSource::new(&a.gateway, Secret::new(t.as_str()), id, a.scopes.clone(), insecure).map(|s| Arc::new(s) as Arc<dyn TokenSource>),
+            Some(id) => ApiTokenSource::new(
+                &a.gateway,
+                Secret::new(t.as_str()),
+                id,
+                a.scopes.clone(),
+                insecure,
+            )
+            .map(|s| Arc::new(s) as Arc<dyn TokenSource>),
             None => return usage_err(a.json, "--api-token needs --identity"),
         }
     } else if let Some(u) = &a.token_url {
         match &a.identity {
-            Some(id) => BackendSource::new(u, id, vec![], insecure).map(|s| Arc::new(s) as Arc<dyn TokenSource>),
+            Some(id) => BackendSource::new(u, id, vec![], insecure)
+                .map(|s| Arc::new(s) as Arc<dyn TokenSource>),
             None => return usage_err(a.json, "--token-url needs --identity"),
         }
     } else if let Some(t) = &session_token {
         FixedTokenSource::new(Secret::new(t.as_str())).map(|s| Arc::new(s) as Arc<dyn TokenSource>)
     } else {
-        return usage_err(a.json, "give one of --api-token, --token-url, --session-token");
+        return usage_err(
+            a.json,
+            "give one of --api-token, --token-url, --session-token",
+        );
     };
     let source = match source {
         Ok(s) => s,
@@ -326,19 +391,27 @@ async fn session_start(a: StartArgs) -> i32 {
     let overall = Duration::from_secs(a.timeout.max(1));
     let result = match tokio::time::timeout(overall, session.start(source)).await {
         Ok(r) => r,
-        Err(_) => Err(Error::new(ErrorKind::Timeout, format!("no session within {} s", overall.as_secs()))),
+        Err(_) => Err(Error::new(
+            ErrorKind::Timeout,
+            format!("no session within {} s", overall.as_secs()),
+        )),
     };
     match result {
         Ok(d) => {
             let state = session.state().as_str();
             if a.json {
-                println!("{}", session_json(state, &d));
+                outln!("{}", session_json(state, &d));
             } else {
-                println!("state:      {state}");
-                println!("identity:   {}", d.identity.as_deref().unwrap_or("-"));
-                println!("source:     {}", d.source);
-                println!("expires at: {}", d.expires_at.map(rfc3339).unwrap_or_else(|| "unknown (no renewal scheduled)".into()));
-                println!("token:      {}", d.token.expose());
+                outln!("state:      {state}");
+                outln!("identity:   {}", d.identity.as_deref().unwrap_or("-"));
+                outln!("source:     {}", d.source);
+                outln!(
+                    "expires at: {}",
+                    d.expires_at
+                        .map(rfc3339)
+                        .unwrap_or_else(|| "unknown (no renewal scheduled)".into())
+                );
+                outln!("token:      {}", d.token.expose());
             }
             0
         }

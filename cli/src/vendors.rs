@@ -6,7 +6,9 @@ use serde_json::json;
 use std::sync::Arc;
 use std::time::Duration;
 use videokit_core::kaltura::HashType;
-use videokit_core::sources::kaltura::{KalturaConfig, KalturaSessionType, KalturaSource, DEFAULT_SERVICE_URL};
+use videokit_core::sources::kaltura::{
+    KalturaConfig, KalturaSessionType, KalturaSource, DEFAULT_SERVICE_URL,
+};
 use videokit_core::sources::videosdk::VideoSdkSource;
 use videokit_core::{Error, ErrorKind, Secret, Session, SessionConfig, TokenDetails, TokenSource};
 
@@ -133,10 +135,17 @@ fn session(timeout: u64, insecure: bool) -> Result<Session, Error> {
     Session::new(c, tokio::runtime::Handle::current())
 }
 
-async fn start(s: &Session, src: Arc<dyn TokenSource>, timeout: u64) -> Result<videokit_core::SessionData, Error> {
+async fn start(
+    s: &Session,
+    src: Arc<dyn TokenSource>,
+    timeout: u64,
+) -> Result<videokit_core::SessionData, Error> {
     match tokio::time::timeout(Duration::from_secs(timeout.max(1)), s.start(src)).await {
         Ok(r) => r,
-        Err(_) => Err(Error::new(ErrorKind::Timeout, format!("no session within {timeout} s"))),
+        Err(_) => Err(Error::new(
+            ErrorKind::Timeout,
+            format!("no session within {timeout} s"),
+        )),
     }
 }
 
@@ -154,7 +163,12 @@ pub async fn kaltura(cmd: KalturaCmd) -> i32 {
     };
     let app_token = match secret_arg(a.app_token.clone(), Some("KALTURA_APP_TOKEN"), "app token") {
         Ok(Some(t)) => t,
-        Ok(None) => return usage_err(a.json, "give --app-token (a value, or - for stdin) or set KALTURA_APP_TOKEN"),
+        Ok(None) => {
+            return usage_err(
+                a.json,
+                "give --app-token (a value, or - for stdin) or set KALTURA_APP_TOKEN",
+            )
+        }
         Err(e) => return fail(&e, a.json),
     };
     let mut cfg = KalturaConfig::new(a.partner_id, a.app_token_id.clone(), Secret::new(app_token));
@@ -176,7 +190,17 @@ pub async fn kaltura(cmd: KalturaCmd) -> i32 {
     match start(&s, src, a.timeout).await {
         Ok(d) => {
             let (partner_id, user_id, st, privileges) = match &d.details {
-                TokenDetails::Kaltura { partner_id, user_id, session_type, privileges } => (*partner_id, user_id.clone(), *session_type, privileges.clone()),
+                TokenDetails::Kaltura {
+                    partner_id,
+                    user_id,
+                    session_type,
+                    privileges,
+                } => (
+                    *partner_id,
+                    user_id.clone(),
+                    *session_type,
+                    privileges.clone(),
+                ),
                 _ => (a.partner_id, String::new(), 0, String::new()),
             };
             // The session shape every command shares, then Kaltura's own fields.
@@ -187,10 +211,15 @@ pub async fn kaltura(cmd: KalturaCmd) -> i32 {
             out["session_type"] = json!(if st == 2 { "admin" } else { "user" });
             out["privileges"] = json!(privileges);
             if a.json {
-                println!("{out}");
+                outln!("{out}");
             } else {
                 for (k, v) in out.as_object().into_iter().flatten() {
-                    println!("{k:<13} {}", v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string()));
+                    outln!(
+                        "{k:<13} {}",
+                        v.as_str()
+                            .map(str::to_string)
+                            .unwrap_or_else(|| v.to_string())
+                    );
                 }
             }
             0
@@ -202,7 +231,13 @@ pub async fn kaltura(cmd: KalturaCmd) -> i32 {
 pub async fn videosdk(cmd: VideoSdkCmd) -> i32 {
     match cmd {
         VideoSdkCmd::Token(a) => {
-            let src = match VideoSdkSource::new(&a.url, a.room_id.clone(), a.participant_id.clone(), 0, a.allow_insecure_http) {
+            let src = match VideoSdkSource::new(
+                &a.url,
+                a.room_id.clone(),
+                a.participant_id.clone(),
+                0,
+                a.allow_insecure_http,
+            ) {
                 Ok(s) => Arc::new(s) as Arc<dyn TokenSource>,
                 Err(e) => return fail(&e, a.json),
             };
@@ -219,12 +254,20 @@ pub async fn videosdk(cmd: VideoSdkCmd) -> i32 {
                     let mut out = session_json(s.state().as_str(), &d);
                     out["claims"] = claims;
                     if a.json {
-                        println!("{out}");
+                        outln!("{out}");
                     } else {
-                        println!("state:      {}", s.state());
-                        println!("expires at: {}", d.expires_at.map(rfc3339).unwrap_or_default());
-                        println!("claims:     {}", serde_json::to_string_pretty(&out["claims"]).unwrap_or_default().replace('\n', "\n            "));
-                        println!("token:      {}", d.token.expose());
+                        outln!("state:      {}", s.state());
+                        outln!(
+                            "expires at: {}",
+                            d.expires_at.map(rfc3339).unwrap_or_default()
+                        );
+                        outln!(
+                            "claims:     {}",
+                            serde_json::to_string_pretty(&out["claims"])
+                                .unwrap_or_default()
+                                .replace('\n', "\n            ")
+                        );
+                        outln!("token:      {}", d.token.expose());
                     }
                     0
                 }
@@ -232,10 +275,17 @@ pub async fn videosdk(cmd: VideoSdkCmd) -> i32 {
             }
         }
         VideoSdkCmd::Sign(a) => {
-            let perms = if a.permissions.is_empty() { vec!["allow_join".to_string()] } else { a.permissions.clone() };
+            let perms = if a.permissions.is_empty() {
+                vec!["allow_join".to_string()]
+            } else {
+                a.permissions.clone()
+            };
             for p in &perms {
                 if p.parse::<videokit_core::videosdk::Permission>().is_err() {
-                    return usage_err(a.json, &format!("unknown permission '{p}': use allow_join, ask_join or allow_mod"));
+                    return usage_err(
+                        a.json,
+                        &format!("unknown permission '{p}': use allow_join, ask_join or allow_mod"),
+                    );
                 }
             }
             for r in &a.roles {
@@ -252,12 +302,16 @@ pub async fn videosdk(cmd: VideoSdkCmd) -> i32 {
                 return usage_err(a.json, "--api-key is empty");
             }
             if a.expires_in == 0 || a.expires_in > MAX_SIGN_LIFETIME_SECS {
-                return usage_err(a.json, &format!("--expires-in must be between 1 and {MAX_SIGN_LIFETIME_SECS} seconds"));
+                return usage_err(
+                    a.json,
+                    &format!("--expires-in must be between 1 and {MAX_SIGN_LIFETIME_SECS} seconds"),
+                );
             }
             let iat = videokit_core::clock::unix_secs(std::time::SystemTime::now());
             // Both bounded above: no overflow, and exp stays a representable date.
             let exp = iat + a.expires_in as i64;
-            let mut claims = json!({"apikey": a.api_key, "permissions": perms, "iat": iat, "exp": exp});
+            let mut claims =
+                json!({"apikey": a.api_key, "permissions": perms, "iat": iat, "exp": exp});
             if a.room_id.is_some() || a.participant_id.is_some() || !a.roles.is_empty() {
                 claims["version"] = json!(2);
                 if let Some(r) = &a.room_id {
@@ -274,12 +328,23 @@ pub async fn videosdk(cmd: VideoSdkCmd) -> i32 {
             // Never hand out what the SDK's own checker would refuse (an empty roomId, …).
             let checked = match videokit_core::videosdk::check(&token, iat, 0) {
                 Ok(c) => c,
-                Err(e) => return usage_err(a.json, &format!("refusing to sign a token the checker refuses: {}", e.message())),
+                Err(e) => {
+                    return usage_err(
+                        a.json,
+                        &format!(
+                            "refusing to sign a token the checker refuses: {}",
+                            e.message()
+                        ),
+                    )
+                }
             };
             if a.json {
-                println!("{}", json!({"token": token, "claims": checked.to_json(), "expires_at": videokit_core::source::format_unix_secs(exp)}));
+                outln!(
+                    "{}",
+                    json!({"token": token, "claims": checked.to_json(), "expires_at": videokit_core::source::format_unix_secs(exp)})
+                );
             } else {
-                println!("{token}");
+                outln!("{token}");
             }
             0
         }

@@ -2,21 +2,21 @@
 //! (`GET /token/{identity}`) that issues through the same gateway logic, as an app's backend
 //! calling the gateway with the app token it keeps server-side would.
 
+use crate::answer::{answer, Payload};
 use crate::http::{header, ordered_json, Reply};
-use crate::server::{answer, conn_of, read_body, App};
+use crate::jwt::sign_hs256;
+use crate::route::Route;
+use crate::state::{conn_of, expiry_after, read_body, rfc3339_millis, App};
 use axum::extract::{Request, State};
 use axum::response::Response;
 use serde_json::{json, Value};
 
-/// 9999-12-31T23:59:59Z: no `exp` or `expiresAt` is issued past it.
-pub(crate) const LATEST_UNIX: i64 = 253_402_300_799;
-
-/// RFC 3339 in UTC with milliseconds and `Z`, e.g. `2026-11-23T08:00:00.000Z`; clamped to
-/// 1970..=9999 (never a wrong year beside a token's `exp`: issued times are clamped too).
-pub(crate) fn rfc3339_millis(unix: i64) -> String {
-    let fmt = time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z");
-    time::OffsetDateTime::from_unix_timestamp(unix.clamp(0, LATEST_UNIX)).ok().and_then(|t| t.format(&fmt).ok()).unwrap_or_else(|| "9999-12-31T23:59:59.000Z".into())
-}
+/// What both routes' answers look like to the faults that imitate them: the vendor's own
+/// malformed body.
+const PAYLOAD: Payload = Payload {
+    field: "sessionToken",
+    malformed: "{\"sessionToken\": abc.def.ghi",
+};
 
 /// The SDK's identity rules (videokit-core `check_identity`): trimmed, not empty, at most
 /// 512 bytes, no control characters.
@@ -37,11 +37,19 @@ pub(crate) fn identity_error(identity: &str) -> Option<&'static str> {
 fn bearer(headers: &axum::http::HeaderMap) -> Option<&str> {
     let h = header(headers, "authorization")?.trim();
     let (scheme, rest) = h.split_once(' ')?;
-    scheme.eq_ignore_ascii_case("bearer").then(|| rest.trim()).filter(|t| !t.is_empty())
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| rest.trim())
+        .filter(|t| !t.is_empty())
 }
 
 /// The gateway's decision for an app token, identity and scopes: a session or an error reply.
-pub(crate) fn issue_for(app: &App, app_token: Option<&str>, identity: &str, scopes: &[String]) -> Reply {
+pub(crate) fn issue_for(
+    app: &App,
+    app_token: Option<&str>,
+    identity: &str,
+    scopes: &[String],
+) -> Reply {
     let cfg = app.config();
     match app_token {
         Some(t) if cfg.app_tokens.iter().any(|a| a == t) => {}
@@ -52,11 +60,18 @@ pub(crate) fn issue_for(app: &App, app_token: Option<&str>, identity: &str, scop
     }
     let identity = identity.trim();
     let iat = app.now_unix();
-    let exp = iat.saturating_add(cfg.token_lifetime.as_secs().min(crate::config::MAX_LIFETIME_SECS) as i64).min(LATEST_UNIX);
+    let exp = expiry_after(iat, cfg.token_lifetime.as_secs());
     let claims = json!({"sub": identity, "scopes": scopes, "iat": iat, "exp": exp});
-    let token = crate::jwt::sign_hs256(&claims, cfg.signing_secret.as_bytes());
+    let token = sign_hs256(&claims, cfg.signing_secret.as_bytes());
     // In the vendor's order: sessionToken, expiresAt, identity.
-    Reply::json_text(200, ordered_json(&[("sessionToken", json!(token)), ("expiresAt", json!(rfc3339_millis(exp))), ("identity", json!(identity))]))
+    Reply::json_text(
+        200,
+        ordered_json(&[
+            ("sessionToken", json!(token)),
+            ("expiresAt", json!(rfc3339_millis(exp))),
+            ("identity", json!(identity)),
+        ]),
+    )
 }
 
 /// `POST /v1/sessions` with `Authorization: Bearer <app token>` and `{identity, scopes?}`.
@@ -78,7 +93,11 @@ fn gateway(app: &App, headers: &axum::http::HeaderMap, body: &[u8]) -> Reply {
     };
     let scopes: Vec<String> = match body.get("scopes") {
         None | Some(Value::Null) => vec![],
-        Some(Value::Array(a)) => match a.iter().map(|s| s.as_str().map(str::to_string)).collect::<Option<Vec<_>>>() {
+        Some(Value::Array(a)) => match a
+            .iter()
+            .map(|s| s.as_str().map(str::to_string))
+            .collect::<Option<Vec<_>>>()
+        {
             Some(v) => v,
             None => return Reply::error(400, "scopes must be an array of strings"),
         },
@@ -92,7 +111,7 @@ pub(crate) async fn sessions(State(app): State<App>, req: Request) -> Response {
     let conn = conn_of(&req);
     let (parts, body) = req.into_parts();
     let body = read_body(&app, body).await;
-    answer(&app, "sessions", conn, || match body {
+    answer(&app, Route::Sessions, &PAYLOAD, conn, || match body {
         Ok(b) => gateway(&app, &parts.headers, &b),
         Err(r) => r,
     })
@@ -103,8 +122,13 @@ pub(crate) async fn sessions(State(app): State<App>, req: Request) -> Response {
 /// session is issued through the gateway logic with the first configured app token.
 pub(crate) async fn token(State(app): State<App>, req: Request) -> Response {
     let conn = conn_of(&req);
-    let raw = req.uri().path().strip_prefix("/token/").unwrap_or("").to_string();
-    answer(&app, "token", conn, || {
+    let raw = req
+        .uri()
+        .path()
+        .strip_prefix("/token/")
+        .unwrap_or("")
+        .to_string();
+    answer(&app, Route::Token, &PAYLOAD, conn, || {
         let identity = match percent_encoding::percent_decode_str(&raw).decode_utf8() {
             Ok(s) => s.into_owned(),
             Err(_) => return Reply::error(400, "identity is not valid UTF-8"),
@@ -123,13 +147,17 @@ mod tests {
     use super::*;
 
     #[test]
-    fn rfc3339() {
-        assert_eq!(rfc3339_millis(1_795_420_800), "2026-11-23T08:00:00.000Z");
-        assert_eq!(rfc3339_millis(0), "1970-01-01T00:00:00.000Z");
-        assert_eq!(rfc3339_millis(i64::MAX), "9999-12-31T23:59:59.000Z");
+    fn identity_rules() {
+        assert!(serde_json::from_str::<Value>(PAYLOAD.malformed).is_err());
         assert_eq!(identity_error("  "), Some("identity is required"));
-        assert_eq!(identity_error(&"a".repeat(513)), Some("identity is longer than 512 bytes"));
-        assert_eq!(identity_error("a\u{7}b"), Some("identity contains control characters"));
+        assert_eq!(
+            identity_error(&"a".repeat(513)),
+            Some("identity is longer than 512 bytes")
+        );
+        assert_eq!(
+            identity_error("a\u{7}b"),
+            Some("identity contains control characters")
+        );
         assert_eq!(identity_error(&"a".repeat(512)), None);
     }
 }
