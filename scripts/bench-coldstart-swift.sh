@@ -19,17 +19,10 @@ cargo build --release --quiet -p videokit-cli >&2
 target_dir="${CARGO_TARGET_DIR:-$root/target}"
 [[ "$target_dir" == /* ]] || target_dir="$root/$target_dir"
 mkdir -p build/bench
-srv_out=build/bench/swift-coldstart-devserver.out
-"$target_dir/release/videokit" serve --port 0 --json >"$srv_out" 2>/dev/null &
-srv_pid=$!
-trap 'kill "$srv_pid" 2>/dev/null || true' EXIT
-base=""
-for _ in $(seq 1 100); do
-  base=$(head -n1 "$srv_out" 2>/dev/null | sed -n 's/.*"base_url": *"\([^"]*\)".*/\1/p')
-  [[ -n "$base" ]] && break
-  sleep 0.1
-done
-[[ -n "$base" ]] || { log "videokit serve printed no base_url"; exit 1; }
+# shellcheck source=lib/serve.sh
+source scripts/lib/serve.sh
+serve_start "$target_dir/release/videokit" || exit 1
+base="$SERVE_BASE"
 
 cd swift-package
 bash "$root/scripts/swift.sh" build -c release --product VideoKitColdStart >&2

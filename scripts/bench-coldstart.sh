@@ -42,17 +42,10 @@ mkdir -p "$out/coldstart-classes"
   android-aar/src/bench/kotlin/ColdStart.kt 2>&1 | grep -v 'unable to find kotlin-stdlib' >&2 || true
 [[ -f "$out/coldstart-classes/ColdStartKt.class" ]] || { echo "bench-coldstart.sh: ColdStart.kt does not compile" >&2; exit 1; }
 
-srv_out="$(mktemp)"
-"$cli" serve --port 0 --json > "$srv_out" 2>/dev/null &
-srv_pid=$!
-trap 'kill "$srv_pid" 2>/dev/null || true; rm -f "$srv_out"' EXIT
-base=""
-for _ in $(seq 1 200); do
-  base="$(sed -n 's/.*"base_url" *: *"\([^"]*\)".*/\1/p' "$srv_out" | head -1)"
-  [[ -n "$base" ]] && break
-  sleep 0.05
-done
-[[ -n "$base" ]] || { echo "bench-coldstart.sh: 'videokit serve' did not start" >&2; exit 1; }
+# shellcheck source=lib/serve.sh
+source scripts/lib/serve.sh
+serve_start "$cli" || exit 1
+base="$SERVE_BASE"
 
 cp_run="$out/coldstart-classes:$VIDEOKIT_CP"
 runs_file="$out/coldstart-runs.txt"
