@@ -161,6 +161,11 @@ android {
 kotlin {
     compilerOptions {
         jvmTarget.set(JvmTarget.JVM_17)
+        // Lambdas and string concatenation as plain bytecode, not invokedynamic: the same
+        // classes scripts/build-jvm.sh compiles for the JVM tests and benchmarks, where the
+        // first invokedynamic of a fresh JVM costs tens of ms on the caller's thread (D8
+        // desugars both on Android anyway).
+        freeCompilerArgs.addAll("-Xlambdas=class", "-Xsam-conversions=class", "-Xstring-concat=inline")
     }
 }
 

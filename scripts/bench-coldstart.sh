@@ -38,7 +38,8 @@ cli="${CARGO_TARGET_DIR:-target}/release/videokit"
 out=build/bench
 rm -rf "$out/coldstart-classes"
 mkdir -p "$out/coldstart-classes"
-"$KOTLINC" -jvm-target 17 -nowarn -cp "$VIDEOKIT_COMPILE_CP" -d "$out/coldstart-classes" \
+# Compiled like an Android app's code after D8: lambdas as classes, not invokedynamic.
+"$KOTLINC" -jvm-target 17 -nowarn -Xlambdas=class -Xsam-conversions=class -Xstring-concat=inline -cp "$VIDEOKIT_COMPILE_CP" -d "$out/coldstart-classes" \
   android-aar/src/bench/kotlin/ColdStart.kt 2>&1 | grep -v 'unable to find kotlin-stdlib' >&2 || true
 [[ -f "$out/coldstart-classes/ColdStartKt.class" ]] || { echo "bench-coldstart.sh: ColdStart.kt does not compile" >&2; exit 1; }
 

@@ -113,7 +113,9 @@ echo "build-jvm: compiling the Kotlin layer + bindings (kotlinc ${KOTLIN_VERSION
 mkdir -p "$out/classes/$platform"
 cp "$out/$platform/$(basename "$lib")" "$out/classes/$platform/"
 # Warnings of the generated code are not ours to fix; -nowarn keeps the log readable.
-if ! "$KOTLINC" -nowarn -jvm-target 17 -no-reflect -module-name videokit -cp "$compile_cp" -d "$out/classes" \
+# Lambdas and string concatenation as plain bytecode (as android-aar/build.gradle.kts, and as
+# D8 makes them on Android): a fresh JVM's first invokedynamic costs tens of ms.
+if ! "$KOTLINC" -nowarn -jvm-target 17 -no-reflect -module-name videokit -Xlambdas=class -Xsam-conversions=class -Xstring-concat=inline -cp "$compile_cp" -d "$out/classes" \
     build/generated/kotlin android-aar/src/main/kotlin > "$out/compile.log" 2>&1; then
   grep -v 'unable to find kotlin-stdlib' "$out/compile.log" >&2
   echo "build-jvm.sh: compilation failed" >&2
