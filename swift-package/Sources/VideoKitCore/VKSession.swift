@@ -9,7 +9,7 @@ import VideoKitFFI
 ///                  didFinishLaunchingWithOptions launchOptions: [UIApplication.LaunchOptionsKey: Any]?) -> Bool {
 ///     VKSession.current.configure(VKConfiguration(store: VKKeychainStore()))
 ///     VKSession.current.start(apiToken: "…", identity: "alice") { (sessionState, sessionData, error) in
-///         // main queue: .active and sessionData.token, or error.kind / error.detail
+///         // main queue: sessionData?.token if this start succeeded, else error?.kind / error?.detail
 ///     }
 ///     return true
 /// }

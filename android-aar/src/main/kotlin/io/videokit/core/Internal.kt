@@ -169,8 +169,27 @@ internal inline fun <T> ffiCall(block: () -> T): T = try {
     throw e.toVKException()
 }
 
+/** An app's error for Rust: its texts made encodable (a lone surrogate would throw on the SDK's thread). */
 internal fun VKException.toFfi(): VkException =
-    VkException.Failure(kind.toFfi(), detail, code, httpStatus?.takeIf { it in 0..65535 }?.toUShort())
+    VkException.Failure(kind.toFfi(), unicodeOrReplaced(detail), code?.let(::unicodeOrReplaced), httpStatus?.takeIf { it in 0..65535 }?.toUShort())
+
+/** [s] with each lone UTF-16 surrogate replaced by U+FFFD (for texts, never for secrets). */
+internal fun unicodeOrReplaced(s: String): String {
+    if (isUnicode(s)) return s
+    val b = StringBuilder(s.length)
+    var i = 0
+    while (i < s.length) {
+        val c = s[i]
+        if (Character.isHighSurrogate(c) && i + 1 < s.length && Character.isLowSurrogate(s[i + 1])) {
+            b.append(c).append(s[i + 1])
+            i += 2
+            continue
+        }
+        b.append(if (Character.isSurrogate(c)) '\uFFFD' else c)
+        i++
+    }
+    return b.toString()
+}
 
 /** Runs [block]; any failure becomes the bindings' error type (what Rust expects back). */
 internal inline fun <T> foreignCall(what: String, kind: VkErrorKind, block: () -> T): T = try {
@@ -200,7 +219,7 @@ internal class ProviderAdapter(private val provider: VKTokenProvider) : VkTokenP
         // Checked here: a string UniFFI cannot encode would throw on the SDK's thread, after
         // this returns, and the start would never end.
         if (!isUnicode(t.token)) {
-            throw VkException.Failure(VkErrorKind.INVALID_ARGUMENT, "the token provider returned $NOT_UNICODE", null, null)
+            throw VkException.Failure(VkErrorKind.INVALID_ARGUMENT, "the token provider's token is not valid Unicode (it holds a lone UTF-16 surrogate)", null, null)
         }
         return VkProvidedToken(token = t.token, expiresAt = t.expiresAt)
     }

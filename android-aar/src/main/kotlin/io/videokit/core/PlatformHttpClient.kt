@@ -86,7 +86,7 @@ internal class PlatformHttpClient(private val executor: Executor = defaultExecut
             conn.outputStream.use { it.write(body) }
         }
         val status = conn.responseCode
-        if (status < 0) throw IOException("not a valid HTTP response")
+        if (status !in 0..999) throw IOException("not a valid HTTP response (status $status)")
         val headers = ArrayList<VkHttpHeader>()
         for ((name, values) in conn.headerFields) {
             if (name == null) continue // the status line
@@ -116,8 +116,12 @@ internal class PlatformHttpClient(private val executor: Executor = defaultExecut
     }
 
     private companion object {
-        /** Up to 4 threads, created on demand, gone after 10 s idle: the SDK makes a few requests an hour. */
-        val defaultExecutor: Executor = ThreadPoolExecutor(0, 4, 10, TimeUnit.SECONDS, SynchronousQueue()) { r ->
+        /**
+         * Threads made on demand, gone after 10 s idle: each session has at most one request in
+         * flight, so this holds one per session that is fetching. Not 4 for the process: four
+         * sessions stalled on a slow backend used to refuse every other session's request.
+         */
+        val defaultExecutor: Executor = ThreadPoolExecutor(0, 256, 10, TimeUnit.SECONDS, SynchronousQueue()) { r ->
             Thread(r, "videokit-http").apply { isDaemon = true }
         }
 

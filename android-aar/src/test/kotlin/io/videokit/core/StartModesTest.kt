@@ -194,9 +194,27 @@ class StartModesTest : SessionTestBase() {
         val r = probe.await()
         assertEquals(VKSessionState.FAILED, r.state)
         assertEquals(VKErrorKind.INVALID_ARGUMENT, r.error!!.kind)
-        assertEquals("the token provider returned $NOT_UNICODE", r.error.detail)
+        assertEquals("the token provider's token is not valid Unicode (it holds a lone UTF-16 surrogate)", r.error.detail)
         assertEquals("terminal: not retried", 1, calls.get())
         assertEquals(VKSessionState.FAILED, session.state)
+    }
+
+    @Test
+    fun providerErrorWhoseTextsAreNotUnicodeStillEndsTheStart() {
+        // From the outside test: the surrogate in the app's own VKException (detail or code)
+        // threw on a coroutine worker and the start never ended.
+        val provider = object : VKTokenProvider {
+            override suspend fun fetchToken(identity: String?): VKProvidedToken =
+                throw VKException(VKErrorKind.REJECTED, "no \uD800", code = "c\uDC00", httpStatus = 403)
+        }
+        val probe = CompletionProbe()
+        session.start(provider = provider, identity = "ivy", completion = probe)
+        val r = probe.await()
+        assertEquals(VKSessionState.FAILED, r.state)
+        assertEquals(VKErrorKind.REJECTED, r.error!!.kind)
+        assertEquals("no \uFFFD", r.error.detail)
+        assertEquals("c\uFFFD", r.error.code)
+        assertEquals("emoji \uD83D\uDE00 kept", unicodeOrReplaced("emoji \uD83D\uDE00 kept"))
     }
 
     @Test
