@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use videokit_core::kaltura::{token_hash, HashType};
+use videokit_core::kaltura_protocol::{token_hash, HashType};
 use videokit_core::sources::kaltura::{KalturaConfig, KalturaSource};
 use videokit_core::sources::videokit::BackendSource;
 use videokit_core::{Secret, Session, SessionConfig};

@@ -43,7 +43,7 @@ pub use vendors::*;
 use once_cell::sync::Lazy;
 use std::sync::Arc;
 use std::time::Duration;
-use videokit_core::sources::videokit::{ProvidedToken, TokenProvider};
+use videokit_core::sources::generic::{ProvidedToken, TokenProvider};
 use videokit_core::Secret;
 
 /// A current-thread runtime driven by one dedicated thread ("videokit-worker"): the same one

@@ -36,7 +36,8 @@ use std::task::{Context, Poll};
 use std::time::{Duration, Instant, SystemTime};
 use tokio::sync::{mpsc, oneshot};
 use videokit_core::sources::kaltura::KalturaSource;
-use videokit_core::sources::videokit::{ApiTokenSource, BackendSource, CustomSource, FixedTokenSource};
+use videokit_core::sources::generic::{CustomSource, FixedTokenSource};
+use videokit_core::sources::videokit::{ApiTokenSource, BackendSource};
 use videokit_core::sources::videosdk::VideoSdkSource;
 use videokit_core::{EngineSnapshot, Error, Secret, Session, SessionData, SessionDeps, SessionState, StateChange, TokenSource, TransitionHook};
 

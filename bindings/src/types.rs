@@ -1,6 +1,7 @@
 //! Records, enums and the error type of the FFI surface, and their conversions.
 
 use std::time::{Duration, SystemTime};
+use videokit_core::sources::videokit::DEFAULT_GATEWAY_URL;
 use videokit_core::{Error, ErrorKind, SessionConfig, SessionData, SessionState, SourceKind, StateChange};
 
 /// Configuration set before `start`. Every field has a default. Durations are signed
@@ -39,7 +40,7 @@ impl Default for VkConfig {
         let c = SessionConfig::default();
         let ms = |d: Duration| i64::try_from(d.as_millis()).unwrap_or(i64::MAX);
         VkConfig {
-            gateway_url: c.gateway_url,
+            gateway_url: DEFAULT_GATEWAY_URL.to_string(),
             connect_timeout_ms: ms(c.http.connect_timeout),
             request_timeout_ms: ms(c.http.request_timeout),
             renewal_lead_ms: None,
@@ -52,33 +53,28 @@ impl Default for VkConfig {
 }
 
 impl VkConfig {
-    /// The one place where a platform's configuration is validated.
+    /// A platform's configuration as the engine's, judged by the engine's rules
+    /// ([`SessionConfig::validate`]); only what the engine's types cannot hold (a negative
+    /// duration, an empty gateway URL) is judged here.
     pub(crate) fn to_core(&self) -> Result<SessionConfig, VkError> {
         let bad = |m: &str| VkError::from(Error::invalid_argument(m));
-        let positive = |v: i64, name: &str| if v > 0 { Ok(Duration::from_millis(v as u64)) } else { Err(bad(&format!("{name} must be greater than zero"))) };
-        let non_negative = |v: i64, name: &str| if v >= 0 { Ok(Duration::from_millis(v as u64)) } else { Err(bad(&format!("{name} must not be negative"))) };
-        let connect = positive(self.connect_timeout_ms, "the connect timeout")?;
-        let request = positive(self.request_timeout_ms, "the request timeout")?;
+        // A timeout of zero or less is zero, which the engine refuses.
+        let timeout = |v: i64| Duration::from_millis(u64::try_from(v).unwrap_or(0));
+        let non_negative = |v: i64, name: &str| u64::try_from(v).map(Duration::from_millis).map_err(|_| bad(&format!("{name} must not be negative")));
         let lead = self.renewal_lead_ms.map(|v| non_negative(v, "the renewal lead")).transpose()?;
         let max_delay = non_negative(self.max_retry_delay_ms, "the maximum retry delay")?;
-        if self.start_attempts < 1 {
-            return Err(bad("start attempts must be at least 1"));
-        }
-        if self.max_body_bytes < 1024 {
-            return Err(bad("the body limit must be at least 1024 bytes"));
-        }
         if self.gateway_url.trim().is_empty() {
             return Err(bad("the gateway URL is empty"));
         }
         let mut c = SessionConfig::default();
-        c.gateway_url = self.gateway_url.trim().to_string();
-        c.http.connect_timeout = connect;
-        c.http.request_timeout = request;
+        c.http.connect_timeout = timeout(self.connect_timeout_ms);
+        c.http.request_timeout = timeout(self.request_timeout_ms);
         c.http.max_body_bytes = usize::try_from(self.max_body_bytes).unwrap_or(usize::MAX);
         c.http.allow_insecure_http = self.allow_insecure_http;
         c.renewal.lead = lead;
-        c.retry.start_attempts = self.start_attempts as u32; // >= 1, checked above
+        c.retry.start_attempts = u32::try_from(self.start_attempts).unwrap_or(0);
         c.retry.max_delay = max_delay.max(Duration::from_millis(1));
+        c.validate()?;
         Ok(c)
     }
 }

@@ -17,7 +17,8 @@ macro_rules! say {
 }
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use videokit_core::sources::videokit::{ApiTokenSource, BackendSource, FixedTokenSource};
+use videokit_core::sources::generic::FixedTokenSource;
+use videokit_core::sources::videokit::{ApiTokenSource, BackendSource};
 use videokit_core::{Error, ErrorKind, Secret, Session, SessionConfig, SessionState, StateChange, TokenSource};
 use videokit_devserver::{DevServer, DevServerConfig, Fault, FaultKind, DEFAULT_APP_TOKEN};
 
@@ -211,7 +212,7 @@ pub const DEMO_APP_TOKEN_ID: &str = "0_xeu31jy5";
 pub const DEMO_APP_TOKEN: &str = "c9883312395bf5ed4fd5c9a5d86c985c";
 
 async fn kaltura_flows(d: &mut Demo, base: &str, controls: &videokit_devserver::Controls) -> Result<(), Error> {
-    use videokit_core::kaltura::HashType;
+    use videokit_core::kaltura_protocol::HashType;
     use videokit_core::sources::kaltura::{KalturaConfig, KalturaSource};
     use videokit_core::TokenDetails;
     d.section("Kaltura: a KS through the appToken flow (widget session → token hash → appToken.startSession)");
@@ -225,7 +226,7 @@ async fn kaltura_flows(d: &mut Demo, base: &str, controls: &videokit_devserver::
     let data = session.start(Arc::new(KalturaSource::new(cfg.clone(), false)?)).await?;
     wait_for(&session, &seen, 2, Duration::from_secs(1)).await;
     if let TokenDetails::Kaltura { partner_id, user_id, session_type, privileges } = &data.details {
-        say!("  KS {} for partner {partner_id}, user '{user_id}', type {session_type}, privileges '{privileges}', expires {}", data.token.fingerprint(), data.expires_at.map(crate::rfc3339).unwrap_or_default());
+        say!("  KS {} for partner {partner_id}, user '{user_id}', type {}, privileges '{privileges}', expires {}", data.token.fingerprint(), session_type.wire(), data.expires_at.map(crate::rfc3339).unwrap_or_default());
     }
     let widget = controls.request_count("kaltura.startWidgetSession");
     let start = controls.request_count("kaltura.appToken.startSession");

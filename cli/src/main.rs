@@ -12,7 +12,8 @@ use clap::{Args, Parser, Subcommand};
 use serde_json::{json, Value};
 use std::sync::Arc;
 use std::time::Duration;
-use videokit_core::sources::videokit::{ApiTokenSource, BackendSource, FixedTokenSource, DEFAULT_GATEWAY_URL};
+use videokit_core::sources::generic::FixedTokenSource;
+use videokit_core::sources::videokit::{ApiTokenSource, BackendSource, DEFAULT_GATEWAY_URL};
 use videokit_core::{Error, ErrorKind, FileStore, Secret, Session, SessionConfig, SessionData, SessionDeps, TokenSource};
 
 #[derive(Parser)]
@@ -216,7 +217,7 @@ pub fn secret_arg(value: Option<String>, env: Option<&str>, what: &str) -> Resul
 }
 
 pub fn rfc3339(t: std::time::SystemTime) -> String {
-    videokit_core::source::format_rfc3339(t)
+    videokit_core::clock::format_rfc3339(t)
 }
 
 pub fn session_json(state: &str, d: &SessionData) -> Value {

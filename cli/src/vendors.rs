@@ -5,7 +5,7 @@ use clap::{Args, Subcommand};
 use serde_json::json;
 use std::sync::Arc;
 use std::time::Duration;
-use videokit_core::kaltura::HashType;
+use videokit_core::kaltura_protocol::HashType;
 use videokit_core::sources::kaltura::{KalturaConfig, KalturaSessionType, KalturaSource, DEFAULT_SERVICE_URL};
 use videokit_core::sources::videosdk::VideoSdkSource;
 use videokit_core::{Error, ErrorKind, Secret, Session, SessionConfig, TokenDetails, TokenSource};
@@ -176,7 +176,7 @@ pub async fn kaltura(cmd: KalturaCmd) -> i32 {
     match start(&s, src, a.timeout).await {
         Ok(d) => {
             let (partner_id, user_id, st, privileges) = match &d.details {
-                TokenDetails::Kaltura { partner_id, user_id, session_type, privileges } => (*partner_id, user_id.clone(), *session_type, privileges.clone()),
+                TokenDetails::Kaltura { partner_id, user_id, session_type, privileges } => (*partner_id, user_id.clone(), session_type.wire(), privileges.clone()),
                 _ => (a.partner_id, String::new(), 0, String::new()),
             };
             // The session shape every command shares, then Kaltura's own fields.
@@ -234,12 +234,12 @@ pub async fn videosdk(cmd: VideoSdkCmd) -> i32 {
         VideoSdkCmd::Sign(a) => {
             let perms = if a.permissions.is_empty() { vec!["allow_join".to_string()] } else { a.permissions.clone() };
             for p in &perms {
-                if p.parse::<videokit_core::videosdk::Permission>().is_err() {
+                if p.parse::<videokit_core::videosdk_claims::Permission>().is_err() {
                     return usage_err(a.json, &format!("unknown permission '{p}': use allow_join, ask_join or allow_mod"));
                 }
             }
             for r in &a.roles {
-                if r.parse::<videokit_core::videosdk::Role>().is_err() {
+                if r.parse::<videokit_core::videosdk_claims::Role>().is_err() {
                     return usage_err(a.json, &format!("unknown role '{r}': use crawler or rtc"));
                 }
             }
@@ -272,12 +272,12 @@ pub async fn videosdk(cmd: VideoSdkCmd) -> i32 {
             }
             let token = videokit_devserver::sign_hs256(&claims, secret.as_bytes());
             // Never hand out what the SDK's own checker would refuse (an empty roomId, …).
-            let checked = match videokit_core::videosdk::check(&token, iat, 0) {
+            let checked = match videokit_core::videosdk_claims::check(&token, iat, 0) {
                 Ok(c) => c,
                 Err(e) => return usage_err(a.json, &format!("refusing to sign a token the checker refuses: {}", e.message())),
             };
             if a.json {
-                println!("{}", json!({"token": token, "claims": checked.to_json(), "expires_at": videokit_core::source::format_unix_secs(exp)}));
+                println!("{}", json!({"token": token, "claims": checked.to_json(), "expires_at": videokit_core::clock::format_unix_secs(exp)}));
             } else {
                 println!("{token}");
             }

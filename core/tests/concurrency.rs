@@ -17,7 +17,7 @@ struct Instant200(AtomicU64);
 impl Transport for Instant200 {
     async fn send(&self, _req: HttpRequest, _max: usize) -> Result<HttpResponse, videokit_core::Error> {
         let n = self.0.fetch_add(1, Ordering::SeqCst);
-        let exp = videokit_core::source::format_rfc3339(std::time::SystemTime::now() + Duration::from_secs(3600));
+        let exp = videokit_core::clock::format_rfc3339(std::time::SystemTime::now() + Duration::from_secs(3600));
         Ok(HttpResponse { status: 200, headers: vec![], body: format!(r#"{{"sessionToken":"tok-{n}","expiresAt":"{exp}"}}"#).into_bytes() })
     }
 }

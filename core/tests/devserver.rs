@@ -6,7 +6,8 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
-use videokit_core::sources::videokit::{ApiTokenSource, BackendSource, CustomSource, FixedTokenSource, ProvidedToken, TokenProvider};
+use videokit_core::sources::generic::{CustomSource, FixedTokenSource, ProvidedToken, TokenProvider};
+use videokit_core::sources::videokit::{ApiTokenSource, BackendSource};
 use videokit_core::{jwt, ErrorKind, Secret, Session, SessionConfig, SessionState, StateChange, TokenSource};
 use videokit_devserver::{DevServer, DevServerConfig, Fault, FaultKind, DEFAULT_APP_TOKEN};
 

@@ -8,7 +8,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tokio::time::Instant;
 use videokit_core::http::{HttpRequest, HttpResponse, Transport};
-use videokit_core::sources::videokit::{ApiTokenSource, BackendSource, FixedTokenSource};
+use videokit_core::sources::generic::FixedTokenSource;
+use videokit_core::sources::videokit::{ApiTokenSource, BackendSource};
 use videokit_core::store::MemoryStore;
 use videokit_core::{
     Clock, ErrorKind, FakeClock, Jitter, RetryPolicy, Secret, Session, SessionConfig, SessionDeps, SessionState, SessionStore, StateChange,
@@ -70,7 +71,7 @@ impl Transport for Script {
 }
 
 fn ok_session(n: usize, now: SystemTime, lifetime_secs: u64) -> HttpResponse {
-    let exp = videokit_core::source::format_rfc3339(now + Duration::from_secs(lifetime_secs));
+    let exp = videokit_core::clock::format_rfc3339(now + Duration::from_secs(lifetime_secs));
     json(200, &format!(r#"{{"sessionToken":"tok-{n}","expiresAt":"{exp}","identity":"alice"}}"#))
 }
 

@@ -39,7 +39,7 @@ impl Transport for Flappy {
             return Err(videokit_core::Error::new(ErrorKind::Network, "could not connect to api.example.com"));
         }
         let now = self.clock.wall();
-        let exp = videokit_core::source::format_rfc3339(now + Duration::from_secs(3600));
+        let exp = videokit_core::clock::format_rfc3339(now + Duration::from_secs(3600));
         let n = self.requests.lock().unwrap().len();
         Ok(HttpResponse { status: 200, headers: vec![("date".into(), httpdate::fmt_http_date(now))], body: format!(r#"{{"sessionToken":"t{n}","expiresAt":"{exp}"}}"#).into_bytes() })
     }

@@ -2,7 +2,7 @@
 //! token hashes from hashlib, and API v3 bodies and errors as the server writes them.
 
 use serde_json::Value;
-use videokit_core::kaltura::{
+use videokit_core::kaltura_protocol::{
     decode_ks, is_retryable_widget_error, parse_session_info, parse_widget_session, token_hash, HashType, KsInfo,
 };
 use videokit_core::ErrorKind;

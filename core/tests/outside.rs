@@ -13,7 +13,8 @@ use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::mpsc;
 use videokit_core::http::{choose_plain_http_addr, parse_url, ReqwestTransport, Resolver};
-use videokit_core::sources::videokit::{ApiTokenSource, BackendSource, FixedTokenSource};
+use videokit_core::sources::generic::FixedTokenSource;
+use videokit_core::sources::videokit::{ApiTokenSource, BackendSource};
 use videokit_core::{ErrorKind, HttpConfig, Secret, Session, SessionConfig, SessionDeps, StateChange};
 use videokit_devserver::{DevServer, DevServerConfig, DEFAULT_APP_TOKEN};
 
@@ -172,7 +173,7 @@ async fn session_tokens_with_times_past_year_9999_are_invalid_not_a_panic() {
     let ok = FixedTokenSource::new(Secret::new(jwt_with(r#"{"sub":"a","exp":253402300799}"#))).unwrap();
     let (s, _rx) = session_with(quick_config(), None);
     let d = s.start(Arc::new(ok)).await.unwrap();
-    assert_eq!(d.expires_at.map(videokit_core::source::format_rfc3339).as_deref(), Some("9999-12-31T23:59:59.000Z"));
+    assert_eq!(d.expires_at.map(videokit_core::clock::format_rfc3339).as_deref(), Some("9999-12-31T23:59:59.000Z"));
     assert!(format!("{d:?}").contains("9999-12-31"));
 }
 

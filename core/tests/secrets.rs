@@ -6,7 +6,8 @@
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use videokit_core::sources::videokit::{ApiTokenSource, BackendSource, FixedTokenSource};
+use videokit_core::sources::generic::FixedTokenSource;
+use videokit_core::sources::videokit::{ApiTokenSource, BackendSource};
 use videokit_core::{Error, Secret, Session, SessionConfig, TokenSource};
 use videokit_devserver::{DevServer, DevServerConfig, Fault, FaultKind, DEFAULT_APP_TOKEN};
 

@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 use videokit_core::http::{HttpRequest, HttpResponse, Transport};
-use videokit_core::kaltura::{token_hash, HashType};
+use videokit_core::kaltura_protocol::{token_hash, HashType};
 use videokit_core::sources::kaltura::{KalturaConfig, KalturaSessionType, KalturaSource};
 use videokit_core::sources::videosdk::VideoSdkSource;
 use videokit_core::{Clock, ErrorKind, FakeClock, Secret, Session, SessionConfig, SessionDeps, SessionState, TokenDetails};
@@ -101,7 +101,7 @@ async fn kaltura_cold_start_is_two_requests_and_each_renewal_one() {
     assert_eq!(d.expires_at, Some(SystemTime::UNIX_EPOCH + Duration::from_secs(T0 + 3600)));
     assert_eq!(
         d.details,
-        TokenDetails::Kaltura { partner_id: 1851571, user_id: "user@example.com".into(), session_type: 0, privileges: "sessionid:0_xeu31jy5,apptoken:0_xeu31jy5,sview:*".into() }
+        TokenDetails::Kaltura { partner_id: 1851571, user_id: "user@example.com".into(), session_type: KalturaSessionType::User, privileges: "sessionid:0_xeu31jy5,apptoken:0_xeu31jy5,sview:*".into() }
     );
     assert_eq!(fake.n.load(Ordering::SeqCst), 2);
     // The widget KS travels in the POST body, never the URL.

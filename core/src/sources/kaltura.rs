@@ -8,10 +8,12 @@
 
 use crate::error::{Error, Result};
 use crate::http::{parse_url, HttpRequest};
-use crate::kaltura::{is_retryable_widget_error, parse_session_info, parse_widget_session, token_hash, HashType};
+use crate::kaltura_protocol::{is_retryable_widget_error, parse_session_info, parse_widget_session, token_hash, HashType};
+pub use crate::kaltura_protocol::KalturaSessionType;
 use crate::secret::Secret;
 use crate::source::{key_digest, FetchContext, FetchedToken, SourceKind, TokenDetails, TokenSource};
 use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
 use std::sync::Mutex;
 use std::time::{Duration, SystemTime};
 
@@ -21,35 +23,6 @@ pub const DEFAULT_SERVICE_URL: &str = "https://www.kaltura.com";
 pub const WIDGET_SESSION_EXPIRY_SECS: u64 = 86_400;
 /// A cached widget KS is dropped this long before it expires.
 const WIDGET_MARGIN: Duration = Duration::from_secs(300);
-
-/// Kaltura session type (KalturaSessionType): USER = 0, ADMIN = 2.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum KalturaSessionType {
-    User,
-    Admin,
-}
-
-impl KalturaSessionType {
-    pub fn wire(self) -> i32 {
-        match self {
-            KalturaSessionType::User => 0,
-            KalturaSessionType::Admin => 2,
-        }
-    }
-    pub fn from_wire(v: i32) -> Option<Self> {
-        match v {
-            0 => Some(KalturaSessionType::User),
-            2 => Some(KalturaSessionType::Admin),
-            _ => None,
-        }
-    }
-    pub fn as_str(self) -> &'static str {
-        match self {
-            KalturaSessionType::User => "user",
-            KalturaSessionType::Admin => "admin",
-        }
-    }
-}
 
 /// What an app gives to get a KS. The appToken token is a secret; the admin secret is never
 /// needed (that is the point of application tokens).
@@ -101,6 +74,15 @@ impl KalturaConfig {
             privileges: None,
         }
     }
+}
+
+/// What a stored KS keeps beside the token (the session store's `details`).
+#[derive(Serialize, Deserialize)]
+struct SavedKs {
+    partner_id: i64,
+    user_id: String,
+    session_type: i32,
+    privileges: String,
 }
 
 /// The Kaltura appToken token source.
@@ -196,13 +178,15 @@ impl KalturaSource {
         }
         let info = parse_session_info(&resp.body, &secrets)?;
         let identity = if info.user_id.is_empty() { None } else { Some(info.user_id.clone()) };
+        let session_type = KalturaSessionType::from_wire(info.session_type)
+            .ok_or_else(|| Error::malformed(format!("the Kaltura server sent a sessionType that is neither USER (0) nor ADMIN (2): {}", info.session_type)))?;
         Ok(FetchedToken {
             token: info.ks,
             expires_at: Some(crate::clock::from_unix_secs(info.expiry)),
             issued_at: None,
             identity,
             scopes: vec![],
-            details: TokenDetails::Kaltura { partner_id: info.partner_id, user_id: info.user_id, session_type: info.session_type, privileges: info.privileges },
+            details: TokenDetails::Kaltura { partner_id: info.partner_id, user_id: info.user_id, session_type, privileges: info.privileges },
         })
     }
 }
@@ -230,6 +214,26 @@ impl TokenSource for KalturaSource {
     }
     fn secrets(&self) -> Vec<Secret> {
         vec![self.cfg.app_token.clone()]
+    }
+    /// A KS v2 cannot be read without the partner's secret: what the server said about it
+    /// is kept with it.
+    fn save_details(&self, details: &TokenDetails) -> Option<serde_json::Value> {
+        match details {
+            TokenDetails::Kaltura { partner_id, user_id, session_type, privileges } => serde_json::to_value(SavedKs {
+                partner_id: *partner_id,
+                user_id: user_id.clone(),
+                session_type: session_type.wire(),
+                privileges: privileges.clone(),
+            })
+            .ok(),
+            _ => None,
+        }
+    }
+    fn restore_details(&self, _token: &Secret, saved: Option<&serde_json::Value>) -> Result<TokenDetails> {
+        let Some(saved) = saved else { return Ok(TokenDetails::None) };
+        let s = SavedKs::deserialize(saved).map_err(|_| Error::malformed("the stored Kaltura details are not valid"))?;
+        let session_type = KalturaSessionType::from_wire(s.session_type).ok_or_else(|| Error::malformed("the stored Kaltura session type is not valid"))?;
+        Ok(TokenDetails::Kaltura { partner_id: s.partner_id, user_id: s.user_id, session_type, privileges: s.privileges })
     }
     async fn fetch(&self, ctx: &FetchContext<'_>) -> Result<FetchedToken> {
         let widget = self.widget_session(ctx).await?;

@@ -11,7 +11,7 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::http::{json_object, parse_url, HttpRequest};
 use crate::secret::Secret;
 use crate::source::{key_digest, FetchContext, FetchedToken, SourceKind, TokenDetails, TokenSource};
-use crate::videosdk;
+use crate::videosdk_claims;
 use async_trait::async_trait;
 use serde_json::Value;
 
@@ -48,8 +48,8 @@ impl VideoSdkSource {
 
 /// Check a token fetched from a token server: any failure is `invalid_token` (terminal),
 /// keeping the VideoSDK error kind (`expired`, `malformed`, ...) as the code.
-pub fn check_fetched(token: &str, server_now_unix: i64, leeway_secs: i64) -> Result<videosdk::VideoSdkClaims> {
-    videosdk::check(token, server_now_unix, leeway_secs).map_err(|e| {
+pub fn check_fetched(token: &str, server_now_unix: i64, leeway_secs: i64) -> Result<videosdk_claims::VideoSdkClaims> {
+    videosdk_claims::check(token, server_now_unix, leeway_secs).map_err(|e| {
         let mut err = Error::new(ErrorKind::InvalidToken, format!("the token server issued an unusable token: {}", e.message()));
         if let Some(c) = e.code() {
             err = err.with_code(c);
@@ -59,7 +59,7 @@ pub fn check_fetched(token: &str, server_now_unix: i64, leeway_secs: i64) -> Res
 }
 
 /// Parse a token server's `{"token": "..."}` body and check the token. Public for fuzzing.
-pub fn parse_token_server_body(body: &[u8], server_now_unix: i64, leeway_secs: i64) -> Result<(Secret, videosdk::VideoSdkClaims)> {
+pub fn parse_token_server_body(body: &[u8], server_now_unix: i64, leeway_secs: i64) -> Result<(Secret, videosdk_claims::VideoSdkClaims)> {
     let o = json_object(body, "the VideoSDK token server")?;
     let token = match o.get("token") {
         Some(Value::String(s)) if !s.trim().is_empty() => Secret::new(s.trim()),
@@ -80,6 +80,10 @@ impl TokenSource for VideoSdkSource {
     }
     fn store_key(&self) -> String {
         format!("videosdk.{}", key_digest(&[self.url.as_str(), self.room_id.as_deref().unwrap_or("")]))
+    }
+    /// The claims are read again from the stored token itself.
+    fn restore_details(&self, token: &Secret, _saved: Option<&serde_json::Value>) -> Result<TokenDetails> {
+        videosdk_claims::decode_unchecked_time(token.expose()).map(TokenDetails::VideoSdk)
     }
     async fn fetch(&self, ctx: &FetchContext<'_>) -> Result<FetchedToken> {
         let resp = ctx.http.send(HttpRequest::get(self.url.clone())).await?;

@@ -1,5 +1,5 @@
-//! Kaltura: the pure pieces of the appToken flow (no I/O here; the token source in
-//! `sources::kaltura` does the requests).
+//! Kaltura's protocol: the pure pieces of the appToken flow and of reading a KS (no I/O here;
+//! the token source in [`crate::sources::kaltura`] does the requests).
 //!
 //! ## The appToken flow
 //! Apps must not ship a partner's admin secret. Instead an administrator creates an
@@ -40,3 +40,32 @@ pub use api::{
 };
 pub use hash::{token_hash, HashType};
 pub use ks::{decode_ks, KsInfo, MAX_KS_LEN};
+
+/// Kaltura session type (KalturaSessionType): USER = 0, ADMIN = 2.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KalturaSessionType {
+    User,
+    Admin,
+}
+
+impl KalturaSessionType {
+    pub fn wire(self) -> i32 {
+        match self {
+            KalturaSessionType::User => 0,
+            KalturaSessionType::Admin => 2,
+        }
+    }
+    pub fn from_wire(v: i32) -> Option<Self> {
+        match v {
+            0 => Some(KalturaSessionType::User),
+            2 => Some(KalturaSessionType::Admin),
+            _ => None,
+        }
+    }
+    pub fn as_str(self) -> &'static str {
+        match self {
+            KalturaSessionType::User => "user",
+            KalturaSessionType::Admin => "admin",
+        }
+    }
+}
