@@ -34,6 +34,7 @@ pub mod source;
 pub mod sources;
 pub mod store;
 pub mod videosdk_claims;
+mod wire_names;
 
 #[cfg(feature = "test-support")]
 pub use clock::FakeClock;

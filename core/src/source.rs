@@ -44,11 +44,8 @@ impl SourceKind {
     }
 }
 
-impl fmt::Display for SourceKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+
+crate::wire_names::display_as_str!(SourceKind);
 
 /// Vendor-specific facts about a token, beyond what every session has.
 #[derive(Debug, Clone, PartialEq, Default)]

@@ -41,11 +41,8 @@ impl SessionState {
     }
 }
 
-impl fmt::Display for SessionState {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+
+crate::wire_names::display_as_str!(SessionState);
 
 /// What the app gets to know about the current session.
 #[derive(Clone, PartialEq)]

@@ -13,6 +13,7 @@
 
 use super::ks::decode_ks;
 use crate::error::{scrub, Error, ErrorKind, Result};
+use crate::http::json_type_name;
 use crate::secret::Secret;
 use serde_json::{Map, Value};
 
@@ -111,7 +112,7 @@ fn parse_object(body: &[u8], what: &str, secrets: &[&str]) -> Result<Map<String,
         other => {
             return Err(Error::malformed(format!(
                 "the {what} response is {}, not a JSON object",
-                json_type(&other)
+                json_type_name(&other)
             )))
         }
     };
@@ -237,23 +238,12 @@ fn strip_ks_like_runs(text: &str) -> String {
     out
 }
 
-fn json_type(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
-}
-
 fn ks_field(obj: &Map<String, Value>, what: &str) -> Result<Secret> {
     match obj.get("ks") {
         Some(Value::String(s)) if !s.trim().is_empty() => Ok(Secret::new(s.trim())),
         Some(Value::String(_)) => Err(Error::malformed(format!("the {what} response has an empty ks"))),
         None | Some(Value::Null) => Err(Error::malformed(format!("the {what} response has no ks"))),
-        Some(v) => Err(Error::malformed(format!("the {what} response's ks is {}, not a string", json_type(v)))),
+        Some(v) => Err(Error::malformed(format!("the {what} response's ks is {}, not a string", json_type_name(v)))),
     }
 }
 
@@ -283,7 +273,7 @@ fn user_id(obj: &Map<String, Value>, what: &str) -> Result<String> {
         None | Some(Value::Null) => Ok(String::new()),
         Some(Value::String(s)) => Ok(s.clone()),
         Some(Value::Number(n)) => Ok(n.to_string()),
-        Some(v) => Err(Error::malformed(format!("the {what} response's userId is {}", json_type(v)))),
+        Some(v) => Err(Error::malformed(format!("the {what} response's userId is {}", json_type_name(v)))),
     }
 }
 
@@ -292,7 +282,7 @@ fn opt_string(obj: &Map<String, Value>, name: &str, what: &str) -> Result<String
     match obj.get(name) {
         None | Some(Value::Null) => Ok(String::new()),
         Some(Value::String(s)) => Ok(s.clone()),
-        Some(v) => Err(Error::malformed(format!("the {what} response's {name} is {}, not a string", json_type(v)))),
+        Some(v) => Err(Error::malformed(format!("the {what} response's {name} is {}, not a string", json_type_name(v)))),
     }
 }
 

@@ -4,7 +4,6 @@ use crate::error::{Error, Result};
 use md5::Md5;
 use sha1::Sha1;
 use sha2::{Digest, Sha256, Sha512};
-use std::fmt;
 use std::str::FromStr;
 
 /// The hash function an appToken was created with (its `hashType`).
@@ -51,11 +50,8 @@ impl HashType {
     }
 }
 
-impl fmt::Display for HashType {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+
+crate::wire_names::display_as_str!(HashType);
 
 impl FromStr for HashType {
     type Err = Error;
