@@ -66,8 +66,9 @@ pub struct FetchedToken {
     pub expires_at: Option<SystemTime>,
     pub issued_at: Option<SystemTime>,
     pub identity: Option<String>,
-    pub scopes: Vec<String>,
+    /// Vendor facts beyond the common ones.
     pub details: TokenDetails,
+    pub scopes: Vec<String>,
 }
 
 impl fmt::Debug for FetchedToken {
@@ -118,24 +119,62 @@ pub struct FetchContext<'a> {
     pub http: &'a Http,
 }
 
+/// What the engine knows of a source besides how to fetch: fixed when the source is made,
+/// so nothing here is computed again per `start` (the store key's digest included).
+#[derive(Clone)]
+pub struct SourceInfo {
+    pub kind: SourceKind,
+    /// The identity this source signs in, when known up front.
+    pub identity: Option<String>,
+    /// A stable key for the session store: the same app, user and endpoint give the same
+    /// key. It holds no secret in clear (secrets are hashed in).
+    pub store_key: String,
+    /// Whether asking again can give a new token. A fixed token cannot be renewed.
+    pub renewable: bool,
+    /// Secrets this source holds, so that backend text echoing them can be scrubbed.
+    pub secrets: Vec<Secret>,
+}
+
+impl SourceInfo {
+    /// A renewable source whose store key is `kind.` + the digest of `key_parts`.
+    pub fn new(kind: SourceKind, identity: Option<String>, key_parts: &[&str]) -> Self {
+        let store_key = format!("{kind}.{}", key_digest(key_parts));
+        SourceInfo { kind, identity, store_key, renewable: true, secrets: vec![] }
+    }
+    /// The same, holding `secrets`.
+    pub fn with_secrets(mut self, secrets: Vec<Secret>) -> Self {
+        self.secrets = secrets;
+        self
+    }
+}
+
+impl fmt::Debug for SourceInfo {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SourceInfo").field("kind", &self.kind).field("identity", &self.identity).field("store_key", &self.store_key).finish_non_exhaustive()
+    }
+}
+
 /// A way to get a token. Implementations are stateless or cache only what the protocol
 /// allows (Kaltura caches its widget session); retries, timers, single-flight and state are
 /// the engine's job.
 #[async_trait]
 pub trait TokenSource: Send + Sync + 'static {
-    fn kind(&self) -> SourceKind;
-    /// The identity this source signs in, when known up front.
-    fn identity(&self) -> Option<String>;
-    /// A stable key for the session store: the same app, user and endpoint give the same
-    /// key. It must not contain a secret in clear (hash secrets in).
-    fn store_key(&self) -> String;
-    /// Whether asking again can give a new token. A fixed token cannot be renewed.
-    fn can_renew(&self) -> bool {
-        true
+    /// Kind, identity, store key, renewability and secrets (see [`SourceInfo`]).
+    fn info(&self) -> &SourceInfo;
+    fn kind(&self) -> SourceKind {
+        self.info().kind
     }
-    /// Secrets this source holds, so that backend text echoing them can be scrubbed.
+    fn identity(&self) -> Option<String> {
+        self.info().identity.clone()
+    }
+    fn store_key(&self) -> String {
+        self.info().store_key.clone()
+    }
+    fn can_renew(&self) -> bool {
+        self.info().renewable
+    }
     fn secrets(&self) -> Vec<Secret> {
-        vec![]
+        self.info().secrets.clone()
     }
     /// Get a token. Errors must be typed and carry no secret.
     async fn fetch(&self, ctx: &FetchContext<'_>) -> Result<FetchedToken>;
@@ -159,16 +198,16 @@ pub const MAX_IDENTITY_LEN: usize = 512;
 /// [`MAX_IDENTITY_LEN`] bytes, no control characters.
 pub fn check_identity(identity: &str) -> Result<String> {
     let id = identity.trim();
-    if id.is_empty() {
-        return Err(Error::invalid_argument("identity is empty: pass a unique id for the user or device"));
-    }
-    if id.len() > MAX_IDENTITY_LEN {
-        return Err(Error::invalid_argument(format!("identity is longer than {MAX_IDENTITY_LEN} bytes")));
-    }
-    if id.chars().any(char::is_control) {
-        return Err(Error::invalid_argument("identity contains control characters"));
-    }
-    Ok(id.to_string())
+    let problem = if id.is_empty() {
+        "identity is empty: pass a unique id for the user or device".to_string()
+    } else if id.len() > MAX_IDENTITY_LEN {
+        format!("identity is longer than {MAX_IDENTITY_LEN} bytes")
+    } else if id.chars().any(char::is_control) {
+        "identity contains control characters".to_string()
+    } else {
+        return Ok(id.to_string());
+    };
+    Err(Error::invalid_argument(problem))
 }
 
 /// A short hex digest for store keys (first 16 hex chars of SHA-256 of the parts).

@@ -88,15 +88,13 @@ impl Session {
         core.last_error = None;
         core.current = None;
         core.force_refresh = false;
-        let key: Arc<str> = source.store_key().into();
         core.source = Some(source.clone());
-        core.store_key = Some(key.clone());
         let rx = inner.outcomes.subscribe();
         let seq0 = rx.borrow().seq;
         inner.transition(&mut core, SessionState::Starting, None);
         log::info!(target: "videokit", "starting a {} session{}", source.kind(), source.identity().map(|i| format!(" for '{i}'")).unwrap_or_default());
         let gen = core.generation;
-        let task = inner.runtime.spawn(drive(inner.clone(), gen, source, key));
+        let task = inner.runtime.spawn(drive(inner.clone(), gen, source));
         core.driver = Some(task.abort_handle());
         (rx, seq0)
     }

@@ -21,17 +21,17 @@ enum Phase {
 }
 
 /// The driver of one started session (generation `gen`).
-pub(super) async fn drive(inner: Arc<Inner>, gen: u64, source: Arc<dyn TokenSource>, key: Arc<str>) {
+pub(super) async fn drive(inner: Arc<Inner>, gen: u64, source: Arc<dyn TokenSource>) {
     let mut kick = inner.kick.subscribe();
-    let resumed = inner.try_resume(gen, source.as_ref(), &key);
-    if !resumed && !inner.fetch(gen, source.as_ref(), &key, Phase::Start, &mut kick).await {
+    let resumed = inner.try_resume(gen, source.as_ref());
+    if !resumed && !inner.fetch(gen, source.as_ref(), Phase::Start, &mut kick).await {
         return;
     }
     loop {
         kick.borrow_and_update();
         let Some(plan) = inner.next_plan(gen) else { return };
         let go_on = match plan {
-            Plan::RenewNow => inner.fetch(gen, source.as_ref(), &key, Phase::Renew, &mut kick).await,
+            Plan::RenewNow => inner.fetch(gen, source.as_ref(), Phase::Renew, &mut kick).await,
             Plan::ExpireNow => {
                 inner.expire_if_lapsed(gen, None);
                 inner.publish(true, Err(cannot_renew()));
@@ -73,7 +73,7 @@ impl Inner {
 
     /// Fetch until success (→ active), terminal failure (→ failed), or, when starting,
     /// the attempts run out (→ failed). Returns whether the driver goes on.
-    async fn fetch(&self, gen: u64, source: &dyn TokenSource, key: &str, phase: Phase, kick: &mut watch::Receiver<u64>) -> bool {
+    async fn fetch(&self, gen: u64, source: &dyn TokenSource, phase: Phase, kick: &mut watch::Receiver<u64>) -> bool {
         let mut attempt: u32 = 0;
         loop {
             attempt = attempt.saturating_add(1);
@@ -81,7 +81,7 @@ impl Inner {
                 return false;
             }
             let e = match source.fetch(&FetchContext { http: &self.http }).await {
-                Ok(tok) => return self.activate(gen, source, key, tok),
+                Ok(tok) => return self.activate(gen, source, tok),
                 Err(e) => e,
             };
             let Some(delay) = self.after_failure(gen, &e, phase, attempt) else { return false };

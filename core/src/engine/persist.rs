@@ -14,7 +14,9 @@ use std::time::UNIX_EPOCH;
 
 impl Inner {
     /// Resume a stored, still-valid session for this source, without a request.
-    pub(super) fn try_resume(&self, gen: u64, source: &dyn TokenSource, key: &str) -> bool {
+    pub(super) fn try_resume(&self, gen: u64, source: &dyn TokenSource) -> bool {
+        let info = source.info();
+        let key = info.store_key.as_str();
         let rec = match self.store.load_record(key) {
             Ok(None) => return false,
             Ok(Some(Ok(r))) => r,
@@ -40,7 +42,7 @@ impl Inner {
             details,
         };
         let now = self.now();
-        let cur = Current::new(tok, source.kind(), true, &self.config.renewal, now);
+        let cur = Current::new(tok, info.kind, true, &self.config.renewal, now);
         let remaining = match cur.remaining(now) {
             Some(r) if r > cur.lead => r,
             _ => {
@@ -59,11 +61,11 @@ impl Inner {
 
     /// Save a new token, when it has a known expiry (without one nothing can be resumed
     /// safely). A store that fails is logged, never fatal.
-    pub(super) fn save(&self, source: &dyn TokenSource, key: &str, data: &SessionData) {
+    pub(super) fn save(&self, source: &dyn TokenSource, data: &SessionData) {
         let Some(expires_at) = data.expires_at else { return };
         let rec = StoredSession {
             v: RECORD_VERSION,
-            key: key.to_string(),
+            key: source.info().store_key.clone(),
             source: data.source.as_str().to_string(),
             token: data.token.expose().to_string(),
             expires_at_ms: Some(diff_ms(expires_at, UNIX_EPOCH)),

@@ -34,8 +34,6 @@ pub(super) struct Core {
     pub generation: u64,
     pub seq: u64,
     pub source: Option<Arc<dyn TokenSource>>,
-    /// The source's store key, computed once per `start`.
-    pub store_key: Option<Arc<str>>,
     pub current: Option<Current>,
     pub last_error: Option<Error>,
     pub driver: Option<AbortHandle>,
@@ -50,7 +48,6 @@ impl Core {
             generation: 0,
             seq: 0,
             source: None,
-            store_key: None,
             current: None,
             last_error: None,
             driver: None,
@@ -61,7 +58,7 @@ impl Core {
 
     /// Whether asking the source again can give a new token: the one renewability rule.
     pub fn renewable(&self) -> bool {
-        self.source.as_ref().is_some_and(|s| s.can_renew())
+        self.source.as_ref().is_some_and(|s| s.info().renewable)
     }
 }
 
@@ -156,9 +153,8 @@ impl Inner {
         }
         core.current = None;
         core.force_refresh = false;
-        core.source = None;
-        if let Some(key) = core.store_key.take() {
-            self.clear_stored(&key);
+        if let Some(src) = core.source.take() {
+            self.clear_stored(&src.info().store_key);
         }
         if core.state != SessionState::Stopped {
             self.transition(core, SessionState::Stopped, None);
@@ -169,9 +165,9 @@ impl Inner {
 
     /// A new token from the source: `active` (or `failed` when it arrived already expired).
     /// Returns whether the driver goes on.
-    pub fn activate(&self, gen: u64, source: &dyn TokenSource, key: &str, tok: FetchedToken) -> bool {
+    pub fn activate(&self, gen: u64, source: &dyn TokenSource, tok: FetchedToken) -> bool {
         let now = self.now();
-        let cur = Current::new(tok, source.kind(), false, &self.config.renewal, now);
+        let cur = Current::new(tok, source.info().kind, false, &self.config.renewal, now);
         if cur.lapsed(now) {
             let e = Error::new(ErrorKind::Expired, "the backend issued a token that is already expired (check the backend's clock and token lifetime)");
             self.fail(gen, e);
@@ -180,11 +176,11 @@ impl Inner {
         let data = cur.data.clone();
         // Persist before publishing: once callers see the new token, a stop() they make must
         // find (and clear) the record, never have it written after the clear.
-        self.save(source, key, &data);
+        self.save(source, &data);
         {
             let Some(mut core) = self.lock_gen(gen) else {
                 // Stopped or restarted while we were saving: undo the write.
-                let _ = self.store.clear(key);
+                let _ = self.store.clear(&source.info().store_key);
                 return false;
             };
             core.current = Some(cur.clone());
@@ -204,8 +200,8 @@ impl Inner {
         log::warn!(target: "videokit", "session failed: {e}");
         core.current = None;
         core.last_error = Some(e.clone());
-        if let Some(key) = &core.store_key {
-            let _ = self.store.clear(key);
+        if let Some(src) = &core.source {
+            let _ = self.store.clear(&src.info().store_key);
         }
         self.transition(&mut core, SessionState::Failed, Some(e.clone()));
         self.publish(true, Err(e));

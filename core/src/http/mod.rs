@@ -89,27 +89,15 @@ impl HttpRequest {
         HttpRequest { method: Method::Get, url, headers: vec![("accept".into(), HeaderValue::Plain("application/json".into()))], body: None }
     }
     pub fn post_json(url: Url, body: &Value) -> Self {
-        HttpRequest {
-            method: Method::Post,
-            url,
-            headers: vec![
-                ("accept".into(), HeaderValue::Plain("application/json".into())),
-                ("content-type".into(), HeaderValue::Plain("application/json".into())),
-            ],
-            body: Some(body.to_string().into_bytes()),
-        }
+        Self::post(url, "application/json", body.to_string())
     }
     pub fn post_form(url: Url, pairs: &[(&str, &str)]) -> Self {
-        let body = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(pairs).finish();
-        HttpRequest {
-            method: Method::Post,
-            url,
-            headers: vec![
-                ("accept".into(), HeaderValue::Plain("application/json".into())),
-                ("content-type".into(), HeaderValue::Plain("application/x-www-form-urlencoded".into())),
-            ],
-            body: Some(body.into_bytes()),
-        }
+        Self::post(url, "application/x-www-form-urlencoded", url::form_urlencoded::Serializer::new(String::new()).extend_pairs(pairs).finish())
+    }
+    fn post(url: Url, content_type: &str, body: String) -> Self {
+        let accept = ("accept".into(), HeaderValue::Plain("application/json".into()));
+        let headers = vec![accept, ("content-type".into(), HeaderValue::Plain(content_type.into()))];
+        HttpRequest { method: Method::Post, url, headers, body: Some(body.into_bytes()) }
     }
     pub fn header(mut self, name: &str, value: HeaderValue) -> Self {
         self.headers.push((name.to_ascii_lowercase(), value));

@@ -3,7 +3,7 @@
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::secret::Secret;
-use crate::source::{check_identity, key_digest, FetchContext, FetchedToken, SourceKind, TokenSource};
+use crate::source::{check_identity, FetchContext, FetchedToken, SourceInfo, SourceKind, TokenSource};
 use async_trait::async_trait;
 use std::sync::Arc;
 use std::time::SystemTime;
@@ -12,6 +12,7 @@ use std::time::SystemTime;
 /// becomes `expired`, and the app starts again with a new one.
 pub struct FixedTokenSource {
     token: Secret,
+    info: SourceInfo,
 }
 
 impl FixedTokenSource {
@@ -21,27 +22,22 @@ impl FixedTokenSource {
         }
         let token = Secret::new(token.expose().trim());
         // A JWT with malformed or out-of-range time claims is refused up front.
-        FetchedToken::bare(token.clone())?;
-        Ok(FixedTokenSource { token })
+        let identity = FetchedToken::bare(token.clone())?.identity;
+        let info = SourceInfo {
+            kind: SourceKind::SessionToken,
+            identity,
+            store_key: format!("session_token.{}", token.fingerprint()),
+            renewable: false,
+            secrets: vec![token.clone()],
+        };
+        Ok(FixedTokenSource { token, info })
     }
 }
 
 #[async_trait]
 impl TokenSource for FixedTokenSource {
-    fn kind(&self) -> SourceKind {
-        SourceKind::SessionToken
-    }
-    fn identity(&self) -> Option<String> {
-        FetchedToken::bare(self.token.clone()).ok().and_then(|t| t.identity)
-    }
-    fn store_key(&self) -> String {
-        format!("session_token.{}", self.token.fingerprint())
-    }
-    fn can_renew(&self) -> bool {
-        false
-    }
-    fn secrets(&self) -> Vec<Secret> {
-        vec![self.token.clone()]
+    fn info(&self) -> &SourceInfo {
+        &self.info
     }
     async fn fetch(&self, ctx: &FetchContext<'_>) -> Result<FetchedToken> {
         let t = FetchedToken::bare(self.token.clone())?;
@@ -72,6 +68,7 @@ pub trait TokenProvider: Send + Sync + 'static {
 pub struct CustomSource {
     provider: Arc<dyn TokenProvider>,
     identity: Option<String>,
+    info: SourceInfo,
 }
 
 impl CustomSource {
@@ -80,20 +77,15 @@ impl CustomSource {
             Some(i) => Some(check_identity(&i)?),
             None => None,
         };
-        Ok(CustomSource { provider, identity })
+        let info = SourceInfo::new(SourceKind::Custom, identity.clone(), &[identity.as_deref().unwrap_or("")]);
+        Ok(CustomSource { provider, identity, info })
     }
 }
 
 #[async_trait]
 impl TokenSource for CustomSource {
-    fn kind(&self) -> SourceKind {
-        SourceKind::Custom
-    }
-    fn identity(&self) -> Option<String> {
-        self.identity.clone()
-    }
-    fn store_key(&self) -> String {
-        format!("custom.{}", key_digest(&[self.identity.as_deref().unwrap_or("")]))
+    fn info(&self) -> &SourceInfo {
+        &self.info
     }
     async fn fetch(&self, _ctx: &FetchContext<'_>) -> Result<FetchedToken> {
         let p = self.provider.fetch_token(self.identity.clone()).await?;

@@ -11,7 +11,7 @@ use crate::http::{parse_url, HttpRequest};
 use crate::kaltura_protocol::{is_retryable_widget_error, parse_session_info, parse_widget_session, token_hash, HashType};
 pub use crate::kaltura_protocol::KalturaSessionType;
 use crate::secret::Secret;
-use crate::source::{key_digest, FetchContext, FetchedToken, SourceKind, TokenDetails, TokenSource};
+use crate::source::{FetchContext, FetchedToken, SourceInfo, SourceKind, TokenDetails, TokenSource};
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 use std::sync::Mutex;
@@ -35,10 +35,10 @@ pub struct KalturaConfig {
     pub widget_id: Option<String>,
     pub app_token_id: String,
     pub app_token: Secret,
+    pub user_id: Option<String>,
     /// Defaults to SHA256. Must match the hash type the app token was created with (the
     /// server's own default is SHA1).
     pub hash_type: HashType,
-    pub user_id: Option<String>,
     pub session_type: Option<KalturaSessionType>,
     /// Requested KS lifetime in seconds (the server caps it at the token's sessionDuration).
     pub expiry: Option<u64>,
@@ -93,6 +93,7 @@ pub struct KalturaSource {
     widget_id: String,
     /// The cached widget KS and the server time it stops being used.
     widget: Mutex<Option<(Secret, SystemTime)>>,
+    info: SourceInfo,
 }
 
 impl KalturaSource {
@@ -120,7 +121,16 @@ impl KalturaSource {
         let widget_url = join("/api_v3/service/session/action/startWidgetSession")?;
         let start_url = join("/api_v3/service/apptoken/action/startSession")?;
         let widget_id = cfg.widget_id.clone().filter(|w| !w.trim().is_empty()).unwrap_or_else(|| format!("_{}", cfg.partner_id));
-        Ok(KalturaSource { cfg, widget_url, start_url, widget_id, widget: Mutex::new(None) })
+        let key = [
+            widget_url.as_str(),
+            &cfg.partner_id.to_string(),
+            &cfg.app_token_id,
+            cfg.user_id.as_deref().unwrap_or(""),
+            &cfg.app_token.fingerprint(),
+            cfg.privileges.as_deref().unwrap_or(""),
+        ];
+        let info = SourceInfo::new(SourceKind::Kaltura, cfg.user_id.clone(), &key).with_secrets(vec![cfg.app_token.clone()]);
+        Ok(KalturaSource { cfg, widget_url, start_url, widget_id, widget: Mutex::new(None), info })
     }
 
     fn cached_widget(&self, server_now: SystemTime) -> Option<Secret> {
@@ -193,27 +203,8 @@ impl KalturaSource {
 
 #[async_trait]
 impl TokenSource for KalturaSource {
-    fn kind(&self) -> SourceKind {
-        SourceKind::Kaltura
-    }
-    fn identity(&self) -> Option<String> {
-        self.cfg.user_id.clone()
-    }
-    fn store_key(&self) -> String {
-        format!(
-            "kaltura.{}",
-            key_digest(&[
-                self.widget_url.as_str(),
-                &self.cfg.partner_id.to_string(),
-                &self.cfg.app_token_id,
-                self.cfg.user_id.as_deref().unwrap_or(""),
-                &self.cfg.app_token.fingerprint(),
-                self.cfg.privileges.as_deref().unwrap_or(""),
-            ])
-        )
-    }
-    fn secrets(&self) -> Vec<Secret> {
-        vec![self.cfg.app_token.clone()]
+    fn info(&self) -> &SourceInfo {
+        &self.info
     }
     /// A KS v2 cannot be read without the partner's secret: what the server said about it
     /// is kept with it.

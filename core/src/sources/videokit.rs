@@ -6,7 +6,7 @@ use crate::error::{scrub, Error, ErrorKind, Result};
 use crate::http::{json_object, parse_url, HeaderValue, Http, HttpRequest, HttpResponse};
 use crate::secret::Secret;
 use crate::clock::parse_rfc3339;
-use crate::source::{check_identity, key_digest, FetchContext, FetchedToken, SourceKind, TokenSource};
+use crate::source::{check_identity, FetchContext, FetchedToken, SourceInfo, SourceKind, TokenSource};
 use async_trait::async_trait;
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use serde_json::{json, Map, Value};
@@ -93,6 +93,7 @@ pub struct ApiTokenSource {
     app_token: Secret,
     identity: String,
     scopes: Vec<String>,
+    info: SourceInfo,
 }
 
 impl ApiTokenSource {
@@ -107,27 +108,17 @@ impl ApiTokenSource {
         let gateway = base
             .join(&format!("{}/v1/sessions", base.path().trim_end_matches('/')))
             .map_err(|_| Error::invalid_argument("the gateway URL cannot take the /v1/sessions path"))?;
-        let scopes = scopes.into_iter().map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect();
-        Ok(ApiTokenSource { gateway, app_token, identity, scopes })
+        let scopes: Vec<String> = scopes.into_iter().map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect();
+        let key = [gateway.as_str(), &identity, &scopes.join(" "), &app_token.fingerprint()];
+        let info = SourceInfo::new(SourceKind::ApiToken, Some(identity.clone()), &key).with_secrets(vec![app_token.clone()]);
+        Ok(ApiTokenSource { gateway, app_token, identity, scopes, info })
     }
 }
 
 #[async_trait]
 impl TokenSource for ApiTokenSource {
-    fn kind(&self) -> SourceKind {
-        SourceKind::ApiToken
-    }
-    fn identity(&self) -> Option<String> {
-        Some(self.identity.clone())
-    }
-    fn store_key(&self) -> String {
-        format!(
-            "api_token.{}",
-            key_digest(&[self.gateway.as_str(), &self.identity, &self.scopes.join(" "), &self.app_token.fingerprint()])
-        )
-    }
-    fn secrets(&self) -> Vec<Secret> {
-        vec![self.app_token.clone()]
+    fn info(&self) -> &SourceInfo {
+        &self.info
     }
     async fn fetch(&self, ctx: &FetchContext<'_>) -> Result<FetchedToken> {
         if !API_TOKEN_WARNED.swap(true, Ordering::Relaxed) {
@@ -157,9 +148,9 @@ pub fn fill_template(template: &str, identity: &str) -> String {
 /// sent with every request and treated as secrets.
 pub struct BackendSource {
     url: url::Url,
-    template: String,
     identity: String,
     headers: Vec<(String, Secret)>,
+    info: SourceInfo,
 }
 
 impl BackendSource {
@@ -177,23 +168,16 @@ impl BackendSource {
             }
             crate::http::check_header(name, value.expose())?;
         }
-        Ok(BackendSource { url, template: template.trim().to_string(), identity, headers })
+        let info = SourceInfo::new(SourceKind::Backend, Some(identity.clone()), &[template.trim(), &identity])
+            .with_secrets(headers.iter().map(|(_, v)| v.clone()).collect());
+        Ok(BackendSource { url, identity, headers, info })
     }
 }
 
 #[async_trait]
 impl TokenSource for BackendSource {
-    fn kind(&self) -> SourceKind {
-        SourceKind::Backend
-    }
-    fn identity(&self) -> Option<String> {
-        Some(self.identity.clone())
-    }
-    fn store_key(&self) -> String {
-        format!("backend.{}", key_digest(&[&self.template, &self.identity]))
-    }
-    fn secrets(&self) -> Vec<Secret> {
-        self.headers.iter().map(|(_, v)| v.clone()).collect()
+    fn info(&self) -> &SourceInfo {
+        &self.info
     }
     async fn fetch(&self, ctx: &FetchContext<'_>) -> Result<FetchedToken> {
         let mut req = HttpRequest::get(self.url.clone());

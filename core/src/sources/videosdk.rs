@@ -10,7 +10,7 @@
 use crate::error::{Error, ErrorKind, Result};
 use crate::http::{json_object, parse_url, HttpRequest};
 use crate::secret::Secret;
-use crate::source::{key_digest, FetchContext, FetchedToken, SourceKind, TokenDetails, TokenSource};
+use crate::source::{FetchContext, FetchedToken, SourceInfo, SourceKind, TokenDetails, TokenSource};
 use crate::videosdk_claims;
 use async_trait::async_trait;
 use serde_json::Value;
@@ -18,9 +18,9 @@ use serde_json::Value;
 /// The VideoSDK token-server source.
 pub struct VideoSdkSource {
     url: url::Url,
-    room_id: Option<String>,
     participant_id: Option<String>,
     leeway_secs: i64,
+    info: SourceInfo,
 }
 
 impl VideoSdkSource {
@@ -42,7 +42,8 @@ impl VideoSdkSource {
         if url.query() == Some("") {
             url.set_query(None);
         }
-        Ok(VideoSdkSource { url, room_id, participant_id, leeway_secs: leeway_secs.clamp(0, 3600) })
+        let info = SourceInfo::new(SourceKind::VideoSdk, participant_id.clone(), &[url.as_str(), room_id.as_deref().unwrap_or("")]);
+        Ok(VideoSdkSource { url, participant_id, leeway_secs: leeway_secs.clamp(0, 3600), info })
     }
 }
 
@@ -72,14 +73,8 @@ pub fn parse_token_server_body(body: &[u8], server_now_unix: i64, leeway_secs: i
 
 #[async_trait]
 impl TokenSource for VideoSdkSource {
-    fn kind(&self) -> SourceKind {
-        SourceKind::VideoSdk
-    }
-    fn identity(&self) -> Option<String> {
-        self.participant_id.clone()
-    }
-    fn store_key(&self) -> String {
-        format!("videosdk.{}", key_digest(&[self.url.as_str(), self.room_id.as_deref().unwrap_or("")]))
+    fn info(&self) -> &SourceInfo {
+        &self.info
     }
     /// The claims are read again from the stored token itself.
     fn restore_details(&self, token: &Secret, _saved: Option<&serde_json::Value>) -> Result<TokenDetails> {

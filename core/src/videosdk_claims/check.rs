@@ -1,6 +1,6 @@
 //! Decoding and checking a token: structure, algorithm, claims, time (in that order).
 
-use super::{Permission, Role, VideoSdkClaims, VideoSdkTokenErrorKind, ALGORITHM, VERSION_2};
+use super::{VideoSdkClaims, VideoSdkTokenErrorKind, ALGORITHM, VERSION_2};
 use crate::error::{scrub_short, Error, Result};
 use crate::http::json_type_name;
 use crate::jwt;
@@ -106,29 +106,7 @@ fn claims_from(c: &Map<String, Value>) -> Result<VideoSdkClaims> {
         Some(Value::Array(a)) if a.is_empty() => {
             return Err(invalid("the token's permissions claim is empty; at least one permission is required"))
         }
-        Some(Value::Array(a)) => {
-            let mut out = Vec::with_capacity(a.len());
-            for v in a {
-                match v {
-                    Value::String(s) => match Permission::from_str(s) {
-                        Ok(p) => out.push(p),
-                        Err(_) => {
-                            return Err(invalid(format!(
-                                "the token's permissions claim holds the unknown permission \"{}\" (known: allow_join, ask_join, allow_mod)",
-                                scrub_short(s)
-                            )))
-                        }
-                    },
-                    other => {
-                        return Err(invalid(format!(
-                            "the token's permissions claim holds {}, not a string",
-                            json_type_name(other)
-                        )))
-                    }
-                }
-            }
-            out
-        }
+        Some(Value::Array(a)) => name_list(a, "permissions", "permission", "allow_join, ask_join, allow_mod")?,
         Some(v) => {
             return Err(invalid(format!(
                 "the token's permissions claim is {}, not an array of strings",
@@ -154,26 +132,7 @@ fn claims_from(c: &Map<String, Value>) -> Result<VideoSdkClaims> {
     let roles = match c.get("roles") {
         None => Vec::new(),
         Some(_) if !v2 => return Err(invalid("the token has a roles claim but no version 2; roles need version 2")),
-        Some(Value::Array(a)) => {
-            let mut out = Vec::with_capacity(a.len());
-            for v in a {
-                match v {
-                    Value::String(s) => match Role::from_str(s) {
-                        Ok(r) => out.push(r),
-                        Err(_) => {
-                            return Err(invalid(format!(
-                                "the token's roles claim holds the unknown role \"{}\" (known: crawler, rtc)",
-                                scrub_short(s)
-                            )))
-                        }
-                    },
-                    other => {
-                        return Err(invalid(format!("the token's roles claim holds {}, not a string", json_type_name(other))))
-                    }
-                }
-            }
-            out
-        }
+        Some(Value::Array(a)) => name_list(a, "roles", "role", "crawler, rtc")?,
         Some(v) => {
             return Err(invalid(format!("the token's roles claim is {}, not an array of strings", json_type_name(v))))
         }
@@ -190,6 +149,17 @@ fn claims_from(c: &Map<String, Value>) -> Result<VideoSdkClaims> {
     };
 
     Ok(VideoSdkClaims { apikey, permissions, version, room_id, participant_id, roles, iat, exp, nbf, jti })
+}
+
+/// An array claim of wire names (`permissions`, `roles`), in token order.
+fn name_list<T: FromStr>(a: &[Value], claim: &str, one: &str, known: &str) -> Result<Vec<T>> {
+    a.iter()
+        .map(|v| match v {
+            Value::String(s) => T::from_str(s)
+                .map_err(|_| invalid(format!("the token's {claim} claim holds the unknown {one} \"{}\" (known: {known})", scrub_short(s)))),
+            other => Err(invalid(format!("the token's {claim} claim holds {}, not a string", json_type_name(other)))),
+        })
+        .collect()
 }
 
 /// An optional string claim allowed only in version 2 tokens.

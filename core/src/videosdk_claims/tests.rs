@@ -43,39 +43,38 @@ fn wire_names_round_trip() {
     }
 }
 
+/// `exp` as PyJWT judges it (`exp <= now - leeway` is expired; exp == now is expired) and
+/// `nbf` (`nbf > now + leeway` is not yet valid); a negative leeway counts as zero.
 #[test]
-fn leeway_on_exp() {
-    let t = tok(r#"{"apikey":"k","permissions":["allow_join"],"exp":1000}"#);
-    // exp == now is expired (PyJWT: exp <= now - leeway).
-    assert_eq!(kind(check(&t, 1000, 0)), "expired");
-    assert_eq!(kind(check(&t, 999, 0)), "ok");
-    // 30 s of leeway keeps it usable until exp + 30 (exclusive).
-    assert_eq!(kind(check(&t, 1029, 30)), "ok");
-    assert_eq!(kind(check(&t, 1030, 30)), "expired");
-    // Negative leeway counts as zero.
-    assert_eq!(kind(check(&t, 999, -100)), "ok");
-    let e = check(&t, 2000, 0).unwrap_err();
-    assert_eq!(e.kind(), ErrorKind::Expired);
-    assert_eq!(e.code(), Some("expired"));
+fn leeway_on_exp_and_nbf() {
+    let exp = tok(r#"{"apikey":"k","permissions":["allow_join"],"exp":1000}"#);
+    let nbf = tok(r#"{"apikey":"k","permissions":["allow_join"],"nbf":1000}"#);
+    let cases: [(&str, i64, i64, &str); 9] = [
+        (&exp, 1000, 0, "expired"),
+        (&exp, 999, 0, "ok"),
+        (&exp, 1029, 30, "ok"),
+        (&exp, 1030, 30, "expired"),
+        (&exp, 999, -100, "ok"),
+        (&nbf, 1000, 0, "ok"),
+        (&nbf, 999, 0, "not_yet_valid"),
+        (&nbf, 990, 10, "ok"),
+        (&nbf, 989, 10, "not_yet_valid"),
+    ];
+    for (t, now, leeway, want) in cases {
+        assert_eq!(kind(check(t, now, leeway)), want, "now {now}, leeway {leeway}");
+    }
+    let e = check(&exp, 2000, 0).unwrap_err();
+    assert_eq!((e.kind(), e.code()), (ErrorKind::Expired, Some("expired")));
     assert!(e.message().contains("exp"));
-}
-
-#[test]
-fn leeway_on_nbf() {
-    let t = tok(r#"{"apikey":"k","permissions":["allow_join"],"nbf":1000}"#);
-    assert_eq!(kind(check(&t, 1000, 0)), "ok");
-    assert_eq!(kind(check(&t, 999, 0)), "not_yet_valid");
-    assert_eq!(kind(check(&t, 990, 10)), "ok");
-    assert_eq!(kind(check(&t, 989, 10)), "not_yet_valid");
-    let e = check(&t, 0, 0).unwrap_err();
+    let e = check(&nbf, 0, 0).unwrap_err();
     assert_eq!(e.kind(), ErrorKind::InvalidToken);
     assert!(e.message().contains("nbf"));
     // nbf wins over exp when both apply (PyJWT order).
     let both = tok(r#"{"apikey":"k","permissions":["allow_join"],"nbf":1000,"exp":500}"#);
     assert_eq!(kind(check(&both, 600, 0)), "not_yet_valid");
     // Extreme values do not overflow.
-    assert_eq!(kind(check(&t, i64::MAX, i64::MAX)), "ok");
-    assert_eq!(kind(check(&t, i64::MIN, i64::MAX)), "not_yet_valid");
+    assert_eq!(kind(check(&nbf, i64::MAX, i64::MAX)), "ok");
+    assert_eq!(kind(check(&nbf, i64::MIN, i64::MAX)), "not_yet_valid");
     assert_eq!(kind(check(&tok(r#"{"apikey":"k","permissions":["allow_join"],"exp":1}"#), i64::MIN, i64::MAX)), "ok");
 }
 
