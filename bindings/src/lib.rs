@@ -75,12 +75,6 @@ pub fn videokit_version() -> String {
     env!("CARGO_PKG_VERSION").to_string()
 }
 
-/// The default configuration (the same values the record's defaults give).
-#[uniffi::export]
-pub fn default_config() -> VkConfig {
-    VkConfig::default()
-}
-
 /// An app-supplied token provider: the app's own code fetches a token (from its backend,
 /// its auth SDK…). Throw `VkError` with kind `unauthorized` or `rejected` to stop the
 /// session; any other error, or an unexpected exception, counts as a transient failure

@@ -584,6 +584,6 @@ impl VkSession {
 impl VkSession {
     fn gateway(&self) -> (String, bool) {
         let st = lock(&self.shared.state);
-        (st.config.config.gateway_url.trim().to_string(), st.config.config.allow_insecure_http)
+        (st.config.config.gateway().to_string(), st.config.config.allow_insecure_http)
     }
 }

@@ -1,4 +1,7 @@
-//! Engine configuration, with the defaults a mobile app wants.
+//! Engine configuration: the one home of every default a mobile app gets (timeouts, body
+//! cap, renewal lead, retries) and of every rule a configuration must meet
+//! ([`SessionConfig::validate`]). The FFI and the Swift and Kotlin layers leave a value unset
+//! to get the default here, and judge nothing themselves.
 
 use crate::http::HttpConfig;
 use crate::error::{Error, Result};

@@ -1,6 +1,9 @@
 //! The token-source abstraction: each flow (VideoKit gateway, app backend, fixed token,
 //! app-supplied provider, Kaltura, VideoSDK) is a [`TokenSource`] plugged into the engine.
 //! The engine knows nothing of vendors; a source knows nothing of timers, retries or state.
+//! What a source is (kind, identity, store key, renewability, secrets) is a [`SourceInfo`]
+//! fixed when it is made; what its tokens carry beyond the common fields
+//! ([`TokenDetails`]) it saves and restores itself.
 
 use crate::error::{Error, Result};
 use crate::http::Http;

@@ -409,6 +409,26 @@ async fn a_corrupt_stored_record_is_discarded_and_fetched_anew() {
     assert!(String::from_utf8(store.load(&key).unwrap().unwrap()).unwrap().contains("tok-1"));
 }
 
+/// Records of format version 1 (before 2026-12; they carried a Kaltura field of their own)
+/// are not resumed: discarded and replaced by a new session's version-2 record.
+#[tokio::test(start_paused = true)]
+async fn a_version_1_record_is_discarded_and_fetched_anew() {
+    let store = Arc::new(MemoryStore::new());
+    let key = api_source().store_key_for_test();
+    let v1 = format!(
+        r#"{{"v":1,"key":"{key}","source":"api_token","token":"old-token","expires_at_ms":{},"issued_at_ms":null,"identity":"alice","scopes":[],"kaltura":{{"partner_id":1,"user_id":"u","session_type":0,"privileges":""}}}}"#,
+        (T0 + 3600) * 1000
+    );
+    store.save(&key, v1.as_bytes()).unwrap();
+    let c = clock();
+    let t = Script::new(c.clone(), |n, _, now| Ok(ok_session(n, now, 3600)));
+    let rig = rig_with(config(), c.clone(), t.clone(), store.clone());
+    let d = rig.session.start(api_source()).await.unwrap();
+    assert_eq!((d.resumed, d.token.expose(), t.count()), (false, "tok-1", 1));
+    let saved = String::from_utf8(store.load(&key).unwrap().unwrap()).unwrap();
+    assert!(saved.starts_with(r#"{"v":2,"#) && saved.contains("tok-1") && !saved.contains("kaltura"), "{saved}");
+}
+
 trait KeyForTest {
     fn store_key_for_test(&self) -> String;
 }
