@@ -231,7 +231,7 @@ mod tests {
         let (_, t) = transport(ok(200, &[b'x'; 2048]), false);
         let err = t.send(request(), 1024).await.unwrap_err();
         assert_eq!(err.kind(), ErrorKind::MalformedResponse);
-        assert_eq!(err.to_string().contains("1024-byte limit"), true, "{err}");
+        assert!(err.to_string().contains("1024-byte limit"), "{err}");
     }
 
     #[tokio::test(start_paused = true)]

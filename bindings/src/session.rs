@@ -178,7 +178,8 @@ impl VkCall {
 }
 
 enum Msg {
-    Transition(EngineSnapshot, u64, Instant),
+    /// Boxed: a snapshot is far larger than the other messages.
+    Transition(Box<EngineSnapshot>, u64, Instant),
     AddListener(u64, Arc<dyn VkStateListener>),
     RemoveListener(u64),
     AddTokenListener(u64, Arc<dyn VkTokenListener>),
@@ -194,7 +195,7 @@ struct Hook {
 impl TransitionHook for Hook {
     fn on_transition(&self, snapshot: EngineSnapshot) {
         let v = self.version.fetch_add(1, Ordering::SeqCst) + 1;
-        let _ = self.tx.send(Msg::Transition(snapshot, v, Instant::now()));
+        let _ = self.tx.send(Msg::Transition(Box::new(snapshot), v, Instant::now()));
     }
 }
 
@@ -469,7 +470,7 @@ impl VkSession {
             let version = self.shared.version.fetch_add(1, Ordering::SeqCst) + 1;
             let change = StateChange { seq: 0, from, to: SessionState::Idle, at: SystemTime::now(), error: None };
             let snapshot = EngineSnapshot { seq: 0, state: SessionState::Idle, data: None, last_error: None, reuse_for: Duration::ZERO, change: Some(change) };
-            let _ = self.shared.tx.send(Msg::Transition(snapshot, version, Instant::now()));
+            let _ = self.shared.tx.send(Msg::Transition(Box::new(snapshot), version, Instant::now()));
         }
         self.shared.snapshot(&st)
     }

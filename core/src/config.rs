@@ -99,17 +99,11 @@ impl RetryPolicy {
 }
 
 /// Everything configurable about a session.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct SessionConfig {
     pub http: HttpConfig,
     pub renewal: RenewalPolicy,
     pub retry: RetryPolicy,
-}
-
-impl Default for SessionConfig {
-    fn default() -> Self {
-        SessionConfig { http: HttpConfig::default(), renewal: RenewalPolicy::default(), retry: RetryPolicy::default() }
-    }
 }
 
 impl SessionConfig {

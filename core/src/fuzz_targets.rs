@@ -100,7 +100,10 @@ fn split_i64(data: &[u8]) -> (i64, &[u8]) {
 }
 
 /// Every target by name (for the replay test).
-pub const TARGETS: [(&str, fn(&[u8])); 7] = [
+/// One fuzz entry point: its name and what it runs on the input.
+pub type Target = (&'static str, fn(&[u8]));
+
+pub const TARGETS: [Target; 7] = [
     ("jwt", jwt),
     ("videosdk", videosdk),
     ("ks", ks),

@@ -291,8 +291,8 @@ mod tests {
             .collect();
         let barrier = std::sync::Arc::new(std::sync::Barrier::new(60));
         let mut handles = vec![];
-        for i in 0..30 {
-            let (dir, rec, b) = (dir.clone(), records[i].clone(), barrier.clone());
+        for rec in &records {
+            let (dir, rec, b) = (dir.clone(), rec.clone(), barrier.clone());
             handles.push(std::thread::spawn(move || {
                 let s = FileStore::new(&dir);
                 b.wait();

@@ -99,9 +99,7 @@ impl Rig {
 }
 
 fn config() -> SessionConfig {
-    let mut c = SessionConfig::default();
-    c.retry = RetryPolicy { jitter: Jitter::None, ..Default::default() };
-    c
+    SessionConfig { retry: RetryPolicy { jitter: Jitter::None, ..Default::default() }, ..Default::default() }
 }
 
 fn rig_with(cfg: SessionConfig, clock: Arc<FakeClock>, transport: Arc<Script>, store: Arc<dyn SessionStore>) -> Rig {
