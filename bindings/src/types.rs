@@ -40,8 +40,9 @@ pub struct VkConfig {
 
 impl VkConfig {
     /// A platform's configuration as the engine's: each given value over the engine's
-    /// default, judged by the engine's rules ([`SessionConfig::validate`]); only what the
-    /// engine's types cannot hold (a negative duration, an empty gateway URL) is judged here.
+    /// default. The engine judges it when the session is made ([`SessionConfig::validate`]);
+    /// only what the engine's types cannot hold (a negative duration, an empty gateway URL)
+    /// is judged here.
     pub(crate) fn to_core(&self) -> Result<SessionConfig, VkError> {
         let bad = |m: &str| VkError::from(Error::invalid_argument(m));
         // A timeout of zero or less is zero, which the engine refuses.
@@ -68,8 +69,7 @@ impl VkConfig {
             c.retry.start_attempts = u32::try_from(v).unwrap_or(0);
         }
         c.http.allow_insecure_http = self.allow_insecure_http;
-        c.validate()?;
-        Ok(c)
+        Ok(c) // judged by Session::with_deps (SessionConfig::validate)
     }
 
     /// The gateway base URL of API-token mode.

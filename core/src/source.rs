@@ -139,15 +139,11 @@ pub struct SourceInfo {
 }
 
 impl SourceInfo {
-    /// A renewable source whose store key is `kind.` + the digest of `key_parts`.
-    pub fn new(kind: SourceKind, identity: Option<String>, key_parts: &[&str]) -> Self {
+    /// A renewable source holding `secrets`, whose store key is `kind.` + the digest of
+    /// `key_parts`.
+    pub fn new(kind: SourceKind, identity: Option<String>, key_parts: &[&str], secrets: Vec<Secret>) -> Self {
         let store_key = format!("{kind}.{}", key_digest(key_parts));
-        SourceInfo { kind, identity, store_key, renewable: true, secrets: vec![] }
-    }
-    /// The same, holding `secrets`.
-    pub fn with_secrets(mut self, secrets: Vec<Secret>) -> Self {
-        self.secrets = secrets;
-        self
+        SourceInfo { kind, identity, store_key, renewable: true, secrets }
     }
 }
 
@@ -182,13 +178,13 @@ pub trait TokenSource: Send + Sync + 'static {
     /// Get a token. Errors must be typed and carry no secret.
     async fn fetch(&self, ctx: &FetchContext<'_>) -> Result<FetchedToken>;
     /// What to keep in the session store, beside the token and its times, to restore the
-    /// token's `details` later (this source's own format; `None`: nothing).
-    fn save_details(&self, _details: &TokenDetails) -> Option<serde_json::Value> {
+    /// token's `details` later (this source's own text format; `None`: nothing).
+    fn save_details(&self, _details: &TokenDetails) -> Option<String> {
         None
     }
     /// The details of a stored token, from what [`save_details`](Self::save_details) kept.
     /// An error discards the stored session (a new token is fetched).
-    fn restore_details(&self, _token: &Secret, _saved: Option<&serde_json::Value>) -> Result<TokenDetails> {
+    fn restore_details(&self, _token: &Secret, _saved: Option<&str>) -> Result<TokenDetails> {
         Ok(TokenDetails::None)
     }
 }

@@ -175,9 +175,9 @@ pub struct StoredSession {
     pub identity: Option<String>,
     #[serde(default)]
     pub scopes: Vec<String>,
-    /// What the source needs to restore the token's details (its own format).
+    /// What the source needs to restore the token's details (its own text format).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub details: Option<serde_json::Value>,
+    pub details: Option<String>,
 }
 
 impl std::fmt::Debug for StoredSession {

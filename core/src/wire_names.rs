@@ -14,20 +14,14 @@ macro_rules! display_as_str {
 }
 
 /// `FromStr` from the exact wire name of one of `ALL` (case-sensitive, as the vendors
-/// compare); `$what` names the thing in the error ("VideoSDK role").
+/// compare); `$what` names the thing in the error ("VideoSDK role"), `$known` lists the names.
 macro_rules! from_wire_name {
-    ($t:ty, $what:literal) => {
+    ($t:ty, $what:literal, $known:literal) => {
         impl std::str::FromStr for $t {
             type Err = $crate::error::Error;
             fn from_str(s: &str) -> $crate::error::Result<Self> {
                 <$t>::ALL.into_iter().find(|v| v.as_str() == s).ok_or_else(|| {
-                    let known: Vec<&str> = <$t>::ALL.iter().map(|v| v.as_str()).collect();
-                    $crate::error::Error::invalid_argument(format!(
-                        "unknown {} \"{}\" (known: {})",
-                        $what,
-                        $crate::error::scrub_short(s),
-                        known.join(", ")
-                    ))
+                    $crate::error::Error::invalid_argument(format!(concat!("unknown ", $what, " \"{}\" (known: ", $known, ")"), $crate::error::scrub_short(s)))
                 })
             }
         }

@@ -32,7 +32,7 @@ impl Inner {
         };
         let Some(exp_ms) = rec.expires_at_ms else { return false };
         let token = Secret::new(rec.token);
-        let Ok(details) = source.restore_details(&token, rec.details.as_ref()) else { return false };
+        let Ok(details) = source.restore_details(&token, rec.details.as_deref()) else { return false };
         let tok = FetchedToken {
             token,
             expires_at: Some(add_ms(UNIX_EPOCH, exp_ms)),

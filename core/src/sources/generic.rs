@@ -77,7 +77,7 @@ impl CustomSource {
             Some(i) => Some(check_identity(&i)?),
             None => None,
         };
-        let info = SourceInfo::new(SourceKind::Custom, identity.clone(), &[identity.as_deref().unwrap_or("")]);
+        let info = SourceInfo::new(SourceKind::Custom, identity.clone(), &[identity.as_deref().unwrap_or("")], vec![]);
         Ok(CustomSource { provider, identity, info })
     }
 }

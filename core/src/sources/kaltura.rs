@@ -13,7 +13,6 @@ pub use crate::kaltura_protocol::KalturaSessionType;
 use crate::secret::Secret;
 use crate::source::{FetchContext, FetchedToken, SourceInfo, SourceKind, TokenDetails, TokenSource};
 use async_trait::async_trait;
-use serde::{Deserialize, Serialize};
 use std::sync::Mutex;
 use std::time::{Duration, SystemTime};
 
@@ -76,15 +75,6 @@ impl KalturaConfig {
     }
 }
 
-/// What a stored KS keeps beside the token (the session store's `details`).
-#[derive(Serialize, Deserialize)]
-struct SavedKs {
-    partner_id: i64,
-    user_id: String,
-    session_type: i32,
-    privileges: String,
-}
-
 /// The Kaltura appToken token source.
 pub struct KalturaSource {
     cfg: KalturaConfig,
@@ -129,7 +119,7 @@ impl KalturaSource {
             &cfg.app_token.fingerprint(),
             cfg.privileges.as_deref().unwrap_or(""),
         ];
-        let info = SourceInfo::new(SourceKind::Kaltura, cfg.user_id.clone(), &key).with_secrets(vec![cfg.app_token.clone()]);
+        let info = SourceInfo::new(SourceKind::Kaltura, cfg.user_id.clone(), &key, vec![cfg.app_token.clone()]);
         Ok(KalturaSource { cfg, widget_url, start_url, widget_id, widget: Mutex::new(None), info })
     }
 
@@ -207,24 +197,25 @@ impl TokenSource for KalturaSource {
         &self.info
     }
     /// A KS v2 cannot be read without the partner's secret: what the server said about it
-    /// is kept with it.
-    fn save_details(&self, details: &TokenDetails) -> Option<serde_json::Value> {
-        match details {
-            TokenDetails::Kaltura { partner_id, user_id, session_type, privileges } => serde_json::to_value(SavedKs {
-                partner_id: *partner_id,
-                user_id: user_id.clone(),
-                session_type: session_type.wire(),
-                privileges: privileges.clone(),
-            })
-            .ok(),
-            _ => None,
-        }
+    /// is kept with it, as the JSON array `[partnerId, sessionType, userId, privileges]`.
+    fn save_details(&self, details: &TokenDetails) -> Option<String> {
+        let TokenDetails::Kaltura { partner_id, user_id, session_type, privileges } = details else { return None };
+        let (user_id, privileges) = (serde_json::to_string(user_id).ok()?, serde_json::to_string(privileges).ok()?);
+        Some(format!("[{partner_id},{},{user_id},{privileges}]", session_type.wire()))
     }
-    fn restore_details(&self, _token: &Secret, saved: Option<&serde_json::Value>) -> Result<TokenDetails> {
+    fn restore_details(&self, _token: &Secret, saved: Option<&str>) -> Result<TokenDetails> {
         let Some(saved) = saved else { return Ok(TokenDetails::None) };
-        let s = SavedKs::deserialize(saved).map_err(|_| Error::malformed("the stored Kaltura details are not valid"))?;
-        let session_type = KalturaSessionType::from_wire(s.session_type).ok_or_else(|| Error::malformed("the stored Kaltura session type is not valid"))?;
-        Ok(TokenDetails::Kaltura { partner_id: s.partner_id, user_id: s.user_id, session_type, privileges: s.privileges })
+        let bad = || Error::malformed("the stored Kaltura details are not valid");
+        let v: serde_json::Value = serde_json::from_str(saved).map_err(|_| bad())?;
+        match v.as_array().map(Vec::as_slice) {
+            Some([p, t, u, pr]) => Ok(TokenDetails::Kaltura {
+                partner_id: p.as_i64().ok_or_else(bad)?,
+                session_type: t.as_i64().and_then(|t| i32::try_from(t).ok()).and_then(KalturaSessionType::from_wire).ok_or_else(bad)?,
+                user_id: u.as_str().ok_or_else(bad)?.to_string(),
+                privileges: pr.as_str().ok_or_else(bad)?.to_string(),
+            }),
+            _ => Err(bad()),
+        }
     }
     async fn fetch(&self, ctx: &FetchContext<'_>) -> Result<FetchedToken> {
         let widget = self.widget_session(ctx).await?;
@@ -245,6 +236,22 @@ impl TokenSource for KalturaSource {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// What a stored KS keeps beside the token comes back as it was; anything else is refused
+    /// (and the engine then fetches a new KS).
+    #[test]
+    fn stored_details_round_trip() {
+        let s = KalturaSource::new(KalturaConfig::new(1, "0_a".to_string(), Secret::new("tok")), false).unwrap();
+        let d = TokenDetails::Kaltura { partner_id: 7, user_id: "u\"1\n".into(), session_type: KalturaSessionType::Admin, privileges: "view:*".into() };
+        let saved = s.save_details(&d).unwrap();
+        assert_eq!(saved, r#"[7,2,"u\"1\n","view:*"]"#);
+        assert_eq!(s.restore_details(&Secret::new("ks"), Some(&saved)).unwrap(), d);
+        assert_eq!(s.restore_details(&Secret::new("ks"), None).unwrap(), TokenDetails::None);
+        for bad in ["", "{}", "[7,1,\"u\",\"p\"]", "[7,2,\"u\"]", "[\"7\",2,\"u\",\"p\"]"] {
+            assert_eq!(s.restore_details(&Secret::new("ks"), Some(bad)).unwrap_err().kind(), crate::ErrorKind::MalformedResponse, "{bad}");
+        }
+        assert_eq!(s.save_details(&TokenDetails::None), None);
+    }
 
     /// Issue 12, item 11: a service URL ending in /api_v3 gave `Service "" does not exist`.
     #[test]

@@ -110,7 +110,7 @@ impl ApiTokenSource {
             .map_err(|_| Error::invalid_argument("the gateway URL cannot take the /v1/sessions path"))?;
         let scopes: Vec<String> = scopes.into_iter().map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect();
         let key = [gateway.as_str(), &identity, &scopes.join(" "), &app_token.fingerprint()];
-        let info = SourceInfo::new(SourceKind::ApiToken, Some(identity.clone()), &key).with_secrets(vec![app_token.clone()]);
+        let info = SourceInfo::new(SourceKind::ApiToken, Some(identity.clone()), &key, vec![app_token.clone()]);
         Ok(ApiTokenSource { gateway, app_token, identity, scopes, info })
     }
 }
@@ -168,8 +168,7 @@ impl BackendSource {
             }
             crate::http::check_header(name, value.expose())?;
         }
-        let info = SourceInfo::new(SourceKind::Backend, Some(identity.clone()), &[template.trim(), &identity])
-            .with_secrets(headers.iter().map(|(_, v)| v.clone()).collect());
+        let info = SourceInfo::new(SourceKind::Backend, Some(identity.clone()), &[template.trim(), &identity], headers.iter().map(|(_, v)| v.clone()).collect());
         Ok(BackendSource { url, identity, headers, info })
     }
 }

@@ -42,7 +42,7 @@ impl VideoSdkSource {
         if url.query() == Some("") {
             url.set_query(None);
         }
-        let info = SourceInfo::new(SourceKind::VideoSdk, participant_id.clone(), &[url.as_str(), room_id.as_deref().unwrap_or("")]);
+        let info = SourceInfo::new(SourceKind::VideoSdk, participant_id.clone(), &[url.as_str(), room_id.as_deref().unwrap_or("")], vec![]);
         Ok(VideoSdkSource { url, participant_id, leeway_secs: leeway_secs.clamp(0, 3600), info })
     }
 }
@@ -77,7 +77,7 @@ impl TokenSource for VideoSdkSource {
         &self.info
     }
     /// The claims are read again from the stored token itself.
-    fn restore_details(&self, token: &Secret, _saved: Option<&serde_json::Value>) -> Result<TokenDetails> {
+    fn restore_details(&self, token: &Secret, _saved: Option<&str>) -> Result<TokenDetails> {
         videosdk_claims::decode_unchecked_time(token.expose()).map(TokenDetails::VideoSdk)
     }
     async fn fetch(&self, ctx: &FetchContext<'_>) -> Result<FetchedToken> {

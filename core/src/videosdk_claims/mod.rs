@@ -99,8 +99,8 @@ impl Role {
 
 
 crate::wire_names::display_as_str!(Permission, Role, VideoSdkTokenErrorKind);
-crate::wire_names::from_wire_name!(Permission, "VideoSDK permission");
-crate::wire_names::from_wire_name!(Role, "VideoSDK role");
+crate::wire_names::from_wire_name!(Permission, "VideoSDK permission", "allow_join, ask_join, allow_mod");
+crate::wire_names::from_wire_name!(Role, "VideoSDK role", "crawler, rtc");
 
 /// The checked claims of a VideoSDK access token.
 ///
