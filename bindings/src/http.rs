@@ -8,8 +8,8 @@
 //! body cap (asked of the platform, checked again here), no redirects, status classification,
 //! `Date` skew and typed errors. The platform client only moves bytes.
 
-use std::sync::Arc;
 use crate::types::millis;
+use std::sync::Arc;
 use videokit_core::error::scrub;
 use videokit_core::http::{HttpConfig, HttpRequest, HttpResponse, Method, Transport};
 use videokit_core::{Error, ErrorKind};
@@ -99,8 +99,10 @@ impl Transport for PlatformTransport {
     async fn send(&self, req: HttpRequest, max_body_bytes: usize) -> videokit_core::Result<HttpResponse> {
         let host = req.url.host_str().unwrap_or("?").to_string();
         // Secret header values, to scrub from whatever text the platform sends back.
-        let secrets: Vec<String> = req.headers.iter().filter(|(_, v)| matches!(v, videokit_core::http::HeaderValue::Secret(_))).map(|(_, v)| v.as_str().to_string()).collect();
-        let mut headers: Vec<VkHttpHeader> = req.headers.iter().map(|(k, v)| VkHttpHeader { name: k.to_ascii_lowercase(), value: v.as_str().to_string() }).collect();
+        let secrets: Vec<String> =
+            req.headers.iter().filter(|(_, v)| matches!(v, videokit_core::http::HeaderValue::Secret(_))).map(|(_, v)| v.as_str().to_string()).collect();
+        let mut headers: Vec<VkHttpHeader> =
+            req.headers.iter().map(|(k, v)| VkHttpHeader { name: k.to_ascii_lowercase(), value: v.as_str().to_string() }).collect();
         if !headers.iter().any(|h| h.name == "user-agent") {
             headers.push(VkHttpHeader { name: "user-agent".into(), value: self.config.user_agent.clone() });
         }

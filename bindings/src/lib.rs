@@ -58,10 +58,7 @@ static RUNTIME: Lazy<Result<tokio::runtime::Handle, String>> = Lazy::new(|| {
         .build()
         .map_err(|e| e.to_string())?;
     let handle = rt.handle().clone();
-    std::thread::Builder::new()
-        .name("videokit-worker".into())
-        .spawn(move || rt.block_on(std::future::pending::<()>()))
-        .map_err(|e| e.to_string())?;
+    std::thread::Builder::new().name("videokit-worker".into()).spawn(move || rt.block_on(std::future::pending::<()>())).map_err(|e| e.to_string())?;
     Ok(handle)
 });
 
@@ -102,4 +99,3 @@ impl TokenProvider for ProviderAdapter {
         }
     }
 }
-

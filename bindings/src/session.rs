@@ -24,8 +24,8 @@
 
 use crate::types::millis;
 use crate::{
-    runtime, PlatformTransport, StoreAdapter, VkConfig, VkError, VkErrorInfo, VkHttpClient, VkKalturaConfig, VkSessionData, VkSessionState,
-    VkSessionStore, VkStateChange, VkStateListener, VkTokenProvider,
+    runtime, PlatformTransport, StoreAdapter, VkConfig, VkError, VkErrorInfo, VkHttpClient, VkKalturaConfig, VkSessionData, VkSessionState, VkSessionStore,
+    VkStateChange, VkStateListener, VkTokenProvider,
 };
 use std::collections::{BTreeMap, HashMap};
 use std::future::Future;
@@ -35,8 +35,8 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant, SystemTime};
 use tokio::sync::{mpsc, oneshot};
-use videokit_core::sources::kaltura::KalturaSource;
 use videokit_core::sources::generic::{CustomSource, FixedTokenSource};
+use videokit_core::sources::kaltura::KalturaSource;
 use videokit_core::sources::videokit::{ApiTokenSource, BackendSource};
 use videokit_core::sources::videosdk::VideoSdkSource;
 use videokit_core::{EngineSnapshot, Error, Secret, Session, SessionData, SessionDeps, SessionState, StateChange, TokenSource, TransitionHook};
@@ -63,7 +63,12 @@ pub struct VkSnapshot {
 
 impl std::fmt::Debug for VkSnapshot {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("VkSnapshot").field("version", &self.version).field("state", &self.state).field("data", &self.data).field("lease_ms", &self.lease_ms).finish_non_exhaustive()
+        f.debug_struct("VkSnapshot")
+            .field("version", &self.version)
+            .field("state", &self.state)
+            .field("data", &self.data)
+            .field("lease_ms", &self.lease_ms)
+            .finish_non_exhaustive()
     }
 }
 
@@ -283,13 +288,7 @@ impl Shared {
         let version = self.version.load(Ordering::SeqCst);
         match &st.engine {
             Some(e) => vk_snapshot(&e.snapshot(), version, None, Duration::ZERO),
-            None => VkSnapshot {
-                version,
-                state: VkSessionState::Idle,
-                data: None,
-                last_error: st.config_error.as_ref().map(VkErrorInfo::from),
-                lease_ms: 0,
-            },
+            None => VkSnapshot { version, state: VkSessionState::Idle, data: None, last_error: st.config_error.as_ref().map(VkErrorInfo::from), lease_ms: 0 },
         }
     }
 
@@ -430,13 +429,7 @@ impl VkSession {
         let rt = runtime()?;
         let (tx, rx) = mpsc::unbounded_channel();
         let shared = Arc::new(Shared {
-            state: Mutex::new(State {
-                config: Config { config, store, http_client },
-                engine: None,
-                config_error: None,
-                epoch: 0,
-                next_listener: 1,
-            }),
+            state: Mutex::new(State { config: Config { config, store, http_client }, engine: None, config_error: None, epoch: 0, next_listener: 1 }),
             version: Arc::new(AtomicU64::new(0)),
             tx,
         });

@@ -184,7 +184,12 @@ impl From<uniffi::UnexpectedUniFFICallbackError> for VkError {
         // provider, say): `network` on purpose, the same as a provider that throws any other
         // error on both platforms (docs/PLATFORM-LAYERS.md, item 10): transient, retried, its
         // text scrubbed. A store's failure never gets here: the layers report it as `storage`.
-        VkError::Failure { kind: VkErrorKind::Network, detail: format!("the app's callback failed: {}", videokit_core::error::scrub(&e.reason, &[])), code: None, http_status: None }
+        VkError::Failure {
+            kind: VkErrorKind::Network,
+            detail: format!("the app's callback failed: {}", videokit_core::error::scrub(&e.reason, &[])),
+            code: None,
+            http_status: None,
+        }
     }
 }
 

@@ -79,7 +79,11 @@ pub struct VkKalturaConfig {
 
 impl std::fmt::Debug for VkKalturaConfig {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("VkKalturaConfig").field("service_url", &self.service_url).field("partner_id", &self.partner_id).field("app_token", &"***").finish_non_exhaustive()
+        f.debug_struct("VkKalturaConfig")
+            .field("service_url", &self.service_url)
+            .field("partner_id", &self.partner_id)
+            .field("app_token", &"***")
+            .finish_non_exhaustive()
     }
 }
 
@@ -180,12 +184,9 @@ impl From<&VideoSdkClaims> for VkVideoSdkClaims {
 
 pub(crate) fn kaltura_info(d: &TokenDetails) -> Option<VkKalturaInfo> {
     match d {
-        TokenDetails::Kaltura { partner_id, user_id, session_type, privileges } => Some(VkKalturaInfo {
-            partner_id: *partner_id,
-            user_id: user_id.clone(),
-            session_type: (*session_type).into(),
-            privileges: privileges.clone(),
-        }),
+        TokenDetails::Kaltura { partner_id, user_id, session_type, privileges } => {
+            Some(VkKalturaInfo { partner_id: *partner_id, user_id: user_id.clone(), session_type: (*session_type).into(), privileges: privileges.clone() })
+        }
         _ => None,
     }
 }

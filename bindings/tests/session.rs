@@ -11,7 +11,14 @@ fn server() -> DevServer {
 }
 
 fn config(base: &str) -> VkConfig {
-    VkConfig { gateway_url: Some(base.to_string()), connect_timeout_ms: Some(2_000), request_timeout_ms: Some(5_000), start_attempts: Some(1), max_retry_delay_ms: Some(50), ..VkConfig::default() }
+    VkConfig {
+        gateway_url: Some(base.to_string()),
+        connect_timeout_ms: Some(2_000),
+        request_timeout_ms: Some(5_000),
+        start_attempts: Some(1),
+        max_retry_delay_ms: Some(50),
+        ..VkConfig::default()
+    }
 }
 
 /// Collects what a callback receives and lets a test wait for a condition on it.

@@ -51,11 +51,7 @@ pub struct FakeClock {
 impl FakeClock {
     /// A fake clock whose wall time starts at `unix_secs`.
     pub fn at_unix(unix_secs: u64) -> Self {
-        FakeClock {
-            wall_origin: UNIX_EPOCH + Duration::from_secs(unix_secs),
-            mono_origin: Instant::now(),
-            jump_ms: AtomicI64::new(0),
-        }
+        FakeClock { wall_origin: UNIX_EPOCH + Duration::from_secs(unix_secs), mono_origin: Instant::now(), jump_ms: AtomicI64::new(0) }
     }
     /// Move the wall clock (only) by `delta_ms`; the monotonic clock is unaffected.
     pub fn jump_wall(&self, delta_ms: i64) {

@@ -3,8 +3,8 @@
 //! ([`SessionConfig::validate`]). The FFI and the Swift and Kotlin layers leave a value unset
 //! to get the default here, and judge nothing themselves.
 
-use crate::http::HttpConfig;
 use crate::error::{Error, Result};
+use crate::http::HttpConfig;
 use std::time::Duration;
 
 /// When to renew. The default lead is the smaller of 5 minutes and 10% of the token's

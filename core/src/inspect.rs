@@ -6,8 +6,8 @@
 //! ([`crate::jwt::Jwt::time_claims`]): a claim that is not a number or lies outside the years
 //! 1..=9999 makes the token invalid, and is never formatted as a date.
 
-use crate::error::{Error, ErrorKind, Result};
 use crate::clock::format_unix_secs;
+use crate::error::{Error, ErrorKind, Result};
 use serde_json::{json, Value};
 
 /// What [`inspect`] found: the report (the CLI prints it, `--json` as is), and the verdict.
@@ -76,7 +76,8 @@ pub fn inspect(token: &str, now: i64, leeway: i64) -> Result<Inspection> {
 }
 
 fn inspect_ks(ks: &str, now: i64) -> Result<Inspection> {
-    let info = crate::kaltura_protocol::decode_ks(ks).map_err(|_| Error::invalid_token("not a JWT (three dot-separated segments) nor a Kaltura KS").with_code("malformed"))?;
+    let info = crate::kaltura_protocol::decode_ks(ks)
+        .map_err(|_| Error::invalid_token("not a JWT (three dot-separated segments) nor a Kaltura KS").with_code("malformed"))?;
     let mut report = json!({"type": "kaltura_ks", "version": info.version, "partner_id": info.partner_id});
     let mut verdict = Ok(());
     let mut seconds_left = None;

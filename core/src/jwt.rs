@@ -23,10 +23,7 @@ impl std::fmt::Debug for Jwt {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         // Claims are not secret by themselves, but a full claims dump can contain app data;
         // print only the header algorithm and the claim names.
-        f.debug_struct("Jwt")
-            .field("alg", &self.alg())
-            .field("claims", &self.claims.keys().collect::<Vec<_>>())
-            .finish()
+        f.debug_struct("Jwt").field("alg", &self.alg()).field("claims", &self.claims.keys().collect::<Vec<_>>()).finish()
     }
 }
 
@@ -119,9 +116,7 @@ pub fn looks_like_jwt(token: &str) -> bool {
 fn b64url(segment: &str, what: &str) -> Result<Vec<u8>> {
     // Tolerate padding: some issuers add it although RFC 7515 says not to.
     let trimmed = segment.trim_end_matches('=');
-    base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(trimmed)
-        .map_err(|_| Error::invalid_token(format!("the JWT {what} is not valid base64url")))
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(trimmed).map_err(|_| Error::invalid_token(format!("the JWT {what} is not valid base64url")))
 }
 
 fn json_object(bytes: &[u8], what: &str) -> Result<Map<String, Value>> {
@@ -144,10 +139,7 @@ pub fn decode(token: &str) -> Result<Jwt> {
     }
     let parts: Vec<&str> = token.split('.').collect();
     if parts.len() != 3 {
-        return Err(Error::invalid_token(format!(
-            "a JWT has 3 dot-separated segments, this token has {}",
-            parts.len()
-        )));
+        return Err(Error::invalid_token(format!("a JWT has 3 dot-separated segments, this token has {}", parts.len())));
     }
     let header = json_object(&b64url(parts[0], "header")?, "header")?;
     let claims = json_object(&b64url(parts[1], "payload")?, "payload")?;

@@ -40,7 +40,9 @@ mod wire_names;
 pub use clock::FakeClock;
 pub use clock::{Clock, SystemClock};
 pub use config::{Jitter, RenewalPolicy, RetryPolicy, SessionConfig};
-pub use engine::{EngineSnapshot, Session, SessionData, SessionDeps, SessionObserver, SessionState, StateChange, TokenLease, TransitionHook, FIXED_TOKEN_REUSE_MARGIN};
+pub use engine::{
+    EngineSnapshot, Session, SessionData, SessionDeps, SessionObserver, SessionState, StateChange, TokenLease, TransitionHook, FIXED_TOKEN_REUSE_MARGIN,
+};
 pub use error::{Error, ErrorKind, Result};
 pub use http::HttpConfig;
 pub use secret::Secret;

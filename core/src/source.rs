@@ -41,12 +41,9 @@ impl SourceKind {
         }
     }
     pub fn parse(s: &str) -> Option<Self> {
-        [Self::ApiToken, Self::SessionToken, Self::Backend, Self::Custom, Self::Kaltura, Self::VideoSdk]
-            .into_iter()
-            .find(|k| k.as_str() == s)
+        [Self::ApiToken, Self::SessionToken, Self::Backend, Self::Custom, Self::Kaltura, Self::VideoSdk].into_iter().find(|k| k.as_str() == s)
     }
 }
-
 
 crate::wire_names::display_as_str!(SourceKind);
 

@@ -118,12 +118,8 @@ impl SessionStore for FileStore {
         static SEQ: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
         let (tmp, mut f) = loop {
             let n = SEQ.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            let name = format!(
-                ".{}.{}.{n}.{:016x}.tmp",
-                path.file_name().and_then(|n| n.to_str()).unwrap_or("record.json"),
-                std::process::id(),
-                fastrand::u64(..)
-            );
+            let name =
+                format!(".{}.{}.{n}.{:016x}.tmp", path.file_name().and_then(|n| n.to_str()).unwrap_or("record.json"), std::process::id(), fastrand::u64(..));
             let tmp = self.dir.join(name);
             let mut opts = std::fs::OpenOptions::new();
             opts.write(true).create_new(true);
@@ -215,7 +211,17 @@ mod tests {
     use super::*;
 
     fn rec(key: &str) -> StoredSession {
-        StoredSession { v: RECORD_VERSION, key: key.into(), source: "backend".into(), token: "t0k".into(), expires_at_ms: Some(5), issued_at_ms: None, identity: Some("alice".into()), scopes: vec![], details: None }
+        StoredSession {
+            v: RECORD_VERSION,
+            key: key.into(),
+            source: "backend".into(),
+            token: "t0k".into(),
+            expires_at_ms: Some(5),
+            issued_at_ms: None,
+            identity: Some("alice".into()),
+            scopes: vec![],
+            details: None,
+        }
     }
 
     #[test]

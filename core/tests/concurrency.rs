@@ -89,7 +89,9 @@ fn sixty_four_threads_of_mixed_calls() {
                         _ => {
                             if i % 7 == 0 {
                                 session.stop();
-                                let _ = handle.block_on(session.start(Arc::new(BackendSource::new("https://api.example.com/token/{identity}", "alice", vec![], false).unwrap())));
+                                let _ = handle.block_on(
+                                    session.start(Arc::new(BackendSource::new("https://api.example.com/token/{identity}", "alice", vec![], false).unwrap())),
+                                );
                             }
                         }
                     }

@@ -129,7 +129,12 @@ async fn concurrent_refreshes_share_one_request() {
     let s = Arc::new(s);
     s.start(api(&srv.base_url(), "erin")).await.unwrap();
     srv.controls().inject(Fault { route: "sessions".into(), kind: FaultKind::Delay { ms: 300 }, count: 1 });
-    let calls: Vec<_> = (0..100).map(|_| { let s = s.clone(); tokio::spawn(async move { s.refresh().await }) }).collect();
+    let calls: Vec<_> = (0..100)
+        .map(|_| {
+            let s = s.clone();
+            tokio::spawn(async move { s.refresh().await })
+        })
+        .collect();
     let mut tokens = std::collections::HashSet::new();
     for c in calls {
         tokens.insert(c.await.unwrap().unwrap().token.expose().to_string());

@@ -11,9 +11,7 @@ use videokit_core::http::{HttpRequest, HttpResponse, Transport};
 use videokit_core::sources::generic::FixedTokenSource;
 use videokit_core::sources::videokit::{ApiTokenSource, BackendSource};
 use videokit_core::store::MemoryStore;
-use videokit_core::{
-    Clock, ErrorKind, FakeClock, Jitter, RetryPolicy, Secret, Session, SessionConfig, SessionDeps, SessionState, SessionStore, StateChange,
-};
+use videokit_core::{Clock, ErrorKind, FakeClock, Jitter, RetryPolicy, Secret, Session, SessionConfig, SessionDeps, SessionState, SessionStore, StateChange};
 
 const T0: u64 = 1_795_305_600; // 2026-11-22T00:00:00Z
 
@@ -31,8 +29,19 @@ struct Script {
 }
 
 impl Script {
-    fn new(clock: Arc<FakeClock>, respond: impl Fn(usize, &HttpRequest, SystemTime) -> Result<HttpResponse, videokit_core::Error> + Send + Sync + 'static) -> Arc<Self> {
-        Arc::new(Script { clock, skew: Duration::ZERO, skew_ahead: true, delay: Mutex::new(Duration::ZERO), count: AtomicUsize::new(0), at: Mutex::new(vec![]), respond: Box::new(respond) })
+    fn new(
+        clock: Arc<FakeClock>,
+        respond: impl Fn(usize, &HttpRequest, SystemTime) -> Result<HttpResponse, videokit_core::Error> + Send + Sync + 'static,
+    ) -> Arc<Self> {
+        Arc::new(Script {
+            clock,
+            skew: Duration::ZERO,
+            skew_ahead: true,
+            delay: Mutex::new(Duration::ZERO),
+            count: AtomicUsize::new(0),
+            at: Mutex::new(vec![]),
+            respond: Box::new(respond),
+        })
     }
     fn count(&self) -> usize {
         self.count.load(Ordering::SeqCst)
@@ -192,7 +201,12 @@ async fn a_thousand_concurrent_token_calls_share_one_request() {
     let s2 = session.clone();
     let starter = tokio::spawn(async move { s2.start(api_source()).await });
     settle().await;
-    let calls: Vec<_> = (0..1000).map(|_| { let s = session.clone(); tokio::spawn(async move { s.token().await }) }).collect();
+    let calls: Vec<_> = (0..1000)
+        .map(|_| {
+            let s = session.clone();
+            tokio::spawn(async move { s.token().await })
+        })
+        .collect();
     for h in calls {
         assert_eq!(h.await.unwrap().unwrap().expose(), "tok-1");
     }
@@ -200,7 +214,12 @@ async fn a_thousand_concurrent_token_calls_share_one_request() {
     assert_eq!(t.count(), 1);
     // (b) After the device slept past expiry (wall clock moved, monotonic did not).
     c.jump_wall(700_000);
-    let calls: Vec<_> = (0..1000).map(|_| { let s = session.clone(); tokio::spawn(async move { s.token().await }) }).collect();
+    let calls: Vec<_> = (0..1000)
+        .map(|_| {
+            let s = session.clone();
+            tokio::spawn(async move { s.token().await })
+        })
+        .collect();
     for h in calls {
         assert_eq!(h.await.unwrap().unwrap().expose(), "tok-2");
     }
@@ -306,10 +325,7 @@ async fn renewal_failures_keep_serving_the_valid_token_then_expire_then_recover(
     settle().await;
     assert_eq!(rig.session.state(), SessionState::Active);
     assert!(rig.session.token().await.unwrap().expose().starts_with("tok-"));
-    assert_eq!(
-        rig.states(),
-        ["idle>idle", "idle>starting", "starting>active", "active>refreshing", "refreshing>expired", "expired>active"]
-    );
+    assert_eq!(rig.states(), ["idle>idle", "idle>starting", "starting>active", "active>refreshing", "refreshing>expired", "expired>active"]);
 }
 
 #[tokio::test(start_paused = true)]
@@ -356,7 +372,15 @@ async fn stop_during_refresh_cancels_the_request_and_waiters() {
 async fn expiry_is_judged_on_server_time_from_the_date_header() {
     for ahead in [true, false] {
         let c = clock();
-        let mut script = Script { clock: c.clone(), skew: Duration::from_secs(3600), skew_ahead: ahead, delay: Mutex::new(Duration::ZERO), count: AtomicUsize::new(0), at: Mutex::new(vec![]), respond: Box::new(|n, _, now| Ok(ok_session(n, now, 600))) };
+        let mut script = Script {
+            clock: c.clone(),
+            skew: Duration::from_secs(3600),
+            skew_ahead: ahead,
+            delay: Mutex::new(Duration::ZERO),
+            count: AtomicUsize::new(0),
+            at: Mutex::new(vec![]),
+            respond: Box::new(|n, _, now| Ok(ok_session(n, now, 600))),
+        };
         script.skew_ahead = ahead;
         let t = Arc::new(script);
         let rig = rig_with(config(), c.clone(), t.clone(), Arc::new(MemoryStore::new()));

@@ -2,9 +2,7 @@
 //! token hashes from hashlib, and API v3 bodies and errors as the server writes them.
 
 use serde_json::Value;
-use videokit_core::kaltura_protocol::{
-    decode_ks, is_retryable_widget_error, parse_session_info, parse_widget_session, token_hash, HashType, KsInfo,
-};
+use videokit_core::kaltura_protocol::{decode_ks, is_retryable_widget_error, parse_session_info, parse_widget_session, token_hash, HashType, KsInfo};
 use videokit_core::ErrorKind;
 
 fn json(text: &str) -> Value {
@@ -45,14 +43,7 @@ fn every_ks_vector_decodes_exactly() {
                 privileges: Some(expect["privileges"].as_str().unwrap().to_string()),
             }
         } else {
-            KsInfo {
-                version,
-                partner_id: expect["partner_id"].as_i64().unwrap(),
-                expiry: None,
-                session_type: None,
-                user_id: None,
-                privileges: None,
-            }
+            KsInfo { version, partner_id: expect["partner_id"].as_i64().unwrap(), expiry: None, session_type: None, user_id: None, privileges: None }
         };
         assert_eq!(info, want, "{name}");
     }
@@ -140,10 +131,7 @@ fn every_api_error_is_rejected_with_its_code_and_no_ks() {
     for err in errors {
         let code = err["code"].as_str().unwrap();
         let body = serde_json::to_vec(&err).unwrap();
-        for (step, e) in [
-            ("widget", parse_widget_session(&body, &[]).unwrap_err()),
-            ("start", parse_session_info(&body, &[]).unwrap_err()),
-        ] {
+        for (step, e) in [("widget", parse_widget_session(&body, &[]).unwrap_err()), ("start", parse_session_info(&body, &[]).unwrap_err())] {
             assert_eq!(e.kind(), ErrorKind::Rejected, "{code} {step}");
             assert_eq!(e.code(), Some(code), "{code} {step}");
             assert!(!e.is_transient());
@@ -228,4 +216,3 @@ fn no_panic_on_arbitrary_input() {
         }
     }
 }
-

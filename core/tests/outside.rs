@@ -317,7 +317,8 @@ async fn a_header_value_with_crlf_is_invalid_argument_never_sent() {
         let e = ApiTokenSource::new(&srv.base_url(), Secret::new(bad), "alice", vec![], false).err().unwrap();
         assert_eq!(e.kind(), ErrorKind::InvalidArgument);
         assert!(!e.message().contains("vk_dev") && !e.message().contains("x-injected"), "{}", e.message());
-        let e = BackendSource::new(&format!("{}/token/{{identity}}", srv.base_url()), "alice", vec![("x-app-auth".into(), Secret::new(bad))], false).err().unwrap();
+        let e =
+            BackendSource::new(&format!("{}/token/{{identity}}", srv.base_url()), "alice", vec![("x-app-auth".into(), Secret::new(bad))], false).err().unwrap();
         assert_eq!(e.kind(), ErrorKind::InvalidArgument);
     }
     // Through the HTTP layer too (a source that skips the constructor check): never sent.

@@ -62,9 +62,16 @@ async fn no_secret_reaches_logs_or_errors() {
     secrets.push(wrong.to_string());
     let src = ApiTokenSource::new(&base, Secret::new(wrong), "carol", vec![], false).unwrap();
     errors.push(s.start(Arc::new(src)).await.unwrap_err());
-    for fault in [FaultKind::Malformed, FaultKind::Truncated, FaultKind::Html, FaultKind::Status { status: 400, retry_after: None, body: Some(format!(r#"{{"error":"bad header {backend_header}"}}"#)) }] {
+    for fault in [
+        FaultKind::Malformed,
+        FaultKind::Truncated,
+        FaultKind::Html,
+        FaultKind::Status { status: 400, retry_after: None, body: Some(format!(r#"{{"error":"bad header {backend_header}"}}"#)) },
+    ] {
         srv.controls().inject(Fault { route: "token".into(), kind: fault, count: 1 });
-        let src: Arc<dyn TokenSource> = Arc::new(BackendSource::new(&format!("{base}/token/{{identity}}"), "dan", vec![("authorization".into(), Secret::new(backend_header))], false).unwrap());
+        let src: Arc<dyn TokenSource> = Arc::new(
+            BackendSource::new(&format!("{base}/token/{{identity}}"), "dan", vec![("authorization".into(), Secret::new(backend_header))], false).unwrap(),
+        );
         errors.push(s.start(src).await.unwrap_err());
     }
     s.stop();
@@ -81,7 +88,11 @@ async fn no_secret_reaches_logs_or_errors() {
         secrets.push(s.refresh().await.unwrap().token.expose().to_string());
         let invalid_ks = r#"{"code":"INVALID_KS","message":"Invalid KS \"djJ8MTg1MTU3MXxleHBvc2VkLWtzLXNlY3JldC12YWx1ZQ==\", Error \"-1,INVALID_STR\"","objectType":"KalturaAPIException","args":{"KSID":"djJ8MTg1MTU3MXxleHBvc2VkLWtzLXNlY3JldC12YWx1ZQ=="}}"#;
         secrets.push("djJ8MTg1MTU3MXxleHBvc2VkLWtzLXNlY3JldC12YWx1ZQ==".to_string());
-        srv.controls().inject(Fault { route: "kaltura.appToken.startSession".into(), kind: FaultKind::Status { status: 200, retry_after: None, body: Some(invalid_ks.to_string()) }, count: 2 });
+        srv.controls().inject(Fault {
+            route: "kaltura.appToken.startSession".into(),
+            kind: FaultKind::Status { status: 200, retry_after: None, body: Some(invalid_ks.to_string()) },
+            count: 2,
+        });
         errors.push(s.start(Arc::new(KalturaSource::new(cfg.clone(), false).unwrap())).await.unwrap_err());
         let mut wrong = cfg;
         wrong.app_token = Secret::new("kaltura-wrong-app-token-secret");
@@ -96,7 +107,11 @@ async fn no_secret_reaches_logs_or_errors() {
         secrets.push(DevServerConfig::default().videosdk.secret);
         let none = "eyJhbGciOiJub25lIn0.eyJhcGlrZXkiOiJzZWNyZXQta2V5IiwicGVybWlzc2lvbnMiOlsiYWxsb3dfam9pbiJdfQ.";
         secrets.push(none.to_string());
-        srv.controls().inject(Fault { route: "videosdk.getToken".into(), kind: FaultKind::Status { status: 200, retry_after: None, body: Some(format!(r#"{{"token":"{none}"}}"#)) }, count: 1 });
+        srv.controls().inject(Fault {
+            route: "videosdk.getToken".into(),
+            kind: FaultKind::Status { status: 200, retry_after: None, body: Some(format!(r#"{{"token":"{none}"}}"#)) },
+            count: 1,
+        });
         errors.push(s.start(Arc::new(VideoSdkSource::new(&format!("{base}/get-token"), None, None, 0, false).unwrap())).await.unwrap_err());
     }
     s.stop();

@@ -80,14 +80,31 @@ fn kaltura_server(life: i64, bad_widget_once: bool) -> impl Fn(&str, &std::colle
             assert!(path.ends_with("/apptoken/action/startSession"), "{path}");
             if !refused.swap(true, Ordering::SeqCst) {
                 let ks = &p["ks"];
-                return (200, format!(r#"{{"code":"INVALID_KS","message":"Invalid KS \"{ks}\", Error \"-1,INVALID_STR\"","objectType":"KalturaAPIException","args":{{"KSID":"{ks}"}}}}"#));
+                return (
+                    200,
+                    format!(
+                        r#"{{"code":"INVALID_KS","message":"Invalid KS \"{ks}\", Error \"-1,INVALID_STR\"","objectType":"KalturaAPIException","args":{{"KSID":"{ks}"}}}}"#
+                    ),
+                );
             }
             let want = token_hash(HashType::Sha256, &p["ks"], APP_TOKEN);
             if p["tokenHash"] != want {
-                return (200, r#"{"code":"INVALID_APP_TOKEN_HASH","message":"Invalid application token hash","objectType":"KalturaAPIException","args":[]}"#.into());
+                return (
+                    200,
+                    r#"{"code":"INVALID_APP_TOKEN_HASH","message":"Invalid application token hash","objectType":"KalturaAPIException","args":[]}"#.into(),
+                );
             }
-            assert_eq!((p["id"].as_str(), p["userId"].as_str(), p["type"].as_str(), p["expiry"].as_str(), p["sessionPrivileges"].as_str()), ("0_xeu31jy5", "user@example.com", "0", "3600", "sview:*"));
-            (200, format!(r#"{{"ks":"userks-{n}","sessionType":0,"partnerId":"1851571","userId":"user@example.com","expiry":{},"privileges":"sessionid:0_xeu31jy5,apptoken:0_xeu31jy5,sview:*","objectType":"KalturaSessionInfo"}}"#, now + life))
+            assert_eq!(
+                (p["id"].as_str(), p["userId"].as_str(), p["type"].as_str(), p["expiry"].as_str(), p["sessionPrivileges"].as_str()),
+                ("0_xeu31jy5", "user@example.com", "0", "3600", "sview:*")
+            );
+            (
+                200,
+                format!(
+                    r#"{{"ks":"userks-{n}","sessionType":0,"partnerId":"1851571","userId":"user@example.com","expiry":{},"privileges":"sessionid:0_xeu31jy5,apptoken:0_xeu31jy5,sview:*","objectType":"KalturaSessionInfo"}}"#,
+                    now + life
+                ),
+            )
         }
     }
 }
@@ -101,7 +118,12 @@ async fn kaltura_cold_start_is_two_requests_and_each_renewal_one() {
     assert_eq!(d.expires_at, Some(SystemTime::UNIX_EPOCH + Duration::from_secs(T0 + 3600)));
     assert_eq!(
         d.details,
-        TokenDetails::Kaltura { partner_id: 1851571, user_id: "user@example.com".into(), session_type: KalturaSessionType::User, privileges: "sessionid:0_xeu31jy5,apptoken:0_xeu31jy5,sview:*".into() }
+        TokenDetails::Kaltura {
+            partner_id: 1851571,
+            user_id: "user@example.com".into(),
+            session_type: KalturaSessionType::User,
+            privileges: "sessionid:0_xeu31jy5,apptoken:0_xeu31jy5,sview:*".into()
+        }
     );
     assert_eq!(fake.n.load(Ordering::SeqCst), 2);
     // The widget KS travels in the POST body, never the URL.
@@ -139,10 +161,19 @@ async fn kaltura_errors_are_rejected_with_their_code_and_no_secret() {
     // INVALID_KS twice: the retry is once only, and the KS never appears in the message.
     let (s, fake) = rig(|path, p, _| {
         if path.ends_with("startWidgetSession") {
-            (200, r#"{"partnerId":1851571,"ks":"djJ8MTg1MTU3MXxsecretwidgetkssecretwidgetks","userId":0,"objectType":"KalturaStartWidgetSessionResponse"}"#.into())
+            (
+                200,
+                r#"{"partnerId":1851571,"ks":"djJ8MTg1MTU3MXxsecretwidgetkssecretwidgetks","userId":0,"objectType":"KalturaStartWidgetSessionResponse"}"#
+                    .into(),
+            )
         } else {
             let ks = &p["ks"];
-            (200, format!(r#"{{"code":"INVALID_KS","message":"Invalid KS \"{ks}\", Error \"-1,INVALID_STR\"","objectType":"KalturaAPIException","args":{{"KSID":"{ks}"}}}}"#))
+            (
+                200,
+                format!(
+                    r#"{{"code":"INVALID_KS","message":"Invalid KS \"{ks}\", Error \"-1,INVALID_STR\"","objectType":"KalturaAPIException","args":{{"KSID":"{ks}"}}}}"#
+                ),
+            )
         }
     });
     let e = s.start(Arc::new(KalturaSource::new(kaltura_cfg(), false).unwrap())).await.unwrap_err();
@@ -150,7 +181,13 @@ async fn kaltura_errors_are_rejected_with_their_code_and_no_secret() {
     assert!(!e.to_string().contains("secretwidgetks"), "{e}");
     assert_eq!(fake.n.load(Ordering::SeqCst), 4);
 
-    for (code, msg) in [("APP_TOKEN_ID_NOT_FOUND", "Application token id \\\"0_missing\\\" not found"), ("APP_TOKEN_NOT_ACTIVE", "x"), ("APP_TOKEN_EXPIRED", "x"), ("INVALID_WIDGET_ID", "Unknown widget [_999]"), ("MISSING_MANDATORY_PARAMETER", "Missing parameter \\\"tokenHash\\\"")] {
+    for (code, msg) in [
+        ("APP_TOKEN_ID_NOT_FOUND", "Application token id \\\"0_missing\\\" not found"),
+        ("APP_TOKEN_NOT_ACTIVE", "x"),
+        ("APP_TOKEN_EXPIRED", "x"),
+        ("INVALID_WIDGET_ID", "Unknown widget [_999]"),
+        ("MISSING_MANDATORY_PARAMETER", "Missing parameter \\\"tokenHash\\\""),
+    ] {
         let body = format!(r#"{{"code":"{code}","message":"{msg}","objectType":"KalturaAPIException","args":[]}}"#);
         let (s, _) = rig(move |_, _, _| (200, body.clone()));
         let e = s.start(Arc::new(KalturaSource::new(kaltura_cfg(), false).unwrap())).await.unwrap_err();

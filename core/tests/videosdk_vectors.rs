@@ -87,11 +87,7 @@ fn time_free_decoding_only_skips_the_clock() {
 }
 
 fn token(name: &str) -> String {
-    cases()
-        .into_iter()
-        .find(|c| c["name"] == name)
-        .and_then(|c| c["token"].as_str().map(str::to_string))
-        .unwrap_or_else(|| panic!("no vector {name}"))
+    cases().into_iter().find(|c| c["name"] == name).and_then(|c| c["token"].as_str().map(str::to_string)).unwrap_or_else(|| panic!("no vector {name}"))
 }
 
 #[test]

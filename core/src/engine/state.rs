@@ -189,7 +189,9 @@ impl Inner {
             self.publish(true, Ok(data.clone()));
         }
         match cur.remaining(now) {
-            Some(r) => log::info!(target: "videokit", "session active; token {} expires in {} s, renewal in {} s", data.token.fingerprint(), r.as_secs(), r.saturating_sub(cur.lead).as_secs()),
+            Some(r) => {
+                log::info!(target: "videokit", "session active; token {} expires in {} s, renewal in {} s", data.token.fingerprint(), r.as_secs(), r.saturating_sub(cur.lead).as_secs())
+            }
             None => log::info!(target: "videokit", "session active; token {} has no known expiry, so no renewal is scheduled", data.token.fingerprint()),
         }
         true

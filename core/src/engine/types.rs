@@ -41,7 +41,6 @@ impl SessionState {
     }
 }
 
-
 crate::wire_names::display_as_str!(SessionState);
 
 /// What the app gets to know about the current session.
@@ -157,9 +156,7 @@ pub(super) fn default_transport(config: &crate::http::HttpConfig) -> Result<Arc<
 
 #[cfg(not(feature = "reqwest-transport"))]
 pub(super) fn default_transport(_config: &crate::http::HttpConfig) -> Result<Arc<dyn Transport>> {
-    Err(Error::invalid_argument(
-        "this build has no built-in HTTP transport (feature reqwest-transport is off): pass one in SessionDeps::transport",
-    ))
+    Err(Error::invalid_argument("this build has no built-in HTTP transport (feature reqwest-transport is off): pass one in SessionDeps::transport"))
 }
 
 /// Injectable dependencies. `Default` gives the real clock, no transport (the session then

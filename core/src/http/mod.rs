@@ -16,9 +16,9 @@ mod policy;
 #[cfg(feature = "reqwest-transport")]
 mod reqwest;
 
-pub use policy::{check_header, check_transport, choose_plain_http_addr, is_loopback_host, parse_url, redact_url_text, Resolver, MAX_URL_LEN};
 #[cfg(feature = "reqwest-transport")]
 pub use self::reqwest::{ReqwestTransport, SystemResolver};
+pub use policy::{check_header, check_transport, choose_plain_http_addr, is_loopback_host, parse_url, redact_url_text, Resolver, MAX_URL_LEN};
 
 /// HTTP settings. Defaults: 10 s connect, 30 s total, 1 MiB bodies, HTTPS only (plain HTTP
 /// to loopback is always allowed, for development backends).
@@ -266,11 +266,7 @@ pub fn json_object(body: &[u8], what: &str) -> Result<Map<String, Value>> {
     match serde_json::from_str::<Value>(text) {
         Ok(Value::Object(o)) => Ok(o),
         Ok(_) => Err(Error::malformed(format!("{what} sent JSON that is not an object"))),
-        Err(e) => Err(Error::malformed(format!(
-            "{what} sent a body that is not valid JSON (line {}, column {})",
-            e.line(),
-            e.column()
-        ))),
+        Err(e) => Err(Error::malformed(format!("{what} sent a body that is not valid JSON (line {}, column {})", e.line(), e.column()))),
     }
 }
 

@@ -31,11 +31,7 @@ pub fn choose_plain_http_addr(host: &str, resolved: &[SocketAddr]) -> Result<Soc
     if let Some(bad) = resolved.iter().find(|a| !a.ip().is_loopback()) {
         return Err(Error::new(
             ErrorKind::InsecureTransport,
-            format!(
-                "refusing plain http:// to {}: it resolves to {}, which is not a loopback address; use https://",
-                scrub(host, &[]),
-                bad.ip()
-            ),
+            format!("refusing plain http:// to {}: it resolves to {}, which is not a loopback address; use https://", scrub(host, &[]), bad.ip()),
         ));
     }
     Ok(*first)
@@ -112,10 +108,7 @@ pub fn check_transport(url: &Url, allow_insecure_http: bool) -> Result<()> {
         "http" if is_loopback_host(url) || allow_insecure_http => Ok(()),
         "http" => Err(Error::new(
             ErrorKind::InsecureTransport,
-            format!(
-                "refusing plain http:// to {}: use https://, or opt in with allow_insecure_http for development",
-                url.host_str().unwrap_or("?")
-            ),
+            format!("refusing plain http:// to {}: use https://, or opt in with allow_insecure_http for development", url.host_str().unwrap_or("?")),
         )),
         other => Err(Error::invalid_argument(format!("unsupported URL scheme '{other}': use https://"))),
     }

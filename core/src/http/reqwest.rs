@@ -63,11 +63,8 @@ impl ReqwestTransport {
             _ => return Ok(self.client.clone()),
         };
         let port = req.url.port_or_known_default().unwrap_or(80);
-        let resolved = self
-            .resolver
-            .resolve(&name, port)
-            .await
-            .map_err(|_| Error::new(ErrorKind::Network, format!("could not resolve {}", scrub(&name, &[]))))?;
+        let resolved =
+            self.resolver.resolve(&name, port).await.map_err(|_| Error::new(ErrorKind::Network, format!("could not resolve {}", scrub(&name, &[]))))?;
         choose_plain_http_addr(&name, &resolved)?;
         let mut pinned = self.pinned.lock().unwrap_or_else(|p| p.into_inner());
         if let Some((n, a, c)) = &*pinned {
@@ -114,11 +111,8 @@ impl Transport for ReqwestTransport {
         }
         let mut resp = rb.send().await.map_err(|e| map_reqwest_error(&e, &host))?;
         let status = resp.status().as_u16();
-        let headers: Vec<(String, String)> = resp
-            .headers()
-            .iter()
-            .filter_map(|(k, v)| Some((k.as_str().to_ascii_lowercase(), v.to_str().ok()?.to_string())))
-            .collect();
+        let headers: Vec<(String, String)> =
+            resp.headers().iter().filter_map(|(k, v)| Some((k.as_str().to_ascii_lowercase(), v.to_str().ok()?.to_string()))).collect();
         if let Some(len) = resp.content_length() {
             if len > max_body_bytes as u64 {
                 return Err(Error::malformed(format!("the response from {host} is {len} bytes, over the {max_body_bytes}-byte limit")));

@@ -61,11 +61,7 @@ pub struct KalturaSessionInfo {
 pub fn parse_widget_session(body: &[u8], secrets: &[&str]) -> Result<WidgetSession> {
     const WHAT: &str = "session.startWidgetSession";
     let obj = parse_object(body, WHAT, secrets)?;
-    Ok(WidgetSession {
-        ks: ks_field(&obj, WHAT)?,
-        partner_id: int_field(&obj, "partnerId", WHAT)?,
-        user_id: user_id(&obj, WHAT)?,
-    })
+    Ok(WidgetSession { ks: ks_field(&obj, WHAT)?, partner_id: int_field(&obj, "partnerId", WHAT)?, user_id: user_id(&obj, WHAT)? })
 }
 
 /// Parse an `appToken.startSession` response body (`KalturaSessionInfo`). `secrets` are
@@ -78,8 +74,7 @@ pub fn parse_session_info(body: &[u8], secrets: &[&str]) -> Result<KalturaSessio
     const WHAT: &str = "appToken.startSession";
     let obj = parse_object(body, WHAT, secrets)?;
     let session_type = int_field(&obj, "sessionType", WHAT)?;
-    let session_type = i32::try_from(session_type)
-        .map_err(|_| Error::malformed(format!("the {WHAT} response has an out-of-range sessionType")))?;
+    let session_type = i32::try_from(session_type).map_err(|_| Error::malformed(format!("the {WHAT} response has an out-of-range sessionType")))?;
     Ok(KalturaSessionInfo {
         ks: ks_field(&obj, WHAT)?,
         session_type,
@@ -105,16 +100,10 @@ pub fn is_retryable_widget_error(e: &Error) -> bool {
 /// Parse the body as a JSON object, turning a `KalturaAPIException` into a `Rejected` error.
 fn parse_object(body: &[u8], what: &str, secrets: &[&str]) -> Result<Map<String, Value>> {
     let body = body.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(body);
-    let value: Value = serde_json::from_slice(body)
-        .map_err(|_| Error::malformed(format!("the {what} response is not valid JSON")))?;
+    let value: Value = serde_json::from_slice(body).map_err(|_| Error::malformed(format!("the {what} response is not valid JSON")))?;
     let obj = match value {
         Value::Object(m) => m,
-        other => {
-            return Err(Error::malformed(format!(
-                "the {what} response is {}, not a JSON object",
-                json_type_name(&other)
-            )))
-        }
+        other => return Err(Error::malformed(format!("the {what} response is {}, not a JSON object", json_type_name(&other)))),
     };
     if is_exception(&obj) {
         return Err(api_exception(&obj, what, secrets));
@@ -148,11 +137,7 @@ fn api_exception(obj: &Map<String, Value>, what: &str, secrets: &[&str]) -> Erro
         Some(Value::String(m)) => sanitize(m, &all),
         _ => String::new(),
     };
-    let text = if message.is_empty() {
-        format!("Kaltura refused {what}")
-    } else {
-        format!("Kaltura refused {what}: {message}")
-    };
+    let text = if message.is_empty() { format!("Kaltura refused {what}") } else { format!("Kaltura refused {what}: {message}") };
     let e = Error::new(ErrorKind::Rejected, text);
     match obj.get("code") {
         Some(Value::String(c)) if !c.trim().is_empty() => e.with_code(scrub(c.trim(), &all)),
@@ -205,9 +190,7 @@ fn strip_quoted_ks(text: &str) -> String {
 fn preceded_by_ks(before: &str) -> bool {
     let t = before.trim_end_matches([' ', ':', '=']);
     let b = t.as_bytes();
-    b.len() >= 2
-        && b[b.len() - 2..].eq_ignore_ascii_case(b"ks")
-        && (b.len() == 2 || !b[b.len() - 3].is_ascii_alphanumeric())
+    b.len() >= 2 && b[b.len() - 2..].eq_ignore_ascii_case(b"ks") && (b.len() == 2 || !b[b.len() - 3].is_ascii_alphanumeric())
 }
 
 /// Replace runs of base64 characters that look like a KS: 32 or more characters, or anything
@@ -294,11 +277,7 @@ mod tests {
     fn lenient_numbers_and_user() {
         let w = parse_widget_session(br#"{"partnerId":"102","ks":"abc","objectType":"KalturaStartWidgetSessionResponse"}"#, &[]).unwrap();
         assert_eq!((w.partner_id, w.user_id.as_str(), w.ks.expose()), (102, "", "abc"));
-        let s = parse_session_info(
-            b"\xEF\xBB\xBF{\"ks\":\"k\",\"sessionType\":\"2\",\"partnerId\":7,\"userId\":\"\",\"expiry\":\"1763337600\"}",
-            &[],
-        )
-        .unwrap();
+        let s = parse_session_info(b"\xEF\xBB\xBF{\"ks\":\"k\",\"sessionType\":\"2\",\"partnerId\":7,\"userId\":\"\",\"expiry\":\"1763337600\"}", &[]).unwrap();
         assert_eq!((s.session_type, s.partner_id, s.user_id.as_str(), s.expiry, s.privileges.as_str()), (2, 7, "", 1763337600, ""));
         let f = parse_session_info(br#"{"ks":"k","sessionType":0,"partnerId":7,"expiry":1763337600.0}"#, &[]).unwrap();
         assert_eq!(f.expiry, 1763337600);

@@ -34,10 +34,7 @@ pub mod api;
 pub mod hash;
 pub mod ks;
 
-pub use api::{
-    is_retryable_widget_error, parse_session_info, parse_widget_session, KalturaSessionInfo, WidgetSession,
-    API_EXCEPTION, INVALID_KS,
-};
+pub use api::{is_retryable_widget_error, parse_session_info, parse_widget_session, KalturaSessionInfo, WidgetSession, API_EXCEPTION, INVALID_KS};
 pub use hash::{token_hash, HashType};
 pub use ks::{decode_ks, KsInfo, MAX_KS_LEN};
 

@@ -8,8 +8,8 @@
 
 use crate::error::{Error, Result};
 use crate::http::{parse_url, HttpRequest};
-use crate::kaltura_protocol::{is_retryable_widget_error, parse_session_info, parse_widget_session, token_hash, HashType};
 pub use crate::kaltura_protocol::KalturaSessionType;
+use crate::kaltura_protocol::{is_retryable_widget_error, parse_session_info, parse_widget_session, token_hash, HashType};
 use crate::secret::Secret;
 use crate::source::{FetchContext, FetchedToken, SourceInfo, SourceKind, TokenDetails, TokenSource};
 use async_trait::async_trait;

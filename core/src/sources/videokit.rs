@@ -2,10 +2,10 @@
 //! app's own backend handing out session tokens (production), which answer in one shape
 //! ([`parse_session_body`]). The gateway's URL lives here, with the source that uses it.
 
+use crate::clock::parse_rfc3339;
 use crate::error::{scrub, Error, ErrorKind, Result};
 use crate::http::{json_object, parse_url, HeaderValue, Http, HttpRequest, HttpResponse};
 use crate::secret::Secret;
-use crate::clock::parse_rfc3339;
 use crate::source::{check_identity, FetchContext, FetchedToken, SourceInfo, SourceKind, TokenSource};
 use async_trait::async_trait;
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
@@ -64,11 +64,7 @@ pub fn parse_session_body(resp: &HttpResponse, what: &str, secrets: &[&str], ask
         (Some(Value::String(got)), _) => Some(got.trim().to_string()),
         (Some(_), _) => return Err(Error::malformed(format!("{what} sent an identity that is not a string"))),
     };
-    let scopes = o
-        .get("scopes")
-        .and_then(Value::as_array)
-        .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_string)).collect())
-        .unwrap_or_default();
+    let scopes = o.get("scopes").and_then(Value::as_array).map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_string)).collect()).unwrap_or_default();
     let mut t = FetchedToken { token, expires_at, issued_at: None, identity, scopes, details: Default::default() };
     t.fill_from_jwt()?;
     Ok(t)
@@ -168,7 +164,8 @@ impl BackendSource {
             }
             crate::http::check_header(name, value.expose())?;
         }
-        let info = SourceInfo::new(SourceKind::Backend, Some(identity.clone()), &[template.trim(), &identity], headers.iter().map(|(_, v)| v.clone()).collect());
+        let info =
+            SourceInfo::new(SourceKind::Backend, Some(identity.clone()), &[template.trim(), &identity], headers.iter().map(|(_, v)| v.clone()).collect());
         Ok(BackendSource { url, identity, headers, info })
     }
 }

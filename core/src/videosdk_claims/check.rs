@@ -35,18 +35,8 @@ pub fn decode_unchecked_time(token: &str) -> Result<VideoSdkClaims> {
                 format!("the token header alg is \"{}\"; VideoSDK tokens are signed with HS256", scrub_short(a)),
             ))
         }
-        Some(v) => {
-            return Err(err(
-                VideoSdkTokenErrorKind::UnsupportedAlgorithm,
-                format!("the token header alg is {}, not \"HS256\"", json_type_name(v)),
-            ))
-        }
-        None => {
-            return Err(err(
-                VideoSdkTokenErrorKind::UnsupportedAlgorithm,
-                "the token header names no alg; VideoSDK tokens are signed with HS256",
-            ))
-        }
+        Some(v) => return Err(err(VideoSdkTokenErrorKind::UnsupportedAlgorithm, format!("the token header alg is {}, not \"HS256\"", json_type_name(v)))),
+        None => return Err(err(VideoSdkTokenErrorKind::UnsupportedAlgorithm, "the token header names no alg; VideoSDK tokens are signed with HS256")),
     }
 
     claims_from(&decoded.claims)
@@ -70,18 +60,12 @@ pub fn check_time(claims: &VideoSdkClaims, now_unix: i64, leeway_secs: i64) -> R
     let leeway = leeway_secs.max(0);
     if let Some(nbf) = claims.nbf {
         if nbf > now_unix.saturating_add(leeway) {
-            return Err(err(
-                VideoSdkTokenErrorKind::NotYetValid,
-                format!("the token is not valid yet: nbf is {}s ahead", nbf.saturating_sub(now_unix)),
-            ));
+            return Err(err(VideoSdkTokenErrorKind::NotYetValid, format!("the token is not valid yet: nbf is {}s ahead", nbf.saturating_sub(now_unix))));
         }
     }
     if let Some(exp) = claims.exp {
         if exp <= now_unix.saturating_sub(leeway) {
-            return Err(err(
-                VideoSdkTokenErrorKind::Expired,
-                format!("the token expired: exp is {}s in the past", now_unix.saturating_sub(exp)),
-            ));
+            return Err(err(VideoSdkTokenErrorKind::Expired, format!("the token expired: exp is {}s in the past", now_unix.saturating_sub(exp))));
         }
     }
     Ok(())
@@ -90,9 +74,7 @@ pub fn check_time(claims: &VideoSdkClaims, now_unix: i64, leeway_secs: i64) -> R
 fn claims_from(c: &Map<String, Value>) -> Result<VideoSdkClaims> {
     // apikey: mandatory non-empty string.
     let apikey = match c.get("apikey") {
-        None | Some(Value::Null) => {
-            return Err(err(VideoSdkTokenErrorKind::MissingClaim, "the token has no apikey claim"))
-        }
+        None | Some(Value::Null) => return Err(err(VideoSdkTokenErrorKind::MissingClaim, "the token has no apikey claim")),
         Some(Value::String(s)) if !s.trim().is_empty() => s.clone(),
         Some(Value::String(_)) => return Err(invalid("the token's apikey claim is empty")),
         Some(v) => return Err(invalid(format!("the token's apikey claim is {}, not a string", json_type_name(v)))),
@@ -100,28 +82,17 @@ fn claims_from(c: &Map<String, Value>) -> Result<VideoSdkClaims> {
 
     // permissions: mandatory non-empty array of known strings.
     let permissions = match c.get("permissions") {
-        None | Some(Value::Null) => {
-            return Err(err(VideoSdkTokenErrorKind::MissingClaim, "the token has no permissions claim"))
-        }
-        Some(Value::Array(a)) if a.is_empty() => {
-            return Err(invalid("the token's permissions claim is empty; at least one permission is required"))
-        }
+        None | Some(Value::Null) => return Err(err(VideoSdkTokenErrorKind::MissingClaim, "the token has no permissions claim")),
+        Some(Value::Array(a)) if a.is_empty() => return Err(invalid("the token's permissions claim is empty; at least one permission is required")),
         Some(Value::Array(a)) => name_list(a, "permissions", "permission", "allow_join, ask_join, allow_mod")?,
-        Some(v) => {
-            return Err(invalid(format!(
-                "the token's permissions claim is {}, not an array of strings",
-                json_type_name(v)
-            )))
-        }
+        Some(v) => return Err(invalid(format!("the token's permissions claim is {}, not an array of strings", json_type_name(v)))),
     };
 
     // version: optional, must be 2.
     let version = match c.get("version") {
         None => None,
         Some(v) if v.as_u64() == Some(u64::from(VERSION_2)) => Some(VERSION_2),
-        Some(Value::Number(n)) => {
-            return Err(invalid(format!("the token's version claim is {}; it must be the integer 2", scrub_short(&n.to_string()))))
-        }
+        Some(Value::Number(n)) => return Err(invalid(format!("the token's version claim is {}; it must be the integer 2", scrub_short(&n.to_string())))),
         Some(v) => return Err(invalid(format!("the token's version claim is {}, not the number 2", json_type_name(v)))),
     };
     let v2 = version == Some(VERSION_2);
@@ -133,9 +104,7 @@ fn claims_from(c: &Map<String, Value>) -> Result<VideoSdkClaims> {
         None => Vec::new(),
         Some(_) if !v2 => return Err(invalid("the token has a roles claim but no version 2; roles need version 2")),
         Some(Value::Array(a)) => name_list(a, "roles", "role", "crawler, rtc")?,
-        Some(v) => {
-            return Err(invalid(format!("the token's roles claim is {}, not an array of strings", json_type_name(v))))
-        }
+        Some(v) => return Err(invalid(format!("the token's roles claim is {}, not an array of strings", json_type_name(v)))),
     };
 
     let iat = numeric_date(c, "iat")?;
@@ -155,8 +124,9 @@ fn claims_from(c: &Map<String, Value>) -> Result<VideoSdkClaims> {
 fn name_list<T: FromStr>(a: &[Value], claim: &str, one: &str, known: &str) -> Result<Vec<T>> {
     a.iter()
         .map(|v| match v {
-            Value::String(s) => T::from_str(s)
-                .map_err(|_| invalid(format!("the token's {claim} claim holds the unknown {one} \"{}\" (known: {known})", scrub_short(s)))),
+            Value::String(s) => {
+                T::from_str(s).map_err(|_| invalid(format!("the token's {claim} claim holds the unknown {one} \"{}\" (known: {known})", scrub_short(s))))
+            }
             other => Err(invalid(format!("the token's {claim} claim holds {}, not a string", json_type_name(other)))),
         })
         .collect()
@@ -177,9 +147,9 @@ fn v2_string(c: &Map<String, Value>, name: &str, v2: bool) -> Result<Option<Stri
 fn numeric_date(c: &Map<String, Value>, name: &str) -> Result<Option<i64>> {
     match c.get(name) {
         None => Ok(None),
-        Some(v @ Value::Number(_)) => jwt::numeric_date(v)
-            .map(Some)
-            .ok_or_else(|| invalid(format!("the token's {name} claim is not a usable date (out of range)"))),
+        Some(v @ Value::Number(_)) => {
+            jwt::numeric_date(v).map(Some).ok_or_else(|| invalid(format!("the token's {name} claim is not a usable date (out of range)")))
+        }
         Some(v) => Err(invalid(format!("the token's {name} claim is {}, not a number of seconds", json_type_name(v)))),
     }
 }

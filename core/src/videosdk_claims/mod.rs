@@ -72,8 +72,6 @@ impl Permission {
     }
 }
 
-
-
 /// A token role (an element of the `roles` claim, version 2 tokens only).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Role {
@@ -95,8 +93,6 @@ impl Role {
         }
     }
 }
-
-
 
 crate::wire_names::display_as_str!(Permission, Role, VideoSdkTokenErrorKind);
 crate::wire_names::from_wire_name!(Permission, "VideoSDK permission", "allow_join, ask_join, allow_mod");
@@ -146,9 +142,7 @@ impl VideoSdkClaims {
     /// Must this participant ask to join (and be admitted)? True for `ask_join` without
     /// `allow_join` (which wins when both are present), with roles that allow joining.
     pub fn must_ask_to_join(&self) -> bool {
-        self.permissions.contains(&Permission::AskJoin)
-            && !self.permissions.contains(&Permission::AllowJoin)
-            && self.allows_rtc()
+        self.permissions.contains(&Permission::AskJoin) && !self.permissions.contains(&Permission::AllowJoin) && self.allows_rtc()
     }
 
     /// May this participant moderate the meeting? (`allow_mod`.)
@@ -172,10 +166,7 @@ impl VideoSdkClaims {
     pub fn to_json(&self) -> Value {
         let mut m = Map::new();
         m.insert("apikey".into(), Value::String(self.apikey.clone()));
-        m.insert(
-            "permissions".into(),
-            Value::Array(self.permissions.iter().map(|p| Value::String(p.as_str().into())).collect()),
-        );
+        m.insert("permissions".into(), Value::Array(self.permissions.iter().map(|p| Value::String(p.as_str().into())).collect()));
         if let Some(v) = self.iat {
             m.insert("iat".into(), v.into());
         }
@@ -260,7 +251,6 @@ impl VideoSdkTokenErrorKind {
         }
     }
 }
-
 
 /// The VideoSDK kind of an error returned by [`check`] or [`decode_unchecked_time`] (read from
 /// its code). `None` for any other error.

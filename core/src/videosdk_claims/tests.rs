@@ -131,10 +131,8 @@ fn algorithm_and_structure() {
 
 #[test]
 fn errors_never_contain_the_token() {
-    let payloads = [
-        r#"{"apikey":"secret-apikey-value","permissions":["allow_everything"]}"#,
-        r#"{"apikey":"secret-apikey-value","permissions":["allow_join"],"exp":1}"#,
-    ];
+    let payloads =
+        [r#"{"apikey":"secret-apikey-value","permissions":["allow_everything"]}"#, r#"{"apikey":"secret-apikey-value","permissions":["allow_join"],"exp":1}"#];
     for p in payloads {
         let t = tok(p);
         let e = check(&t, NOW, 0).unwrap_err();
