@@ -37,8 +37,9 @@ pub enum VkKalturaSessionType {
 impl From<KalturaSessionType> for VkKalturaSessionType {
     fn from(t: KalturaSessionType) -> Self {
         match t {
-            KalturaSessionType::User => VkKalturaSessionType::User,
             KalturaSessionType::Admin => VkKalturaSessionType::Admin,
+            // Kaltura defines only USER and ADMIN; anything else is reported as USER.
+            KalturaSessionType::User | KalturaSessionType::Other(_) => VkKalturaSessionType::User,
         }
     }
 }

@@ -38,11 +38,13 @@ pub use api::{is_retryable_widget_error, parse_session_info, parse_widget_sessio
 pub use hash::{token_hash, HashType};
 pub use ks::{decode_ks, KsInfo, MAX_KS_LEN};
 
-/// Kaltura session type (KalturaSessionType): USER = 0, ADMIN = 2.
+/// Kaltura session type (KalturaSessionType): USER = 0, ADMIN = 2; `Other` keeps any other
+/// number a server sends (Kaltura defines none, but a KS with one still works).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum KalturaSessionType {
     User,
     Admin,
+    Other(i32),
 }
 
 impl KalturaSessionType {
@@ -50,8 +52,14 @@ impl KalturaSessionType {
         match self {
             KalturaSessionType::User => 0,
             KalturaSessionType::Admin => 2,
+            KalturaSessionType::Other(v) => v,
         }
     }
+    /// The type a server reported: never fails ([`Other`](Self::Other) beyond 0 and 2).
+    pub fn from_server(v: i32) -> Self {
+        Self::from_wire(v).unwrap_or(KalturaSessionType::Other(v))
+    }
+    /// USER or ADMIN from their numbers; `None` for any other.
     pub fn from_wire(v: i32) -> Option<Self> {
         match v {
             0 => Some(KalturaSessionType::User),
@@ -63,6 +71,7 @@ impl KalturaSessionType {
         match self {
             KalturaSessionType::User => "user",
             KalturaSessionType::Admin => "admin",
+            KalturaSessionType::Other(_) => "other",
         }
     }
 }

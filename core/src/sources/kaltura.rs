@@ -178,8 +178,7 @@ impl KalturaSource {
         }
         let info = parse_session_info(&resp.body, &secrets)?;
         let identity = if info.user_id.is_empty() { None } else { Some(info.user_id.clone()) };
-        let session_type = KalturaSessionType::from_wire(info.session_type)
-            .ok_or_else(|| Error::malformed(format!("the Kaltura server sent a sessionType that is neither USER (0) nor ADMIN (2): {}", info.session_type)))?;
+        let session_type = KalturaSessionType::from_server(info.session_type);
         Ok(FetchedToken {
             token: info.ks,
             expires_at: Some(crate::clock::from_unix_secs(info.expiry)),
@@ -210,7 +209,7 @@ impl TokenSource for KalturaSource {
         match v.as_array().map(Vec::as_slice) {
             Some([p, t, u, pr]) => Ok(TokenDetails::Kaltura {
                 partner_id: p.as_i64().ok_or_else(bad)?,
-                session_type: t.as_i64().and_then(|t| i32::try_from(t).ok()).and_then(KalturaSessionType::from_wire).ok_or_else(bad)?,
+                session_type: t.as_i64().and_then(|t| i32::try_from(t).ok()).map(KalturaSessionType::from_server).ok_or_else(bad)?,
                 user_id: u.as_str().ok_or_else(bad)?.to_string(),
                 privileges: pr.as_str().ok_or_else(bad)?.to_string(),
             }),
@@ -247,7 +246,9 @@ mod tests {
         assert_eq!(saved, r#"[7,2,"u\"1\n","view:*"]"#);
         assert_eq!(s.restore_details(&Secret::new("ks"), Some(&saved)).unwrap(), d);
         assert_eq!(s.restore_details(&Secret::new("ks"), None).unwrap(), TokenDetails::None);
-        for bad in ["", "{}", "[7,1,\"u\",\"p\"]", "[7,2,\"u\"]", "[\"7\",2,\"u\",\"p\"]"] {
+        let other = s.restore_details(&Secret::new("ks"), Some("[7,1,\"u\",\"p\"]")).unwrap();
+        assert_eq!(other, TokenDetails::Kaltura { partner_id: 7, user_id: "u".into(), session_type: KalturaSessionType::Other(1), privileges: "p".into() });
+        for bad in ["", "{}", "[7,2,\"u\"]", "[\"7\",2,\"u\",\"p\"]", "[7,2.5,\"u\",\"p\"]"] {
             assert_eq!(s.restore_details(&Secret::new("ks"), Some(bad)).unwrap_err().kind(), crate::ErrorKind::MalformedResponse, "{bad}");
         }
         assert_eq!(s.save_details(&TokenDetails::None), None);
