@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use videokit_core::kaltura::{token_hash, HashType};
+use videokit_core::kaltura_protocol::{token_hash, HashType};
 use videokit_core::sources::kaltura::{KalturaConfig, KalturaSource};
 use videokit_core::sources::videokit::BackendSource;
 use videokit_core::{Secret, Session, SessionConfig};
@@ -22,11 +22,7 @@ struct Stats {
 fn stats(mut v: Vec<Duration>) -> Stats {
     v.sort();
     let at = |q: f64| v[((v.len() as f64 - 1.0) * q).round() as usize];
-    Stats {
-        p50: at(0.50),
-        p99: at(0.99),
-        n: v.len(),
-    }
+    Stats { p50: at(0.50), p99: at(0.99), n: v.len() }
 }
 
 fn us(d: Duration) -> String {
@@ -39,19 +35,12 @@ fn row(name: &str, s: &Stats) -> String {
 
 fn arg(name: &str, default: u64) -> u64 {
     let args: Vec<String> = std::env::args().collect();
-    args.iter()
-        .position(|a| a == name)
-        .and_then(|i| args.get(i + 1))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
+    args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).and_then(|v| v.parse().ok()).unwrap_or(default)
 }
 
 fn arg_str(name: &str) -> Option<String> {
     let args: Vec<String> = std::env::args().collect();
-    args.iter()
-        .position(|a| a == name)
-        .and_then(|i| args.get(i + 1))
-        .cloned()
+    args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).cloned()
 }
 
 fn proc_status(field: &str) -> Option<u64> {
@@ -64,10 +53,7 @@ fn threads() -> Vec<(String, String)> {
     let mut out = Vec::new();
     if let Ok(rd) = std::fs::read_dir("/proc/self/task") {
         for e in rd.flatten() {
-            let name = std::fs::read_to_string(e.path().join("comm"))
-                .unwrap_or_default()
-                .trim()
-                .to_string();
+            let name = std::fs::read_to_string(e.path().join("comm")).unwrap_or_default().trim().to_string();
             out.push((e.file_name().to_string_lossy().to_string(), name));
         }
     }
@@ -77,9 +63,7 @@ fn threads() -> Vec<(String, String)> {
 fn ctx_switches(tid: &str) -> u64 {
     let s = std::fs::read_to_string(format!("/proc/self/task/{tid}/status")).unwrap_or_default();
     s.lines()
-        .filter(|l| {
-            l.starts_with("voluntary_ctxt_switches") || l.starts_with("nonvoluntary_ctxt_switches")
-        })
+        .filter(|l| l.starts_with("voluntary_ctxt_switches") || l.starts_with("nonvoluntary_ctxt_switches"))
         .filter_map(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok())
         .sum()
 }
@@ -92,9 +76,7 @@ fn main() {
     report.push(format!(
         "Run: {} iterations per measurement, release build, devserver on 127.0.0.1, {} cores.\n",
         iterations,
-        std::thread::available_parallelism()
-            .map(|n| n.get())
-            .unwrap_or(0)
+        std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0)
     ));
 
     // `--only overhead|engine|kaltura|single-flight|footprint`: one part (for profiling).
@@ -106,24 +88,13 @@ fn main() {
         footprint(&mut report, idle_secs);
     }
 
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("runtime");
-    let server = DevServer::start_background(DevServerConfig {
-        port: 0,
-        ..Default::default()
-    })
-    .expect("devserver");
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
+    let server = DevServer::start_background(DevServerConfig { port: 0, ..Default::default() }).expect("devserver");
     let base = server.base_url();
     // Latency side by side on the runtime the SDK ships with: one current-thread runtime (the
     // mobile library's "videokit-worker"), which both the SDK and the bare client run on, so
     // neither pays cross-thread wake-ups the other does not. The devserver has its own threads.
-    let rt_one = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
+    let rt_one = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
     rt_one.block_on(async {
         if want("overhead") {
             overhead(&mut report, &base, iterations).await;
@@ -149,11 +120,7 @@ struct CannedTransport {
 
 #[async_trait::async_trait]
 impl videokit_core::http::Transport for CannedTransport {
-    async fn send(
-        &self,
-        _req: videokit_core::http::HttpRequest,
-        _max: usize,
-    ) -> videokit_core::Result<videokit_core::http::HttpResponse> {
+    async fn send(&self, _req: videokit_core::http::HttpRequest, _max: usize) -> videokit_core::Result<videokit_core::http::HttpResponse> {
         Ok(videokit_core::http::HttpResponse {
             status: 200,
             headers: vec![("content-type".into(), "application/json".into())],
@@ -163,23 +130,9 @@ impl videokit_core::http::Transport for CannedTransport {
 }
 
 async fn engine_only(report: &mut Vec<String>, base: &str, n: usize) {
-    let body = reqwest::get(format!("{base}/token/alice"))
-        .await
-        .expect("get")
-        .bytes()
-        .await
-        .expect("body")
-        .to_vec();
-    let deps = videokit_core::SessionDeps {
-        transport: Some(Arc::new(CannedTransport { body })),
-        ..Default::default()
-    };
-    let session = Session::with_deps(
-        SessionConfig::default(),
-        deps,
-        tokio::runtime::Handle::current(),
-    )
-    .expect("session");
+    let body = reqwest::get(format!("{base}/token/alice")).await.expect("get").bytes().await.expect("body").to_vec();
+    let deps = videokit_core::SessionDeps { transport: Some(Arc::new(CannedTransport { body })), ..Default::default() };
+    let session = Session::with_deps(SessionConfig::default(), deps, tokio::runtime::Handle::current()).expect("session");
     let template = format!("{base}/token/{{identity}}");
     let mut v = Vec::with_capacity(n);
     for i in 0..n + 100 {
@@ -193,24 +146,23 @@ async fn engine_only(report: &mut Vec<String>, base: &str, n: usize) {
         tokio::task::yield_now().await; // let the stop's events drain outside the timing
     }
     let s = stats(v);
-    report.push(format!("Engine cost alone (the same `start` over an in-memory transport answering at once): p50 {}, p99 {} over {}.\n", us(s.p50), us(s.p99), s.n));
+    report.push(format!(
+        "Engine cost alone (the same `start` over an in-memory transport answering at once): p50 {}, p99 {} over {}.\n",
+        us(s.p50),
+        us(s.p99),
+        s.n
+    ));
 }
 
 async fn overhead(report: &mut Vec<String>, base: &str, n: usize) {
     let url = format!("{base}/token/alice");
     let client = reqwest::Client::builder().build().expect("client");
-    let session =
-        Session::new(SessionConfig::default(), tokio::runtime::Handle::current()).expect("session");
+    let session = Session::new(SessionConfig::default(), tokio::runtime::Handle::current()).expect("session");
     let template = format!("{base}/token/{{identity}}");
     // Warm both connections.
     for _ in 0..50 {
         let _ = client.get(&url).send().await.expect("get").bytes().await;
-        let _ = session
-            .start(Arc::new(
-                BackendSource::new(&template, "alice", vec![], false).expect("src"),
-            ))
-            .await
-            .expect("start");
+        let _ = session.start(Arc::new(BackendSource::new(&template, "alice", vec![], false).expect("src"))).await.expect("start");
         session.stop();
     }
     let mut bare = Vec::with_capacity(n);
@@ -218,14 +170,7 @@ async fn overhead(report: &mut Vec<String>, base: &str, n: usize) {
     for _ in 0..n {
         // Interleaved, so that drift on the machine affects both alike.
         let t = Instant::now();
-        let body = client
-            .get(&url)
-            .send()
-            .await
-            .expect("get")
-            .bytes()
-            .await
-            .expect("body");
+        let body = client.get(&url).send().await.expect("get").bytes().await.expect("body");
         bare.push(t.elapsed());
         assert!(!body.is_empty());
         let src = Arc::new(BackendSource::new(&template, "alice", vec![], false).expect("src"));
@@ -237,31 +182,20 @@ async fn overhead(report: &mut Vec<String>, base: &str, n: usize) {
     }
     let (b, s) = (stats(bare), stats(sdk));
     let ratio = s.p50.as_secs_f64() / b.p50.as_secs_f64();
-    report.push("## SDK overhead: `start` with a backend token URL vs a bare reqwest GET (one current-thread runtime, as shipped)\n".into());
+    report
+        .push("## SDK overhead: `start` with a backend token URL vs a bare reqwest GET (one current-thread runtime, as shipped)\n".into());
     report.push("| what | n | p50 | p99 |\n|---|---|---|---|".into());
     report.push(row("bare reqwest GET /token/alice (kept-alive)", &b));
-    report.push(row(
-        "SDK `start` (engine, parse, JWT exp, store, events)",
-        &s,
-    ));
-    report.push(format!(
-        "\nRatio at p50: **{ratio:.2}** (target ≤ 1.10: {}).\n",
-        if ratio <= 1.10 { "met" } else { "missed" }
-    ));
+    report.push(row("SDK `start` (engine, parse, JWT exp, store, events)", &s));
+    report.push(format!("\nRatio at p50: **{ratio:.2}** (target ≤ 1.10: {}).\n", if ratio <= 1.10 { "met" } else { "missed" }));
 }
 
 async fn kaltura(report: &mut Vec<String>, base: &str, n: usize, node_json: Option<&str>) {
-    let session =
-        Session::new(SessionConfig::default(), tokio::runtime::Handle::current()).expect("session");
+    let session = Session::new(SessionConfig::default(), tokio::runtime::Handle::current()).expect("session");
     let mut cfg = KalturaConfig::new(1851571, "0_xeu31jy5", Secret::new(APP_TOKEN));
     cfg.service_url = base.to_string();
     for _ in 0..20 {
-        let _ = session
-            .start(Arc::new(
-                KalturaSource::new(cfg.clone(), false).expect("src"),
-            ))
-            .await
-            .expect("start");
+        let _ = session.start(Arc::new(KalturaSource::new(cfg.clone(), false).expect("src"))).await.expect("start");
         session.stop();
     }
     let mut cold = Vec::with_capacity(n);
@@ -282,9 +216,7 @@ async fn kaltura(report: &mut Vec<String>, base: &str, n: usize, node_json: Opti
         let t = Instant::now();
         let c1 = reqwest::Client::new();
         let w: serde_json::Value = c1
-            .post(format!(
-                "{base}/api_v3/service/session/action/startWidgetSession"
-            ))
+            .post(format!("{base}/api_v3/service/session/action/startWidgetSession"))
             .form(&[("widgetId", "_1851571"), ("format", "1")])
             .send()
             .await
@@ -296,15 +228,8 @@ async fn kaltura(report: &mut Vec<String>, base: &str, n: usize, node_json: Opti
         let hash = token_hash(HashType::Sha256, &ks, APP_TOKEN);
         let c2 = reqwest::Client::new();
         let s: serde_json::Value = c2
-            .post(format!(
-                "{base}/api_v3/service/apptoken/action/startSession"
-            ))
-            .form(&[
-                ("ks", ks.as_str()),
-                ("id", "0_xeu31jy5"),
-                ("tokenHash", hash.as_str()),
-                ("format", "1"),
-            ])
+            .post(format!("{base}/api_v3/service/apptoken/action/startSession"))
+            .form(&[("ks", ks.as_str()), ("id", "0_xeu31jy5"), ("tokenHash", hash.as_str()), ("format", "1")])
             .send()
             .await
             .expect("s")
@@ -326,30 +251,16 @@ async fn kaltura(report: &mut Vec<String>, base: &str, n: usize, node_json: Opti
     let (c, r, v) = (stats(cold), stats(renew), stats(vendor));
     report.push("## Kaltura: cold KS and renewal through the SDK vs the alternatives\n".into());
     report.push("| what | n | p50 | p99 |\n|---|---|---|---|".into());
-    report.push(row(
-        "SDK cold start (startWidgetSession + appToken.startSession, kept-alive)",
-        &c,
-    ));
-    report.push(row(
-        "SDK renewal (appToken.startSession; widget KS cached)",
-        &r,
-    ));
-    report.push(row(
-        "vendor sample flow (3 sequential requests, fresh connections)",
-        &v,
-    ));
+    report.push(row("SDK cold start (startWidgetSession + appToken.startSession, kept-alive)", &c));
+    report.push(row("SDK renewal (appToken.startSession; widget KS cached)", &r));
+    report.push(row("vendor sample flow (3 sequential requests, fresh connections)", &v));
     let mut node_p50 = None;
     if let Some(path) = node_json {
         if let Ok(text) = std::fs::read_to_string(path) {
             if let Ok(j) = serde_json::from_str::<serde_json::Value>(&text) {
                 let p50 = Duration::from_secs_f64(j["p50_ms"].as_f64().unwrap_or(0.0) / 1000.0);
                 let p99 = Duration::from_secs_f64(j["p99_ms"].as_f64().unwrap_or(0.0) / 1000.0);
-                report.push(format!(
-                    "| official kaltura-client for Node (same 2 calls) | {} | {} | {} |",
-                    j["n"],
-                    us(p50),
-                    us(p99)
-                ));
+                report.push(format!("| official kaltura-client for Node (same 2 calls) | {} | {} | {} |", j["n"], us(p50), us(p99)));
                 node_p50 = Some(p50);
             }
         }
@@ -361,7 +272,11 @@ async fn kaltura(report: &mut Vec<String>, base: &str, n: usize, node_json: Opti
         v.p50.as_secs_f64() / c.p50.as_secs_f64(),
         if c.p50 < v.p50 { "faster (ahead)" } else { "slower" },
         match node_p50 {
-            Some(np) => format!("; vs kaltura-client for Node: {:.2}× {}", np.as_secs_f64() / c.p50.as_secs_f64(), if c.p50 < np { "faster (ahead)" } else { "slower" }),
+            Some(np) => format!(
+                "; vs kaltura-client for Node: {:.2}× {}",
+                np.as_secs_f64() / c.p50.as_secs_f64(),
+                if c.p50 < np { "faster (ahead)" } else { "slower" }
+            ),
             None => String::new(),
         }
     ));
@@ -369,28 +284,14 @@ async fn kaltura(report: &mut Vec<String>, base: &str, n: usize, node_json: Opti
 
 async fn single_flight(report: &mut Vec<String>, server: &DevServer) {
     let base = server.base_url();
-    let session = Arc::new(
-        Session::new(SessionConfig::default(), tokio::runtime::Handle::current()).expect("session"),
-    );
+    let session = Arc::new(Session::new(SessionConfig::default(), tokio::runtime::Handle::current()).expect("session"));
     session
-        .start(Arc::new(
-            BackendSource::new(
-                &format!("{base}/token/{{identity}}"),
-                "alice",
-                vec![],
-                false,
-            )
-            .expect("src"),
-        ))
+        .start(Arc::new(BackendSource::new(&format!("{base}/token/{{identity}}"), "alice", vec![], false).expect("src")))
         .await
         .expect("start");
     server.controls().reset();
     // Make the refresh take 50 ms so the burst lands while it is in flight.
-    server.controls().inject(Fault {
-        route: "token".into(),
-        kind: FaultKind::Delay { ms: 50 },
-        count: 1,
-    });
+    server.controls().inject(Fault { route: "token".into(), kind: FaultKind::Delay { ms: 50 }, count: 1 });
     let refresher = {
         let s = session.clone();
         tokio::spawn(async move { s.refresh().await })
@@ -412,10 +313,7 @@ async fn single_flight(report: &mut Vec<String>, server: &DevServer) {
     let burst = t.elapsed();
     let _ = refresher.await;
     let reqs = server.controls().request_count("token");
-    report.push(
-        "## Single-flight: 1000 concurrent refresh/token calls while a renewal is in flight\n"
-            .into(),
-    );
+    report.push("## Single-flight: 1000 concurrent refresh/token calls while a renewal is in flight\n".into());
     report.push(format!("{ok}/1000 callers got a token; backend requests: **{reqs}** (target 1); wall time of the burst: {:.1} ms (the renewal itself takes ≥ 50 ms).\n", burst.as_secs_f64() * 1000.0));
 }
 
@@ -426,48 +324,25 @@ struct StdNetClient;
 
 #[async_trait::async_trait]
 impl videokit_ffi::VkHttpClient for StdNetClient {
-    async fn send(
-        &self,
-        request: videokit_ffi::VkHttpRequest,
-    ) -> Result<videokit_ffi::VkHttpResponse, videokit_ffi::VkHttpError> {
+    async fn send(&self, request: videokit_ffi::VkHttpRequest) -> Result<videokit_ffi::VkHttpResponse, videokit_ffi::VkHttpError> {
         let (tx, rx) = futures::channel::oneshot::channel();
         std::thread::Builder::new()
             .name("platform-http".into())
             .spawn(move || {
                 let _ = tx.send(std_net_exchange(&request));
             })
-            .map_err(|e| videokit_ffi::VkHttpError::Network {
-                detail: e.to_string(),
-            })?;
-        rx.await.map_err(|_| videokit_ffi::VkHttpError::Network {
-            detail: "the platform thread died".into(),
-        })?
+            .map_err(|e| videokit_ffi::VkHttpError::Network { detail: e.to_string() })?;
+        rx.await.map_err(|_| videokit_ffi::VkHttpError::Network { detail: "the platform thread died".into() })?
     }
 }
 
-fn std_net_exchange(
-    r: &videokit_ffi::VkHttpRequest,
-) -> Result<videokit_ffi::VkHttpResponse, videokit_ffi::VkHttpError> {
+fn std_net_exchange(r: &videokit_ffi::VkHttpRequest) -> Result<videokit_ffi::VkHttpResponse, videokit_ffi::VkHttpError> {
     use std::io::{Read, Write};
-    let net = |e: std::io::Error| videokit_ffi::VkHttpError::Network {
-        detail: e.to_string(),
-    };
-    let rest = r
-        .url
-        .strip_prefix("http://")
-        .ok_or(videokit_ffi::VkHttpError::Connect {
-            detail: "http only".into(),
-        })?;
+    let net = |e: std::io::Error| videokit_ffi::VkHttpError::Network { detail: e.to_string() };
+    let rest = r.url.strip_prefix("http://").ok_or(videokit_ffi::VkHttpError::Connect { detail: "http only".into() })?;
     let (host, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
-    let mut stream =
-        std::net::TcpStream::connect(host).map_err(|e| videokit_ffi::VkHttpError::Connect {
-            detail: e.to_string(),
-        })?;
-    let mut head = format!(
-        "{} {} HTTP/1.1\r\nhost: {host}\r\nconnection: close\r\n",
-        r.method,
-        if path.is_empty() { "/" } else { path }
-    );
+    let mut stream = std::net::TcpStream::connect(host).map_err(|e| videokit_ffi::VkHttpError::Connect { detail: e.to_string() })?;
+    let mut head = format!("{} {} HTTP/1.1\r\nhost: {host}\r\nconnection: close\r\n", r.method, if path.is_empty() { "/" } else { path });
     for h in &r.headers {
         head.push_str(&format!("{}: {}\r\n", h.name, h.value));
     }
@@ -477,37 +352,20 @@ fn std_net_exchange(
     stream.write_all(&body).map_err(net)?;
     let mut raw = Vec::new();
     stream.read_to_end(&mut raw).map_err(net)?;
-    let split = raw.windows(4).position(|w| w == b"\r\n\r\n").ok_or(
-        videokit_ffi::VkHttpError::Network {
-            detail: "no header end".into(),
-        },
-    )?;
+    let split =
+        raw.windows(4).position(|w| w == b"\r\n\r\n").ok_or(videokit_ffi::VkHttpError::Network { detail: "no header end".into() })?;
     let head = String::from_utf8_lossy(&raw[..split]).to_string();
     let mut lines = head.split("\r\n");
-    let status = lines
-        .next()
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0);
+    let status = lines.next().and_then(|l| l.split_whitespace().nth(1)).and_then(|s| s.parse().ok()).unwrap_or(0);
     let headers: Vec<videokit_ffi::VkHttpHeader> = lines
         .filter_map(|l| l.split_once(':'))
-        .map(|(k, v)| videokit_ffi::VkHttpHeader {
-            name: k.trim().to_ascii_lowercase(),
-            value: v.trim().to_string(),
-        })
+        .map(|(k, v)| videokit_ffi::VkHttpHeader { name: k.trim().to_ascii_lowercase(), value: v.trim().to_string() })
         .collect();
     let mut body = raw[split + 4..].to_vec();
-    if headers
-        .iter()
-        .any(|h| h.name == "transfer-encoding" && h.value.contains("chunked"))
-    {
+    if headers.iter().any(|h| h.name == "transfer-encoding" && h.value.contains("chunked")) {
         body = dechunk(&body);
     }
-    Ok(videokit_ffi::VkHttpResponse {
-        status,
-        headers,
-        body,
-    })
+    Ok(videokit_ffi::VkHttpResponse { status, headers, body })
 }
 
 fn dechunk(mut b: &[u8]) -> Vec<u8> {
@@ -534,41 +392,24 @@ fn footprint(report: &mut Vec<String>, idle_secs: u64) {
 
 fn footprint_with(report: &mut Vec<String>, idle_secs: u64, platform_http: bool) {
     use videokit_ffi::{VkConfig, VkSession};
-    let server = DevServer::start_background(DevServerConfig {
-        port: 0,
-        ..Default::default()
-    })
-    .expect("devserver");
+    let server = DevServer::start_background(DevServerConfig { port: 0, ..Default::default() }).expect("devserver");
     let rss_before = proc_status("VmRSS:").unwrap_or(0);
-    let client: Option<Arc<dyn videokit_ffi::VkHttpClient>> = if platform_http {
-        Some(Arc::new(StdNetClient))
-    } else {
-        None
-    };
+    let client: Option<Arc<dyn videokit_ffi::VkHttpClient>> = if platform_http { Some(Arc::new(StdNetClient)) } else { None };
     let core = VkSession::new(VkConfig::default(), None, client, None).expect("session");
     let url = format!("{}/token/{{identity}}", server.base_url());
-    let data = futures::executor::block_on(
-        core.start_token_url(url, "alice".into(), Default::default())
-            .wait(),
-    )
-    .expect("start");
+    let data = futures::executor::block_on(core.start_token_url(url, "alice".into(), Default::default()).wait()).expect("start");
     assert!(!data.token.is_empty());
     let rss_after = proc_status("VmRSS:").unwrap_or(0);
     // The SDK names its threads "videokit-*" (the runtime is process-wide: the second
     // measurement finds the worker the first one started).
     // (comm names are cut at 15 bytes: "videokit-blocking" reads "videokit-blocki"; the bench's
     // own and the devserver's threads are "videokit-bench" and "videokit-devser...".)
-    let sdk_threads: Vec<(String, String)> = threads()
-        .into_iter()
-        .filter(|(_, n)| n == "videokit-worker" || n.starts_with("videokit-blocki"))
-        .collect();
+    let sdk_threads: Vec<(String, String)> =
+        threads().into_iter().filter(|(_, n)| n == "videokit-worker" || n.starts_with("videokit-blocki")).collect();
     let names: Vec<String> = sdk_threads.iter().map(|(_, n)| n.clone()).collect();
     let sw0: u64 = sdk_threads.iter().map(|(t, _)| ctx_switches(t)).sum();
     std::thread::sleep(Duration::from_secs(idle_secs));
-    let alive: Vec<(String, String)> = threads()
-        .into_iter()
-        .filter(|(t, _)| sdk_threads.iter().any(|(s, _)| s == t))
-        .collect();
+    let alive: Vec<(String, String)> = threads().into_iter().filter(|(t, _)| sdk_threads.iter().any(|(s, _)| s == t)).collect();
     let sw1: u64 = alive.iter().map(|(t, _)| ctx_switches(t)).sum();
     let per_min = (sw1.saturating_sub(sw0)) as f64 * 60.0 / idle_secs as f64;
     report.push(format!(
@@ -584,14 +425,18 @@ fn footprint_with(report: &mut Vec<String>, idle_secs: u64, platform_http: bool)
         names.len(),
         names.join(", "),
         alive.len(),
-        alive
-            .iter()
-            .map(|(_, n)| n.as_str())
-            .collect::<Vec<_>>()
-            .join(", ")
+        alive.iter().map(|(_, n)| n.as_str()).collect::<Vec<_>>().join(", ")
     ));
-    report.push(format!("- resident memory: {} KiB before, {} KiB after `start` (+{} KiB, including the devserver thread of this process)", rss_before, rss_after, rss_after.saturating_sub(rss_before)));
-    report.push(format!("- idle wake-ups of SDK threads: {:.1} per minute over {idle_secs} s (token valid 1 h: the renewal timer is not due)\n", per_min));
+    report.push(format!(
+        "- resident memory: {} KiB before, {} KiB after `start` (+{} KiB, including the devserver thread of this process)",
+        rss_before,
+        rss_after,
+        rss_after.saturating_sub(rss_before)
+    ));
+    report.push(format!(
+        "- idle wake-ups of SDK threads: {:.1} per minute over {idle_secs} s (token valid 1 h: the renewal timer is not due)\n",
+        per_min
+    ));
     let _ = core.stop();
     drop(server);
 }

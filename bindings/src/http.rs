@@ -8,8 +8,8 @@
 //! body cap (asked of the platform, checked again here), no redirects, status classification,
 //! `Date` skew and typed errors. The platform client only moves bytes.
 
-use std::sync::Arc;
 use crate::types::millis;
+use std::sync::Arc;
 use videokit_core::error::scrub;
 use videokit_core::http::{HttpConfig, HttpRequest, HttpResponse, Method, Transport};
 use videokit_core::{Error, ErrorKind};
@@ -99,8 +99,14 @@ impl Transport for PlatformTransport {
     async fn send(&self, req: HttpRequest, max_body_bytes: usize) -> videokit_core::Result<HttpResponse> {
         let host = req.url.host_str().unwrap_or("?").to_string();
         // Secret header values, to scrub from whatever text the platform sends back.
-        let secrets: Vec<String> = req.headers.iter().filter(|(_, v)| matches!(v, videokit_core::http::HeaderValue::Secret(_))).map(|(_, v)| v.as_str().to_string()).collect();
-        let mut headers: Vec<VkHttpHeader> = req.headers.iter().map(|(k, v)| VkHttpHeader { name: k.to_ascii_lowercase(), value: v.as_str().to_string() }).collect();
+        let secrets: Vec<String> = req
+            .headers
+            .iter()
+            .filter(|(_, v)| matches!(v, videokit_core::http::HeaderValue::Secret(_)))
+            .map(|(_, v)| v.as_str().to_string())
+            .collect();
+        let mut headers: Vec<VkHttpHeader> =
+            req.headers.iter().map(|(k, v)| VkHttpHeader { name: k.to_ascii_lowercase(), value: v.as_str().to_string() }).collect();
         if !headers.iter().any(|h| h.name == "user-agent") {
             headers.push(VkHttpHeader { name: "user-agent".into(), value: self.config.user_agent.clone() });
         }
@@ -140,9 +146,15 @@ impl Transport for PlatformTransport {
 /// after scrubbing every credential of the request out of it.
 pub(crate) fn map_platform_error(e: &VkHttpError, host: &str, max_body_bytes: usize, secrets: &[&str]) -> Error {
     match e {
-        VkHttpError::Timeout { detail } => Error::new(ErrorKind::Timeout, format!("the request to {host} timed out ({})", scrub(detail, secrets))),
-        VkHttpError::Connect { detail } => Error::new(ErrorKind::Network, format!("could not connect to {host}: {}", scrub(detail, secrets))),
-        VkHttpError::Network { detail } => Error::new(ErrorKind::Network, format!("the request to {host} failed: {}", scrub(detail, secrets))),
+        VkHttpError::Timeout { detail } => {
+            Error::new(ErrorKind::Timeout, format!("the request to {host} timed out ({})", scrub(detail, secrets)))
+        }
+        VkHttpError::Connect { detail } => {
+            Error::new(ErrorKind::Network, format!("could not connect to {host}: {}", scrub(detail, secrets)))
+        }
+        VkHttpError::Network { detail } => {
+            Error::new(ErrorKind::Network, format!("the request to {host} failed: {}", scrub(detail, secrets)))
+        }
         VkHttpError::BodyTooLarge { .. } => Error::malformed(format!("the response from {host} is over the {max_body_bytes}-byte limit")),
     }
 }
@@ -231,7 +243,7 @@ mod tests {
         let (_, t) = transport(ok(200, &[b'x'; 2048]), false);
         let err = t.send(request(), 1024).await.unwrap_err();
         assert_eq!(err.kind(), ErrorKind::MalformedResponse);
-        assert_eq!(err.to_string().contains("1024-byte limit"), true, "{err}");
+        assert!(err.to_string().contains("1024-byte limit"), "{err}");
     }
 
     #[tokio::test(start_paused = true)]

@@ -43,7 +43,7 @@ pub use vendors::*;
 use once_cell::sync::Lazy;
 use std::sync::Arc;
 use std::time::Duration;
-use videokit_core::sources::videokit::{ProvidedToken, TokenProvider};
+use videokit_core::sources::generic::{ProvidedToken, TokenProvider};
 use videokit_core::Secret;
 
 /// A current-thread runtime driven by one dedicated thread ("videokit-worker"): the same one
@@ -75,12 +75,6 @@ pub fn videokit_version() -> String {
     env!("CARGO_PKG_VERSION").to_string()
 }
 
-/// The default configuration (the same values the record's defaults give).
-#[uniffi::export]
-pub fn default_config() -> VkConfig {
-    VkConfig::default()
-}
-
 /// An app-supplied token provider: the app's own code fetches a token (from its backend,
 /// its auth SDK…). Throw `VkError` with kind `unauthorized` or `rejected` to stop the
 /// session; any other error, or an unexpected exception, counts as a transient failure
@@ -108,4 +102,3 @@ impl TokenProvider for ProviderAdapter {
         }
     }
 }
-

@@ -35,10 +35,13 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant, SystemTime};
 use tokio::sync::{mpsc, oneshot};
+use videokit_core::sources::generic::{CustomSource, FixedTokenSource};
 use videokit_core::sources::kaltura::KalturaSource;
-use videokit_core::sources::videokit::{ApiTokenSource, BackendSource, CustomSource, FixedTokenSource};
+use videokit_core::sources::videokit::{ApiTokenSource, BackendSource};
 use videokit_core::sources::videosdk::VideoSdkSource;
-use videokit_core::{EngineSnapshot, Error, Secret, Session, SessionData, SessionDeps, SessionState, StateChange, TokenSource, TransitionHook};
+use videokit_core::{
+    EngineSnapshot, Error, Secret, Session, SessionData, SessionDeps, SessionState, StateChange, TokenSource, TransitionHook,
+};
 
 /// Everything the platform layers cache, as of one point in the session's history.
 #[derive(Clone, PartialEq, uniffi::Record)]
@@ -62,7 +65,12 @@ pub struct VkSnapshot {
 
 impl std::fmt::Debug for VkSnapshot {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("VkSnapshot").field("version", &self.version).field("state", &self.state).field("data", &self.data).field("lease_ms", &self.lease_ms).finish_non_exhaustive()
+        f.debug_struct("VkSnapshot")
+            .field("version", &self.version)
+            .field("state", &self.state)
+            .field("data", &self.data)
+            .field("lease_ms", &self.lease_ms)
+            .finish_non_exhaustive()
     }
 }
 
@@ -106,7 +114,11 @@ pub struct VkCall {
 }
 
 impl VkCall {
-    fn new(snapshot: VkSnapshot, result: oneshot::Receiver<Result<SessionData, Error>>, on_cancel: Option<Box<dyn FnOnce() + Send>>) -> Arc<Self> {
+    fn new(
+        snapshot: VkSnapshot,
+        result: oneshot::Receiver<Result<SessionData, Error>>,
+        on_cancel: Option<Box<dyn FnOnce() + Send>>,
+    ) -> Arc<Self> {
         let (cancel_tx, cancel_rx) = oneshot::channel();
         Arc::new(VkCall {
             snapshot,
@@ -177,7 +189,8 @@ impl VkCall {
 }
 
 enum Msg {
-    Transition(EngineSnapshot, u64, Instant),
+    /// Boxed: a snapshot is far larger than the other messages.
+    Transition(Box<EngineSnapshot>, u64, Instant),
     AddListener(u64, Arc<dyn VkStateListener>),
     RemoveListener(u64),
     AddTokenListener(u64, Arc<dyn VkTokenListener>),
@@ -193,7 +206,7 @@ struct Hook {
 impl TransitionHook for Hook {
     fn on_transition(&self, snapshot: EngineSnapshot) {
         let v = self.version.fetch_add(1, Ordering::SeqCst) + 1;
-        let _ = self.tx.send(Msg::Transition(snapshot, v, Instant::now()));
+        let _ = self.tx.send(Msg::Transition(Box::new(snapshot), v, Instant::now()));
     }
 }
 
@@ -385,7 +398,13 @@ async fn dispatch(mut rx: mpsc::UnboundedReceiver<Msg>, sink: Option<Arc<dyn VkS
                 last = vs;
             }
             Msg::AddListener(id, l) => {
-                let initial = VkStateChange { seq: last.version, from: last.state, to: last.state, at: SystemTime::now(), error: last.last_error.clone() };
+                let initial = VkStateChange {
+                    seq: last.version,
+                    from: last.state,
+                    to: last.state,
+                    at: SystemTime::now(),
+                    error: last.last_error.clone(),
+                };
                 if let Err(e) = l.on_state_change(initial) {
                     log::warn!(target: "videokit", "a state listener threw: {e}");
                 }
@@ -449,7 +468,12 @@ impl VkSession {
 
     /// New settings: a running session is stopped (listeners see `stopped`) and the session
     /// starts over, `idle`, with them; listeners stay. Returns the session after it.
-    pub fn configure(&self, config: VkConfig, store: Option<Arc<dyn VkSessionStore>>, http_client: Option<Arc<dyn VkHttpClient>>) -> VkSnapshot {
+    pub fn configure(
+        &self,
+        config: VkConfig,
+        store: Option<Arc<dyn VkSessionStore>>,
+        http_client: Option<Arc<dyn VkHttpClient>>,
+    ) -> VkSnapshot {
         let mut st = lock(&self.shared.state);
         st.epoch += 1;
         let mut from = SessionState::Idle;
@@ -467,8 +491,15 @@ impl VkSession {
             // the sink and the listeners, after the old engine's last transition.
             let version = self.shared.version.fetch_add(1, Ordering::SeqCst) + 1;
             let change = StateChange { seq: 0, from, to: SessionState::Idle, at: SystemTime::now(), error: None };
-            let snapshot = EngineSnapshot { seq: 0, state: SessionState::Idle, data: None, last_error: None, reuse_for: Duration::ZERO, change: Some(change) };
-            let _ = self.shared.tx.send(Msg::Transition(snapshot, version, Instant::now()));
+            let snapshot = EngineSnapshot {
+                seq: 0,
+                state: SessionState::Idle,
+                data: None,
+                last_error: None,
+                reuse_for: Duration::ZERO,
+                change: Some(change),
+            };
+            let _ = self.shared.tx.send(Msg::Transition(Box::new(snapshot), version, Instant::now()));
         }
         self.shared.snapshot(&st)
     }
@@ -482,7 +513,8 @@ impl VkSession {
     /// VideoKit API-token mode (development only): `POST {gateway}/v1/sessions`.
     pub fn start_api_token(&self, app_token: String, identity: String, scopes: Vec<String>) -> Arc<VkCall> {
         let (gateway, insecure) = self.gateway();
-        let src = ApiTokenSource::new(&gateway, Secret::new(app_token), &identity, scopes, insecure).map(|s| Arc::new(s) as Arc<dyn TokenSource>);
+        let src =
+            ApiTokenSource::new(&gateway, Secret::new(app_token), &identity, scopes, insecure).map(|s| Arc::new(s) as Arc<dyn TokenSource>);
         self.shared.start(src)
     }
 
@@ -583,6 +615,6 @@ impl VkSession {
 impl VkSession {
     fn gateway(&self) -> (String, bool) {
         let st = lock(&self.shared.state);
-        (st.config.config.gateway_url.trim().to_string(), st.config.config.allow_insecure_http)
+        (st.config.config.gateway().to_string(), st.config.config.allow_insecure_http)
     }
 }

@@ -1,85 +1,81 @@
 //! Records, enums and the error type of the FFI surface, and their conversions.
 
 use std::time::{Duration, SystemTime};
+use videokit_core::sources::videokit::DEFAULT_GATEWAY_URL;
 use videokit_core::{Error, ErrorKind, SessionConfig, SessionData, SessionState, SourceKind, StateChange};
 
-/// Configuration set before `start`. Every field has a default. Durations are signed
-/// milliseconds and the attempts a signed count so that every platform passes what the app
-/// wrote and Rust alone decides what is valid (`to_core`): the platforms never validate.
-#[derive(Debug, Clone, uniffi::Record)]
+/// Configuration set before `start`. Every field is optional: `None` takes the engine's
+/// default (`videokit_core::SessionConfig::default()`, the one home of every default), so no
+/// default is written in the bindings, Swift or Kotlin. Durations are signed milliseconds and
+/// the attempts a signed count so that every platform passes what the app wrote and Rust
+/// alone decides what is valid (`to_core`, then `SessionConfig::validate`).
+#[derive(Debug, Clone, Default, uniffi::Record)]
 pub struct VkConfig {
-    /// VideoKit gateway base URL (API-token mode).
-    #[uniffi(default = "https://gateway.video.io")]
-    pub gateway_url: String,
-    /// Time to connect, > 0.
-    #[uniffi(default = 10000)]
-    pub connect_timeout_ms: i64,
-    /// Total time for one request, > 0.
-    #[uniffi(default = 30000)]
-    pub request_timeout_ms: i64,
+    /// VideoKit gateway base URL (API-token mode); `None` = the production gateway.
+    #[uniffi(default = None)]
+    pub gateway_url: Option<String>,
+    /// Time to connect, > 0 (default 10 s).
+    #[uniffi(default = None)]
+    pub connect_timeout_ms: Option<i64>,
+    /// Total time for one request, > 0 (default 30 s).
+    #[uniffi(default = None)]
+    pub request_timeout_ms: Option<i64>,
     /// Renew this long before expiry, >= 0; `None` = min(5 min, 10% of the token's lifetime).
     #[uniffi(default = None)]
     pub renewal_lead_ms: Option<i64>,
-    /// Attempts `start` makes on transient failures before it fails, >= 1.
-    #[uniffi(default = 4)]
-    pub start_attempts: i32,
-    /// Cap of one retry delay (exponential backoff with full jitter below it), >= 0.
-    #[uniffi(default = 60000)]
-    pub max_retry_delay_ms: i64,
-    /// Largest response body accepted, >= 1024.
-    #[uniffi(default = 1048576)]
-    pub max_body_bytes: u64,
+    /// Attempts `start` makes on transient failures before it fails, >= 1 (default 4).
+    #[uniffi(default = None)]
+    pub start_attempts: Option<i32>,
+    /// Cap of one retry delay (exponential backoff with full jitter below it), >= 0
+    /// (default 60 s).
+    #[uniffi(default = None)]
+    pub max_retry_delay_ms: Option<i64>,
+    /// Largest response body accepted, >= 1024 (default 1 MiB).
+    #[uniffi(default = None)]
+    pub max_body_bytes: Option<u64>,
     /// Allow plain http:// to non-loopback hosts. Development only.
     #[uniffi(default = false)]
     pub allow_insecure_http: bool,
 }
 
-impl Default for VkConfig {
-    fn default() -> Self {
-        let c = SessionConfig::default();
-        let ms = |d: Duration| i64::try_from(d.as_millis()).unwrap_or(i64::MAX);
-        VkConfig {
-            gateway_url: c.gateway_url,
-            connect_timeout_ms: ms(c.http.connect_timeout),
-            request_timeout_ms: ms(c.http.request_timeout),
-            renewal_lead_ms: None,
-            start_attempts: i32::try_from(c.retry.start_attempts).unwrap_or(i32::MAX),
-            max_retry_delay_ms: ms(c.retry.max_delay),
-            max_body_bytes: c.http.max_body_bytes as u64,
-            allow_insecure_http: false,
-        }
-    }
-}
-
 impl VkConfig {
-    /// The one place where a platform's configuration is validated.
+    /// A platform's configuration as the engine's: each given value over the engine's
+    /// default. The engine judges it when the session is made ([`SessionConfig::validate`]);
+    /// only what the engine's types cannot hold (a negative duration, an empty gateway URL)
+    /// is judged here.
     pub(crate) fn to_core(&self) -> Result<SessionConfig, VkError> {
         let bad = |m: &str| VkError::from(Error::invalid_argument(m));
-        let positive = |v: i64, name: &str| if v > 0 { Ok(Duration::from_millis(v as u64)) } else { Err(bad(&format!("{name} must be greater than zero"))) };
-        let non_negative = |v: i64, name: &str| if v >= 0 { Ok(Duration::from_millis(v as u64)) } else { Err(bad(&format!("{name} must not be negative"))) };
-        let connect = positive(self.connect_timeout_ms, "the connect timeout")?;
-        let request = positive(self.request_timeout_ms, "the request timeout")?;
-        let lead = self.renewal_lead_ms.map(|v| non_negative(v, "the renewal lead")).transpose()?;
-        let max_delay = non_negative(self.max_retry_delay_ms, "the maximum retry delay")?;
-        if self.start_attempts < 1 {
-            return Err(bad("start attempts must be at least 1"));
+        // A timeout of zero or less is zero, which the engine refuses.
+        let timeout = |v: i64| Duration::from_millis(u64::try_from(v).unwrap_or(0));
+        let non_negative =
+            |v: i64, name: &str| u64::try_from(v).map(Duration::from_millis).map_err(|_| bad(&format!("{name} must not be negative")));
+        let mut c = SessionConfig::default();
+        c.renewal.lead = self.renewal_lead_ms.map(|v| non_negative(v, "the renewal lead")).transpose()?;
+        if let Some(v) = self.max_retry_delay_ms {
+            c.retry.max_delay = non_negative(v, "the maximum retry delay")?.max(Duration::from_millis(1));
         }
-        if self.max_body_bytes < 1024 {
-            return Err(bad("the body limit must be at least 1024 bytes"));
-        }
-        if self.gateway_url.trim().is_empty() {
+        if self.gateway_url.as_deref().is_some_and(|g| g.trim().is_empty()) {
             return Err(bad("the gateway URL is empty"));
         }
-        let mut c = SessionConfig::default();
-        c.gateway_url = self.gateway_url.trim().to_string();
-        c.http.connect_timeout = connect;
-        c.http.request_timeout = request;
-        c.http.max_body_bytes = usize::try_from(self.max_body_bytes).unwrap_or(usize::MAX);
+        if let Some(v) = self.connect_timeout_ms {
+            c.http.connect_timeout = timeout(v);
+        }
+        if let Some(v) = self.request_timeout_ms {
+            c.http.request_timeout = timeout(v);
+        }
+        if let Some(v) = self.max_body_bytes {
+            c.http.max_body_bytes = usize::try_from(v).unwrap_or(usize::MAX);
+        }
+        if let Some(v) = self.start_attempts {
+            c.retry.start_attempts = u32::try_from(v).unwrap_or(0);
+        }
         c.http.allow_insecure_http = self.allow_insecure_http;
-        c.renewal.lead = lead;
-        c.retry.start_attempts = self.start_attempts as u32; // >= 1, checked above
-        c.retry.max_delay = max_delay.max(Duration::from_millis(1));
-        Ok(c)
+        Ok(c) // judged by Session::with_deps (SessionConfig::validate)
+    }
+
+    /// The gateway base URL of API-token mode.
+    pub(crate) fn gateway(&self) -> &str {
+        self.gateway_url.as_deref().map_or(DEFAULT_GATEWAY_URL, str::trim)
     }
 }
 
@@ -179,7 +175,12 @@ impl VkError {
 
 impl From<Error> for VkError {
     fn from(e: Error) -> Self {
-        VkError::Failure { kind: e.kind().into(), detail: e.message().to_string(), code: e.code().map(str::to_string), http_status: e.status() }
+        VkError::Failure {
+            kind: e.kind().into(),
+            detail: e.message().to_string(),
+            code: e.code().map(str::to_string),
+            http_status: e.status(),
+        }
     }
 }
 
@@ -189,7 +190,12 @@ impl From<uniffi::UnexpectedUniFFICallbackError> for VkError {
         // provider, say): `network` on purpose, the same as a provider that throws any other
         // error on both platforms (docs/PLATFORM-LAYERS.md, item 10): transient, retried, its
         // text scrubbed. A store's failure never gets here: the layers report it as `storage`.
-        VkError::Failure { kind: VkErrorKind::Network, detail: format!("the app's callback failed: {}", videokit_core::error::scrub(&e.reason, &[])), code: None, http_status: None }
+        VkError::Failure {
+            kind: VkErrorKind::Network,
+            detail: format!("the app's callback failed: {}", videokit_core::error::scrub(&e.reason, &[])),
+            code: None,
+            http_status: None,
+        }
     }
 }
 
@@ -277,7 +283,11 @@ pub struct VkSessionData {
 
 impl std::fmt::Debug for VkSessionData {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("VkSessionData").field("identity", &self.identity).field("token", &"***").field("source", &self.source).finish_non_exhaustive()
+        f.debug_struct("VkSessionData")
+            .field("identity", &self.identity)
+            .field("token", &"***")
+            .field("source", &self.source)
+            .finish_non_exhaustive()
     }
 }
 

@@ -2,9 +2,9 @@
 
 use crate::VkError;
 use std::time::SystemTime;
-use videokit_core::kaltura::HashType;
+use videokit_core::kaltura_protocol::HashType;
 use videokit_core::sources::kaltura::{KalturaConfig, KalturaSessionType, DEFAULT_SERVICE_URL};
-use videokit_core::videosdk::{Permission, Role, VideoSdkClaims};
+use videokit_core::videosdk_claims::{Permission, Role, VideoSdkClaims};
 use videokit_core::{Secret, TokenDetails};
 
 /// Hash of (widget KS + appToken token). Must match the app token's `hashType`; the server's
@@ -32,6 +32,16 @@ impl From<VkKalturaHashType> for HashType {
 pub enum VkKalturaSessionType {
     User,
     Admin,
+}
+
+impl From<KalturaSessionType> for VkKalturaSessionType {
+    fn from(t: KalturaSessionType) -> Self {
+        match t {
+            KalturaSessionType::Admin => VkKalturaSessionType::Admin,
+            // Kaltura defines only USER and ADMIN; anything else is reported as USER.
+            KalturaSessionType::User | KalturaSessionType::Other(_) => VkKalturaSessionType::User,
+        }
+    }
 }
 
 impl From<VkKalturaSessionType> for KalturaSessionType {
@@ -70,7 +80,11 @@ pub struct VkKalturaConfig {
 
 impl std::fmt::Debug for VkKalturaConfig {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("VkKalturaConfig").field("service_url", &self.service_url).field("partner_id", &self.partner_id).field("app_token", &"***").finish_non_exhaustive()
+        f.debug_struct("VkKalturaConfig")
+            .field("service_url", &self.service_url)
+            .field("partner_id", &self.partner_id)
+            .field("app_token", &"***")
+            .finish_non_exhaustive()
     }
 }
 
@@ -174,7 +188,7 @@ pub(crate) fn kaltura_info(d: &TokenDetails) -> Option<VkKalturaInfo> {
         TokenDetails::Kaltura { partner_id, user_id, session_type, privileges } => Some(VkKalturaInfo {
             partner_id: *partner_id,
             user_id: user_id.clone(),
-            session_type: if *session_type == 2 { VkKalturaSessionType::Admin } else { VkKalturaSessionType::User },
+            session_type: (*session_type).into(),
             privileges: privileges.clone(),
         }),
         _ => None,
@@ -201,5 +215,5 @@ pub fn decode_videosdk_token(token: String, leeway_secs: i64) -> Result<VkVideoS
 #[uniffi::export]
 pub fn check_videosdk_token_at(token: String, now: SystemTime, leeway_secs: i64) -> Result<VkVideoSdkClaims, VkError> {
     let now = videokit_core::clock::unix_secs(now);
-    videokit_core::videosdk::check(&token, now, leeway_secs).map(|c| VkVideoSdkClaims::from(&c)).map_err(VkError::from)
+    videokit_core::videosdk_claims::check(&token, now, leeway_secs).map(|c| VkVideoSdkClaims::from(&c)).map_err(VkError::from)
 }

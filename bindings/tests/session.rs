@@ -11,7 +11,14 @@ fn server() -> DevServer {
 }
 
 fn config(base: &str) -> VkConfig {
-    VkConfig { gateway_url: base.to_string(), connect_timeout_ms: 2_000, request_timeout_ms: 5_000, start_attempts: 1, max_retry_delay_ms: 50, ..VkConfig::default() }
+    VkConfig {
+        gateway_url: Some(base.to_string()),
+        connect_timeout_ms: Some(2_000),
+        request_timeout_ms: Some(5_000),
+        start_attempts: Some(1),
+        max_retry_delay_ms: Some(50),
+        ..VkConfig::default()
+    }
 }
 
 /// Collects what a callback receives and lets a test wait for a condition on it.
@@ -211,7 +218,7 @@ fn cancelling_a_start_that_is_still_starting_stops_it() {
 #[test]
 fn an_invalid_configuration_is_every_starts_error_until_a_valid_one() {
     let srv = server();
-    let bad = VkConfig { request_timeout_ms: 0, ..config(&srv.base_url()) };
+    let bad = VkConfig { request_timeout_ms: Some(0), ..config(&srv.base_url()) };
     let s = VkSession::new(bad, None, None, None).unwrap();
     let snap = s.snapshot();
     assert_eq!(snap.state, VkSessionState::Idle);

@@ -61,29 +61,15 @@ fn print_human(out: &Value, left: Option<i64>) {
             if k == "valid" || k == "error" {
                 continue;
             }
-            outln!(
-                "{k:<13} {}",
-                v.as_str()
-                    .map(str::to_string)
-                    .unwrap_or_else(|| v.to_string())
-            );
+            outln!("{k:<13} {}", v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string()));
         }
         return;
     }
     outln!("type:      {}", out["type"].as_str().unwrap_or("jwt"));
     outln!("header:    {}", out["header"]);
-    outln!(
-        "claims:    {}",
-        serde_json::to_string_pretty(&out["claims"])
-            .unwrap_or_default()
-            .replace('\n', "\n           ")
-    );
+    outln!("claims:    {}", serde_json::to_string_pretty(&out["claims"]).unwrap_or_default().replace('\n', "\n           "));
     if let Some(e) = out.get("expires_at") {
-        outln!(
-            "expires:   {} ({})",
-            e.as_str().unwrap_or("?"),
-            left.map(human_left).unwrap_or_default()
-        );
+        outln!("expires:   {} ({})", e.as_str().unwrap_or("?"), left.map(human_left).unwrap_or_default());
     } else {
         outln!("expires:   no exp claim");
     }

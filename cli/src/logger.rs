@@ -25,12 +25,7 @@ impl Log for StderrLogger {
             Level::Trace => "TRACE",
         };
         let t = self.start.elapsed().as_secs_f64();
-        let _ = writeln!(
-            std::io::stderr().lock(),
-            "[{t:8.3}s {lvl} {}] {}",
-            r.target(),
-            r.args()
-        );
+        let _ = writeln!(std::io::stderr().lock(), "[{t:8.3}s {lvl} {}] {}", r.target(), r.args());
     }
     fn flush(&self) {}
 }
@@ -42,11 +37,16 @@ pub fn level_from(verbose: u8) -> LevelFilter {
     match std::env::var("VIDEOKIT_LOG") {
         Ok(v) => match v.trim().parse::<LevelFilter>() {
             Ok(l) => return l,
-            Err(_) => eprintln!("videokit: warning: ignoring VIDEOKIT_LOG={:?}: use off, error, warn, info, debug or trace", v.chars().take(40).collect::<String>()),
+            Err(_) => eprintln!(
+                "videokit: warning: ignoring VIDEOKIT_LOG={:?}: use off, error, warn, info, debug or trace",
+                v.chars().take(40).collect::<String>()
+            ),
         },
         Err(_) => {
             if std::env::var_os("RUST_LOG").is_some() {
-                eprintln!("videokit: warning: RUST_LOG is not read; set VIDEOKIT_LOG (off, error, warn, info, debug, trace) or use -v/-vv/-vvv");
+                eprintln!(
+                    "videokit: warning: RUST_LOG is not read; set VIDEOKIT_LOG (off, error, warn, info, debug, trace) or use -v/-vv/-vvv"
+                );
             }
         }
     }
@@ -59,11 +59,7 @@ pub fn level_from(verbose: u8) -> LevelFilter {
 }
 
 pub fn init(level: LevelFilter) {
-    if log::set_boxed_logger(Box::new(StderrLogger {
-        start: Instant::now(),
-    }))
-    .is_ok()
-    {
+    if log::set_boxed_logger(Box::new(StderrLogger { start: Instant::now() })).is_ok() {
         log::set_max_level(level);
     }
 }

@@ -15,20 +15,12 @@ use clap::{Args, Parser, Subcommand};
 use serde_json::{json, Value};
 use std::sync::Arc;
 use std::time::Duration;
-use videokit_core::sources::videokit::{
-    ApiTokenSource, BackendSource, FixedTokenSource, DEFAULT_GATEWAY_URL,
-};
-use videokit_core::{
-    Error, ErrorKind, FileStore, Secret, Session, SessionConfig, SessionData, SessionDeps,
-    TokenSource,
-};
+use videokit_core::sources::generic::FixedTokenSource;
+use videokit_core::sources::videokit::{ApiTokenSource, BackendSource, DEFAULT_GATEWAY_URL};
+use videokit_core::{Error, ErrorKind, FileStore, Secret, Session, SessionConfig, SessionData, SessionDeps, TokenSource};
 
 #[derive(Parser)]
-#[command(
-    name = "videokit",
-    version,
-    about = "VideoKit SDK command line: demo, local backend, sessions, token inspection"
-)]
+#[command(name = "videokit", version, about = "VideoKit SDK command line: demo, local backend, sessions, token inspection")]
 struct Cli {
     /// More logging on stderr (-v info, -vv debug, -vvv trace). Secrets are never logged.
     #[arg(short, long, action = clap::ArgAction::Count, global = true)]
@@ -144,17 +136,8 @@ fn main() {
             // Under --json a usage error is JSON too, on stdout like every other error.
             if std::env::args().skip(1).any(|a| a == "--json") {
                 let text = e.render().to_string();
-                let first = text
-                    .lines()
-                    .next()
-                    .unwrap_or("usage error")
-                    .trim_start_matches("error: ")
-                    .trim()
-                    .to_string();
-                outln!(
-                    "{}",
-                    json!({"error": {"kind": "usage", "message": first, "usage": text.trim_end()}})
-                );
+                let first = text.lines().next().unwrap_or("usage error").trim_start_matches("error: ").trim().to_string();
+                outln!("{}", json!({"error": {"kind": "usage", "message": first, "usage": text.trim_end()}}));
             } else {
                 let _ = e.print();
             }
@@ -162,11 +145,7 @@ fn main() {
         }
     };
     logger::init(logger::level_from(cli.verbose));
-    let rt = match tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-    {
+    let rt = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("videokit: could not start the async runtime: {e}");
@@ -222,34 +201,26 @@ pub fn usage_err(json_out: bool, msg: &str) -> i32 {
 /// A secret given on the command line, as `-` (read one line from stdin), or through the
 /// environment variable `env` when the flag is absent: secrets need not be arguments, which
 /// any user can see in `ps`.
-pub fn secret_arg(
-    value: Option<String>,
-    env: Option<&str>,
-    what: &str,
-) -> Result<Option<String>, Error> {
+pub fn secret_arg(value: Option<String>, env: Option<&str>, what: &str) -> Result<Option<String>, Error> {
     match value.as_deref() {
         Some("-") => {
             let mut line = String::new();
-            std::io::stdin().read_line(&mut line).map_err(|e| {
-                Error::invalid_argument(format!("could not read the {what} from stdin: {e}"))
-            })?;
+            std::io::stdin()
+                .read_line(&mut line)
+                .map_err(|e| Error::invalid_argument(format!("could not read the {what} from stdin: {e}")))?;
             let v = line.trim_end_matches(['\r', '\n']).to_string();
             if v.is_empty() {
-                return Err(Error::invalid_argument(format!(
-                    "the {what} read from stdin is empty"
-                )));
+                return Err(Error::invalid_argument(format!("the {what} read from stdin is empty")));
             }
             Ok(Some(v))
         }
         Some(_) => Ok(value),
-        None => Ok(env
-            .and_then(|k| std::env::var(k).ok())
-            .filter(|v| !v.is_empty())),
+        None => Ok(env.and_then(|k| std::env::var(k).ok()).filter(|v| !v.is_empty())),
     }
 }
 
 pub fn rfc3339(t: std::time::SystemTime) -> String {
-    videokit_core::source::format_rfc3339(t)
+    videokit_core::clock::format_rfc3339(t)
 }
 
 pub fn session_json(state: &str, d: &SessionData) -> Value {
@@ -266,12 +237,7 @@ async fn serve(a: ServeArgs) -> i32 {
     let mut cfg = match &a.config {
         Some(p) => match videokit_devserver::DevServerConfig::from_json_file(p) {
             Ok(c) => c,
-            Err(e) => {
-                return usage_err(
-                    a.json,
-                    &format!("cannot use the config file {}: {e}", p.display()),
-                )
-            }
+            Err(e) => return usage_err(a.json, &format!("cannot use the config file {}: {e}", p.display())),
         },
         None => videokit_devserver::DevServerConfig::default(),
     };
@@ -286,10 +252,7 @@ async fn serve(a: ServeArgs) -> i32 {
     let server = match videokit_devserver::DevServer::start(cfg).await {
         Ok(s) => s,
         Err(e) => {
-            eprintln!(
-                "videokit: cannot start the local backend on port {}: {e}",
-                a.port
-            );
+            eprintln!("videokit: cannot start the local backend on port {}: {e}", a.port);
             return 1;
         }
     };
@@ -317,11 +280,7 @@ async fn session_start(a: StartArgs) -> i32 {
     // The CLI gives up on transient failures quickly: one retry.
     config.retry.start_attempts = 2;
     let insecure = a.allow_insecure_http;
-    let from = |flag: &Option<String>,
-                use_env: bool,
-                env: &str,
-                what: &str|
-     -> Result<Option<String>, i32> {
+    let from = |flag: &Option<String>, use_env: bool, env: &str, what: &str| -> Result<Option<String>, i32> {
         let r = if use_env {
             match std::env::var(env) {
                 Ok(v) if !v.is_empty() => Ok(Some(v)),
@@ -332,49 +291,29 @@ async fn session_start(a: StartArgs) -> i32 {
         };
         r.map_err(|e| fail(&e, a.json))
     };
-    let api_token = match from(
-        &a.api_token,
-        a.api_token_env,
-        "VIDEOKIT_API_TOKEN",
-        "app token",
-    ) {
+    let api_token = match from(&a.api_token, a.api_token_env, "VIDEOKIT_API_TOKEN", "app token") {
         Ok(v) => v,
         Err(code) => return code,
     };
-    let session_token = match from(
-        &a.session_token,
-        a.session_token_env,
-        "VIDEOKIT_SESSION_TOKEN",
-        "session token",
-    ) {
+    let session_token = match from(&a.session_token, a.session_token_env, "VIDEOKIT_SESSION_TOKEN", "session token") {
         Ok(v) => v,
         Err(code) => return code,
     };
     let source: Result<Arc<dyn TokenSource>, Error> = if let Some(t) = &api_token {
         match &a.identity {
-            Some(id) => ApiTokenSource::new(
-                &a.gateway,
-                Secret::new(t.as_str()),
-                id,
-                a.scopes.clone(),
-                insecure,
-            )
-            .map(|s| Arc::new(s) as Arc<dyn TokenSource>),
+            Some(id) => ApiTokenSource::new(&a.gateway, Secret::new(t.as_str()), id, a.scopes.clone(), insecure)
+                .map(|s| Arc::new(s) as Arc<dyn TokenSource>),
             None => return usage_err(a.json, "--api-token needs --identity"),
         }
     } else if let Some(u) = &a.token_url {
         match &a.identity {
-            Some(id) => BackendSource::new(u, id, vec![], insecure)
-                .map(|s| Arc::new(s) as Arc<dyn TokenSource>),
+            Some(id) => BackendSource::new(u, id, vec![], insecure).map(|s| Arc::new(s) as Arc<dyn TokenSource>),
             None => return usage_err(a.json, "--token-url needs --identity"),
         }
     } else if let Some(t) = &session_token {
         FixedTokenSource::new(Secret::new(t.as_str())).map(|s| Arc::new(s) as Arc<dyn TokenSource>)
     } else {
-        return usage_err(
-            a.json,
-            "give one of --api-token, --token-url, --session-token",
-        );
+        return usage_err(a.json, "give one of --api-token, --token-url, --session-token");
     };
     let source = match source {
         Ok(s) => s,
@@ -391,10 +330,7 @@ async fn session_start(a: StartArgs) -> i32 {
     let overall = Duration::from_secs(a.timeout.max(1));
     let result = match tokio::time::timeout(overall, session.start(source)).await {
         Ok(r) => r,
-        Err(_) => Err(Error::new(
-            ErrorKind::Timeout,
-            format!("no session within {} s", overall.as_secs()),
-        )),
+        Err(_) => Err(Error::new(ErrorKind::Timeout, format!("no session within {} s", overall.as_secs()))),
     };
     match result {
         Ok(d) => {
@@ -405,12 +341,7 @@ async fn session_start(a: StartArgs) -> i32 {
                 outln!("state:      {state}");
                 outln!("identity:   {}", d.identity.as_deref().unwrap_or("-"));
                 outln!("source:     {}", d.source);
-                outln!(
-                    "expires at: {}",
-                    d.expires_at
-                        .map(rfc3339)
-                        .unwrap_or_else(|| "unknown (no renewal scheduled)".into())
-                );
+                outln!("expires at: {}", d.expires_at.map(rfc3339).unwrap_or_else(|| "unknown (no renewal scheduled)".into()));
                 outln!("token:      {}", d.token.expose());
             }
             0

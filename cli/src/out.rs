@@ -34,9 +34,6 @@ fn failed(e: &std::io::Error) -> ! {
         std::process::exit(BROKEN_PIPE_STATUS);
     }
     // Not eprintln!: it panics too when stderr is gone.
-    let _ = writeln!(
-        std::io::stderr().lock(),
-        "videokit: cannot write to standard output: {e}"
-    );
+    let _ = writeln!(std::io::stderr().lock(), "videokit: cannot write to standard output: {e}");
     std::process::exit(1)
 }

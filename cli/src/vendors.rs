@@ -5,10 +5,8 @@ use clap::{Args, Subcommand};
 use serde_json::json;
 use std::sync::Arc;
 use std::time::Duration;
-use videokit_core::kaltura::HashType;
-use videokit_core::sources::kaltura::{
-    KalturaConfig, KalturaSessionType, KalturaSource, DEFAULT_SERVICE_URL,
-};
+use videokit_core::kaltura_protocol::HashType;
+use videokit_core::sources::kaltura::{KalturaConfig, KalturaSessionType, KalturaSource, DEFAULT_SERVICE_URL};
 use videokit_core::sources::videosdk::VideoSdkSource;
 use videokit_core::{Error, ErrorKind, Secret, Session, SessionConfig, TokenDetails, TokenSource};
 
@@ -135,17 +133,10 @@ fn session(timeout: u64, insecure: bool) -> Result<Session, Error> {
     Session::new(c, tokio::runtime::Handle::current())
 }
 
-async fn start(
-    s: &Session,
-    src: Arc<dyn TokenSource>,
-    timeout: u64,
-) -> Result<videokit_core::SessionData, Error> {
+async fn start(s: &Session, src: Arc<dyn TokenSource>, timeout: u64) -> Result<videokit_core::SessionData, Error> {
     match tokio::time::timeout(Duration::from_secs(timeout.max(1)), s.start(src)).await {
         Ok(r) => r,
-        Err(_) => Err(Error::new(
-            ErrorKind::Timeout,
-            format!("no session within {timeout} s"),
-        )),
+        Err(_) => Err(Error::new(ErrorKind::Timeout, format!("no session within {timeout} s"))),
     }
 }
 
@@ -163,12 +154,7 @@ pub async fn kaltura(cmd: KalturaCmd) -> i32 {
     };
     let app_token = match secret_arg(a.app_token.clone(), Some("KALTURA_APP_TOKEN"), "app token") {
         Ok(Some(t)) => t,
-        Ok(None) => {
-            return usage_err(
-                a.json,
-                "give --app-token (a value, or - for stdin) or set KALTURA_APP_TOKEN",
-            )
-        }
+        Ok(None) => return usage_err(a.json, "give --app-token (a value, or - for stdin) or set KALTURA_APP_TOKEN"),
         Err(e) => return fail(&e, a.json),
     };
     let mut cfg = KalturaConfig::new(a.partner_id, a.app_token_id.clone(), Secret::new(app_token));
@@ -190,36 +176,27 @@ pub async fn kaltura(cmd: KalturaCmd) -> i32 {
     match start(&s, src, a.timeout).await {
         Ok(d) => {
             let (partner_id, user_id, st, privileges) = match &d.details {
-                TokenDetails::Kaltura {
-                    partner_id,
-                    user_id,
-                    session_type,
-                    privileges,
-                } => (
-                    *partner_id,
-                    user_id.clone(),
-                    *session_type,
-                    privileges.clone(),
-                ),
-                _ => (a.partner_id, String::new(), 0, String::new()),
+                TokenDetails::Kaltura { partner_id, user_id, session_type, privileges } => {
+                    (*partner_id, user_id.clone(), Some(*session_type), privileges.clone())
+                }
+                _ => (a.partner_id, String::new(), None, String::new()),
             };
             // The session shape every command shares, then Kaltura's own fields.
             let mut out = session_json(s.state().as_str(), &d);
             out["partner_id"] = json!(partner_id);
             out["user_id"] = json!(user_id);
             out["expiry"] = json!(d.expires_at.map(videokit_core::clock::unix_secs));
-            out["session_type"] = json!(if st == 2 { "admin" } else { "user" });
+            out["session_type"] = json!(match st {
+                Some(KalturaSessionType::Admin) => "admin".to_string(),
+                Some(KalturaSessionType::Other(v)) => v.to_string(),
+                _ => "user".to_string(),
+            });
             out["privileges"] = json!(privileges);
             if a.json {
                 outln!("{out}");
             } else {
                 for (k, v) in out.as_object().into_iter().flatten() {
-                    outln!(
-                        "{k:<13} {}",
-                        v.as_str()
-                            .map(str::to_string)
-                            .unwrap_or_else(|| v.to_string())
-                    );
+                    outln!("{k:<13} {}", v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string()));
                 }
             }
             0
@@ -231,13 +208,7 @@ pub async fn kaltura(cmd: KalturaCmd) -> i32 {
 pub async fn videosdk(cmd: VideoSdkCmd) -> i32 {
     match cmd {
         VideoSdkCmd::Token(a) => {
-            let src = match VideoSdkSource::new(
-                &a.url,
-                a.room_id.clone(),
-                a.participant_id.clone(),
-                0,
-                a.allow_insecure_http,
-            ) {
+            let src = match VideoSdkSource::new(&a.url, a.room_id.clone(), a.participant_id.clone(), 0, a.allow_insecure_http) {
                 Ok(s) => Arc::new(s) as Arc<dyn TokenSource>,
                 Err(e) => return fail(&e, a.json),
             };
@@ -257,15 +228,10 @@ pub async fn videosdk(cmd: VideoSdkCmd) -> i32 {
                         outln!("{out}");
                     } else {
                         outln!("state:      {}", s.state());
-                        outln!(
-                            "expires at: {}",
-                            d.expires_at.map(rfc3339).unwrap_or_default()
-                        );
+                        outln!("expires at: {}", d.expires_at.map(rfc3339).unwrap_or_default());
                         outln!(
                             "claims:     {}",
-                            serde_json::to_string_pretty(&out["claims"])
-                                .unwrap_or_default()
-                                .replace('\n', "\n            ")
+                            serde_json::to_string_pretty(&out["claims"]).unwrap_or_default().replace('\n', "\n            ")
                         );
                         outln!("token:      {}", d.token.expose());
                     }
@@ -275,21 +241,14 @@ pub async fn videosdk(cmd: VideoSdkCmd) -> i32 {
             }
         }
         VideoSdkCmd::Sign(a) => {
-            let perms = if a.permissions.is_empty() {
-                vec!["allow_join".to_string()]
-            } else {
-                a.permissions.clone()
-            };
+            let perms = if a.permissions.is_empty() { vec!["allow_join".to_string()] } else { a.permissions.clone() };
             for p in &perms {
-                if p.parse::<videokit_core::videosdk::Permission>().is_err() {
-                    return usage_err(
-                        a.json,
-                        &format!("unknown permission '{p}': use allow_join, ask_join or allow_mod"),
-                    );
+                if p.parse::<videokit_core::videosdk_claims::Permission>().is_err() {
+                    return usage_err(a.json, &format!("unknown permission '{p}': use allow_join, ask_join or allow_mod"));
                 }
             }
             for r in &a.roles {
-                if r.parse::<videokit_core::videosdk::Role>().is_err() {
+                if r.parse::<videokit_core::videosdk_claims::Role>().is_err() {
                     return usage_err(a.json, &format!("unknown role '{r}': use crawler or rtc"));
                 }
             }
@@ -302,16 +261,12 @@ pub async fn videosdk(cmd: VideoSdkCmd) -> i32 {
                 return usage_err(a.json, "--api-key is empty");
             }
             if a.expires_in == 0 || a.expires_in > MAX_SIGN_LIFETIME_SECS {
-                return usage_err(
-                    a.json,
-                    &format!("--expires-in must be between 1 and {MAX_SIGN_LIFETIME_SECS} seconds"),
-                );
+                return usage_err(a.json, &format!("--expires-in must be between 1 and {MAX_SIGN_LIFETIME_SECS} seconds"));
             }
             let iat = videokit_core::clock::unix_secs(std::time::SystemTime::now());
             // Both bounded above: no overflow, and exp stays a representable date.
             let exp = iat + a.expires_in as i64;
-            let mut claims =
-                json!({"apikey": a.api_key, "permissions": perms, "iat": iat, "exp": exp});
+            let mut claims = json!({"apikey": a.api_key, "permissions": perms, "iat": iat, "exp": exp});
             if a.room_id.is_some() || a.participant_id.is_some() || !a.roles.is_empty() {
                 claims["version"] = json!(2);
                 if let Some(r) = &a.room_id {
@@ -326,22 +281,14 @@ pub async fn videosdk(cmd: VideoSdkCmd) -> i32 {
             }
             let token = videokit_devserver::sign_hs256(&claims, secret.as_bytes());
             // Never hand out what the SDK's own checker would refuse (an empty roomId, …).
-            let checked = match videokit_core::videosdk::check(&token, iat, 0) {
+            let checked = match videokit_core::videosdk_claims::check(&token, iat, 0) {
                 Ok(c) => c,
-                Err(e) => {
-                    return usage_err(
-                        a.json,
-                        &format!(
-                            "refusing to sign a token the checker refuses: {}",
-                            e.message()
-                        ),
-                    )
-                }
+                Err(e) => return usage_err(a.json, &format!("refusing to sign a token the checker refuses: {}", e.message())),
             };
             if a.json {
                 outln!(
                     "{}",
-                    json!({"token": token, "claims": checked.to_json(), "expires_at": videokit_core::source::format_unix_secs(exp)})
+                    json!({"token": token, "claims": checked.to_json(), "expires_at": videokit_core::clock::format_unix_secs(exp)})
                 );
             } else {
                 outln!("{token}");

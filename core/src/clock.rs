@@ -1,4 +1,5 @@
-//! Time: the injectable clock, and the server-time estimate.
+//! Time: the injectable clock, the server-time estimate, and the time arithmetic and RFC 3339
+//! formatting every part of the SDK uses.
 //!
 //! The engine sleeps on a monotonic clock (tokio's `Instant`, which tests can pause and
 //! advance) and judges expiry against the *server's* time: local wall time plus a skew
@@ -35,9 +36,10 @@ impl Clock for SystemClock {
     }
 }
 
-/// A clock for tests: wall time is a fixed origin plus the time elapsed on tokio's clock
+/// A clock for tests (feature `test-support`): wall time is a fixed origin plus the time elapsed on tokio's clock
 /// (so `tokio::time::pause()` + `advance()` move both together), plus an adjustable jump
 /// that simulates the user changing the device clock.
+#[cfg(feature = "test-support")]
 #[derive(Debug)]
 pub struct FakeClock {
     wall_origin: SystemTime,
@@ -45,14 +47,11 @@ pub struct FakeClock {
     jump_ms: AtomicI64,
 }
 
+#[cfg(feature = "test-support")]
 impl FakeClock {
     /// A fake clock whose wall time starts at `unix_secs`.
     pub fn at_unix(unix_secs: u64) -> Self {
-        FakeClock {
-            wall_origin: UNIX_EPOCH + Duration::from_secs(unix_secs),
-            mono_origin: Instant::now(),
-            jump_ms: AtomicI64::new(0),
-        }
+        FakeClock { wall_origin: UNIX_EPOCH + Duration::from_secs(unix_secs), mono_origin: Instant::now(), jump_ms: AtomicI64::new(0) }
     }
     /// Move the wall clock (only) by `delta_ms`; the monotonic clock is unaffected.
     pub fn jump_wall(&self, delta_ms: i64) {
@@ -60,6 +59,7 @@ impl FakeClock {
     }
 }
 
+#[cfg(feature = "test-support")]
 impl Clock for FakeClock {
     fn wall(&self) -> SystemTime {
         let elapsed = Instant::now().saturating_duration_since(self.mono_origin);
@@ -154,6 +154,38 @@ impl ServerTime {
     }
 }
 
+/// Parse an RFC 3339 timestamp (`2026-11-23T08:00:00.000Z`).
+pub fn parse_rfc3339(s: &str) -> crate::error::Result<SystemTime> {
+    let t = time::OffsetDateTime::parse(s.trim(), &time::format_description::well_known::Rfc3339)
+        .map_err(|_| crate::error::Error::malformed(format!("'{}' is not an RFC 3339 time", crate::error::scrub(s, &[]))))?;
+    Ok(SystemTime::from(t))
+}
+
+/// Format as RFC 3339 UTC with milliseconds. Never panics: a time outside the years
+/// 1..=9999 (which RFC 3339 cannot write) is shown as `out of range (unix N s)`.
+pub fn format_rfc3339(t: SystemTime) -> String {
+    let ms = diff_ms(t, UNIX_EPOCH);
+    let secs = ms.div_euclid(1000);
+    format_unix_millis(secs, ms.rem_euclid(1000))
+}
+
+/// [`format_rfc3339`] of a whole number of seconds since the epoch (any `i64`).
+pub fn format_unix_secs(secs: i64) -> String {
+    format_unix_millis(secs, 0)
+}
+
+fn format_unix_millis(secs: i64, millis: i64) -> String {
+    let fmt = time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z");
+    if !unix_secs_in_range(secs) {
+        return format!("out of range (unix {secs} s)");
+    }
+    time::OffsetDateTime::from_unix_timestamp(secs)
+        .ok()
+        .and_then(|dt| dt.replace_millisecond(u16::try_from(millis).unwrap_or(0)).ok())
+        .and_then(|dt| dt.format(&fmt).ok())
+        .unwrap_or_else(|| format!("out of range (unix {secs} s)"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -182,6 +214,7 @@ mod tests {
         assert_eq!(unix_secs(add_ms(from_unix_secs(MAX_UNIX_SECS), i64::MAX)), MAX_UNIX_SECS);
     }
 
+    #[cfg(feature = "test-support")]
     #[tokio::test(start_paused = true)]
     async fn fake_clock_moves_with_tokio_time() {
         let c = FakeClock::at_unix(1_000);
@@ -189,5 +222,30 @@ mod tests {
         assert_eq!(unix_secs(c.wall()), 1_010);
         c.jump_wall(-5_000);
         assert_eq!(unix_secs(c.wall()), 1_005);
+    }
+
+    #[test]
+    fn rfc3339_round_trip() {
+        let t = parse_rfc3339("2026-11-23T08:00:00.000Z").unwrap();
+        assert_eq!(t, UNIX_EPOCH + Duration::from_secs(1_795_420_800));
+        assert_eq!(format_rfc3339(t), "2026-11-23T08:00:00.000Z");
+        assert_eq!(parse_rfc3339("2026-11-23T09:00:00+01:00").unwrap(), t);
+        assert!(parse_rfc3339("tomorrow").is_err());
+        assert_eq!(format_rfc3339(UNIX_EPOCH + Duration::from_millis(1_500)), "1970-01-01T00:00:01.500Z");
+    }
+
+    #[test]
+    fn formatting_never_panics_on_out_of_range_times() {
+        // Year 10000 and later: SystemTime holds it, RFC 3339 cannot write it.
+        let far = UNIX_EPOCH + Duration::from_secs(253_402_300_800);
+        assert_eq!(format_rfc3339(far), "out of range (unix 253402300800 s)");
+        assert_eq!(
+            format_rfc3339(UNIX_EPOCH + Duration::from_secs(i64::MAX as u64 / 1000)),
+            format!("out of range (unix {} s)", i64::MAX / 1000)
+        );
+        assert_eq!(format_unix_secs(253_402_300_799), "9999-12-31T23:59:59.000Z");
+        assert_eq!(format_unix_secs(i64::MAX), format!("out of range (unix {} s)", i64::MAX));
+        assert_eq!(format_unix_secs(i64::MIN), format!("out of range (unix {} s)", i64::MIN));
+        assert_eq!(format_unix_secs(-1), "1969-12-31T23:59:59.000Z");
     }
 }

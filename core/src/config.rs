@@ -1,7 +1,10 @@
-//! Engine configuration, with the defaults a mobile app wants.
+//! Engine configuration: the one home of every default a mobile app gets (timeouts, body
+//! cap, renewal lead, retries) and of every rule a configuration must meet
+//! ([`SessionConfig::validate`]). The FFI and the Swift and Kotlin layers leave a value unset
+//! to get the default here, and judge nothing themselves.
 
+use crate::error::{Error, Result};
 use crate::http::HttpConfig;
-use crate::sources::videokit::DEFAULT_GATEWAY_URL;
 use std::time::Duration;
 
 /// When to renew. The default lead is the smaller of 5 minutes and 10% of the token's
@@ -96,25 +99,27 @@ impl RetryPolicy {
 }
 
 /// Everything configurable about a session.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct SessionConfig {
     pub http: HttpConfig,
     pub renewal: RenewalPolicy,
     pub retry: RetryPolicy,
-    /// VideoKit gateway base URL (`https://gateway.video.io`).
-    pub gateway_url: String,
 }
 
-impl Default for SessionConfig {
-    fn default() -> Self {
-        SessionConfig {
-            http: HttpConfig::default(),
-            renewal: RenewalPolicy::default(),
-            retry: RetryPolicy::default(),
-            gateway_url: DEFAULT_GATEWAY_URL.to_string(),
-        }
+impl SessionConfig {
+    /// The one place a configuration is judged (the platforms and the FFI only translate):
+    /// `invalid_argument` naming the first rule broken.
+    pub fn validate(&self) -> Result<()> {
+        let rule = |ok: bool, m: &str| if ok { Ok(()) } else { Err(Error::invalid_argument(m)) };
+        rule(!self.http.connect_timeout.is_zero(), "the connect timeout must be greater than zero")?;
+        rule(!self.http.request_timeout.is_zero(), "the request timeout must be greater than zero")?;
+        rule(self.retry.start_attempts >= 1, "start attempts must be at least 1")?;
+        rule(self.http.max_body_bytes >= MIN_BODY_BYTES, "the body limit must be at least 1024 bytes")
     }
 }
+
+/// The smallest body limit accepted ([`HttpConfig::max_body_bytes`]).
+pub const MIN_BODY_BYTES: usize = 1024;
 
 #[cfg(test)]
 mod tests {
@@ -131,6 +136,19 @@ mod tests {
         assert_eq!(fixed.lead_for(Some(Duration::from_secs(3600))), Duration::from_secs(30));
         // Clamped to half the lifetime.
         assert_eq!(fixed.lead_for(Some(Duration::from_secs(20))), Duration::from_secs(10));
+    }
+
+    #[test]
+    fn validation_names_the_first_rule_broken() {
+        assert!(SessionConfig::default().validate().is_ok());
+        let mut c = SessionConfig::default();
+        c.retry.start_attempts = 0;
+        assert_eq!(c.validate().unwrap_err().message(), "start attempts must be at least 1");
+        c.http.connect_timeout = Duration::ZERO;
+        assert_eq!(c.validate().unwrap_err().message(), "the connect timeout must be greater than zero");
+        let mut c = SessionConfig::default();
+        c.http.max_body_bytes = MIN_BODY_BYTES - 1;
+        assert_eq!(c.validate().unwrap_err().kind(), crate::ErrorKind::InvalidArgument);
     }
 
     #[test]

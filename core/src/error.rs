@@ -81,11 +81,7 @@ impl ErrorKind {
     ];
 }
 
-impl fmt::Display for ErrorKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+crate::wire_names::display_as_str!(ErrorKind);
 
 /// A failure. Cheap to clone (waiters of a shared fetch all get a copy).
 #[derive(Clone, PartialEq, Eq)]
@@ -206,12 +202,22 @@ pub fn scrub(text: &str, secrets: &[&str]) -> String {
         }
     }
     let cleaned: String = out.chars().filter(|c| !c.is_control()).collect();
-    if cleaned.chars().count() > MAX_BACKEND_TEXT {
-        let mut t: String = cleaned.chars().take(MAX_BACKEND_TEXT).collect();
-        t.push('…');
-        t
-    } else {
-        cleaned
+    truncate(cleaned, MAX_BACKEND_TEXT)
+}
+
+/// Longest piece of a value quoted back in an error message by [`scrub_short`].
+pub const MAX_QUOTED: usize = 40;
+
+/// [`scrub`] for a short quote of a value the caller gave (a claim, a name): at most
+/// [`MAX_QUOTED`] characters.
+pub fn scrub_short(text: &str) -> String {
+    truncate(scrub(text, &[]), MAX_QUOTED)
+}
+
+fn truncate(text: String, max_chars: usize) -> String {
+    match text.char_indices().nth(max_chars) {
+        Some((at, _)) => format!("{}…", &text[..at]),
+        None => text,
     }
 }
 

@@ -16,13 +16,13 @@ pub fn jwt(data: &[u8]) {
         let _ = j.check_alg();
         if let Ok(t) = j.time_claims() {
             for secs in [t.exp, t.iat, t.nbf].into_iter().flatten() {
-                let _ = crate::source::format_rfc3339(crate::clock::from_unix_secs(secs));
+                let _ = crate::clock::format_rfc3339(crate::clock::from_unix_secs(secs));
             }
         }
         // Raw claim values, whatever they are, through the formatter.
         for v in j.claims.values() {
             if let Some(i) = v.as_i64() {
-                let _ = crate::source::format_unix_secs(i);
+                let _ = crate::clock::format_unix_secs(i);
             }
         }
         let _ = crate::source::FetchedToken::bare(crate::secret::Secret::new(text(data)));
@@ -38,13 +38,13 @@ pub fn jwt(data: &[u8]) {
 /// The VideoSDK token decoder and checker (first 8 bytes pick "now").
 pub fn videosdk(data: &[u8]) {
     let (now, rest) = split_i64(data);
-    let _ = crate::videosdk::check(text(rest), now, 0);
-    let _ = crate::videosdk::decode_unchecked_time(text(rest));
+    let _ = crate::videosdk_claims::check(text(rest), now, 0);
+    let _ = crate::videosdk_claims::decode_unchecked_time(text(rest));
 }
 
 /// The Kaltura KS decoder, and `token inspect` of a KS (expiry formatting included).
 pub fn ks(data: &[u8]) {
-    let _ = crate::kaltura::decode_ks(text(data));
+    let _ = crate::kaltura_protocol::decode_ks(text(data));
     let _ = crate::inspect::inspect(text(data), 1_795_305_600, 0);
     let (now, rest) = split_i64(data);
     if let Ok(i) = crate::inspect::inspect(text(rest), now, 0) {
@@ -54,8 +54,8 @@ pub fn ks(data: &[u8]) {
 
 /// Kaltura API v3 JSON responses (both actions).
 pub fn kaltura_api(data: &[u8]) {
-    let _ = crate::kaltura::parse_widget_session(data, &["secret-token"]);
-    let _ = crate::kaltura::parse_session_info(data, &["secret-token"]);
+    let _ = crate::kaltura_protocol::parse_widget_session(data, &["secret-token"]);
+    let _ = crate::kaltura_protocol::parse_session_info(data, &["secret-token"]);
 }
 
 /// The VideoKit gateway and app-backend response parser, and the status classifier.
@@ -65,8 +65,8 @@ pub fn session_response(data: &[u8]) {
     let _ = crate::sources::videokit::parse_session_body(&resp, "fuzz", &["secret-token"], None);
     if let Ok(t) = crate::sources::videokit::parse_session_body(&resp, "fuzz", &["secret-token"], Some("alice")) {
         // What the engine and the CLI do with a session's times: format them.
-        let _ = t.expires_at.map(crate::source::format_rfc3339);
-        let _ = t.issued_at.map(crate::source::format_rfc3339);
+        let _ = t.expires_at.map(crate::clock::format_rfc3339);
+        let _ = t.issued_at.map(crate::clock::format_rfc3339);
     }
     let _ = crate::http::backend_error_text(data);
 }
@@ -86,7 +86,7 @@ pub fn url_template(data: &[u8]) {
     let resp = HttpResponse { status: 503, headers: vec![("retry-after".into(), s.into()), ("date".into(), s.into())], body: vec![] };
     let _ = resp.retry_after(std::time::SystemTime::UNIX_EPOCH);
     let _ = resp.date();
-    let _ = crate::source::parse_rfc3339(s);
+    let _ = crate::clock::parse_rfc3339(s);
 }
 
 fn split_i64(data: &[u8]) -> (i64, &[u8]) {
@@ -100,7 +100,10 @@ fn split_i64(data: &[u8]) -> (i64, &[u8]) {
 }
 
 /// Every target by name (for the replay test).
-pub const TARGETS: [(&str, fn(&[u8])); 7] = [
+/// One fuzz entry point: its name and what it runs on the input.
+pub type Target = (&'static str, fn(&[u8]));
+
+pub const TARGETS: [Target; 7] = [
     ("jwt", jwt),
     ("videosdk", videosdk),
     ("ks", ks),

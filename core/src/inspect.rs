@@ -6,8 +6,8 @@
 //! ([`crate::jwt::Jwt::time_claims`]): a claim that is not a number or lies outside the years
 //! 1..=9999 makes the token invalid, and is never formatted as a date.
 
+use crate::clock::format_unix_secs;
 use crate::error::{Error, ErrorKind, Result};
-use crate::source::format_unix_secs;
 use serde_json::{json, Value};
 
 /// What [`inspect`] found: the report (the CLI prints it, `--json` as is), and the verdict.
@@ -47,7 +47,7 @@ pub fn inspect(token: &str, now: i64, leeway: i64) -> Result<Inspection> {
         }
     };
     if is_videosdk {
-        match crate::videosdk::check(token, now, leeway) {
+        match crate::videosdk_claims::check(token, now, leeway) {
             Ok(c) => report["checked_claims"] = c.to_json(),
             Err(e) => verdict = Err(e),
         }
@@ -55,7 +55,8 @@ pub fn inspect(token: &str, now: i64, leeway: i64) -> Result<Inspection> {
         if let Err(e) = j.check_alg() {
             verdict = Err(e);
         } else if let Some(nbf) = times.nbf.filter(|nbf| now.saturating_add(leeway) < *nbf) {
-            verdict = Err(Error::invalid_token(format!("the token is not valid before {}", format_unix_secs(nbf))).with_code("not_yet_valid"));
+            verdict =
+                Err(Error::invalid_token(format!("the token is not valid before {}", format_unix_secs(nbf))).with_code("not_yet_valid"));
         } else if let Some(exp) = times.exp.filter(|exp| now.saturating_sub(leeway) >= *exp) {
             verdict = Err(Error::new(ErrorKind::Expired, format!("the token expired at {}", format_unix_secs(exp))));
         }
@@ -76,7 +77,8 @@ pub fn inspect(token: &str, now: i64, leeway: i64) -> Result<Inspection> {
 }
 
 fn inspect_ks(ks: &str, now: i64) -> Result<Inspection> {
-    let info = crate::kaltura::decode_ks(ks).map_err(|_| Error::invalid_token("not a JWT (three dot-separated segments) nor a Kaltura KS").with_code("malformed"))?;
+    let info = crate::kaltura_protocol::decode_ks(ks)
+        .map_err(|_| Error::invalid_token("not a JWT (three dot-separated segments) nor a Kaltura KS").with_code("malformed"))?;
     let mut report = json!({"type": "kaltura_ks", "version": info.version, "partner_id": info.partner_id});
     let mut verdict = Ok(());
     let mut seconds_left = None;
@@ -189,7 +191,15 @@ mod tests {
 
     #[test]
     fn unsecured_or_algless_jwts_are_invalid() {
-        for h in [r#"{"alg":"none"}"#, r#"{"alg":"NONE"}"#, r#"{"alg":"nOnE"}"#, r#"{"typ":"JWT"}"#, r#"{"alg":256}"#, r#"{"alg":null}"#, r#"{"alg":""}"#] {
+        for h in [
+            r#"{"alg":"none"}"#,
+            r#"{"alg":"NONE"}"#,
+            r#"{"alg":"nOnE"}"#,
+            r#"{"typ":"JWT"}"#,
+            r#"{"alg":256}"#,
+            r#"{"alg":null}"#,
+            r#"{"alg":""}"#,
+        ] {
             let i = inspect(&jwt(h, r#"{"sub":"a","exp":1795309200}"#), NOW, 0).unwrap();
             assert_eq!(code(&i), (ErrorKind::InvalidToken, Some("unsupported_algorithm".into())), "{h}");
             assert_eq!(i.report["valid"], json!(false));

@@ -23,10 +23,7 @@ impl std::fmt::Debug for Jwt {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         // Claims are not secret by themselves, but a full claims dump can contain app data;
         // print only the header algorithm and the claim names.
-        f.debug_struct("Jwt")
-            .field("alg", &self.alg())
-            .field("claims", &self.claims.keys().collect::<Vec<_>>())
-            .finish()
+        f.debug_struct("Jwt").field("alg", &self.alg()).field("claims", &self.claims.keys().collect::<Vec<_>>()).finish()
     }
 }
 
@@ -60,9 +57,12 @@ impl Jwt {
             match self.claims.get(name) {
                 None => Ok(None),
                 Some(v @ Value::Number(_)) => numeric_date(v).map(Some).ok_or_else(|| {
-                    Error::invalid_token(format!("the token's {name} claim is out of range (after year 9999 or before year 1)")).with_code("invalid_claim")
+                    Error::invalid_token(format!("the token's {name} claim is out of range (after year 9999 or before year 1)"))
+                        .with_code("invalid_claim")
                 }),
-                Some(_) => Err(Error::invalid_token(format!("the token's {name} claim is not a number of seconds")).with_code("invalid_claim")),
+                Some(_) => {
+                    Err(Error::invalid_token(format!("the token's {name} claim is not a number of seconds")).with_code("invalid_claim"))
+                }
             }
         };
         Ok(TimeClaims { exp: get("exp")?, iat: get("iat")?, nbf: get("nbf")? })
@@ -74,7 +74,9 @@ impl Jwt {
     pub fn check_alg(&self) -> Result<&str> {
         match self.header.get("alg") {
             Some(Value::String(a)) if !a.trim().is_empty() && !a.trim().eq_ignore_ascii_case("none") => Ok(a),
-            Some(Value::String(_)) => Err(Error::invalid_token("the token is unsecured (alg \"none\"): it proves nothing").with_code("unsupported_algorithm")),
+            Some(Value::String(_)) => {
+                Err(Error::invalid_token("the token is unsecured (alg \"none\"): it proves nothing").with_code("unsupported_algorithm"))
+            }
             Some(_) => Err(Error::invalid_token("the token header alg is not a string").with_code("unsupported_algorithm")),
             None => Err(Error::invalid_token("the token header names no alg").with_code("unsupported_algorithm")),
         }
@@ -144,10 +146,7 @@ pub fn decode(token: &str) -> Result<Jwt> {
     }
     let parts: Vec<&str> = token.split('.').collect();
     if parts.len() != 3 {
-        return Err(Error::invalid_token(format!(
-            "a JWT has 3 dot-separated segments, this token has {}",
-            parts.len()
-        )));
+        return Err(Error::invalid_token(format!("a JWT has 3 dot-separated segments, this token has {}", parts.len())));
     }
     let header = json_object(&b64url(parts[0], "header")?, "header")?;
     let claims = json_object(&b64url(parts[1], "payload")?, "payload")?;
@@ -165,7 +164,12 @@ mod tests {
 
     #[test]
     fn decodes_header_and_claims() {
-        let t = format!("{}.{}.{}", enc(r#"{"alg":"HS256","typ":"JWT"}"#), enc(r#"{"sub":"alice","exp":1700000000,"iat":1699999000.5}"#), enc("sig"));
+        let t = format!(
+            "{}.{}.{}",
+            enc(r#"{"alg":"HS256","typ":"JWT"}"#),
+            enc(r#"{"sub":"alice","exp":1700000000,"iat":1699999000.5}"#),
+            enc("sig")
+        );
         let j = decode(&t).unwrap();
         assert_eq!(j.alg(), Some("HS256"));
         assert_eq!(j.exp(), Some(1_700_000_000));

@@ -22,23 +22,30 @@ pub mod clock;
 pub mod config;
 pub mod engine;
 pub mod error;
+#[cfg(feature = "test-support")]
 #[doc(hidden)]
 pub mod fuzz_targets;
 pub mod http;
 pub mod inspect;
 pub mod jwt;
+pub mod kaltura_protocol;
 pub mod secret;
 pub mod source;
 pub mod sources;
 pub mod store;
+pub mod videosdk_claims;
+mod wire_names;
 
-pub use clock::{Clock, FakeClock, SystemClock};
+#[cfg(feature = "test-support")]
+pub use clock::FakeClock;
+pub use clock::{Clock, SystemClock};
 pub use config::{Jitter, RenewalPolicy, RetryPolicy, SessionConfig};
-pub use engine::{EngineSnapshot, Session, SessionData, SessionDeps, SessionObserver, SessionState, StateChange, TokenLease, TransitionHook, FIXED_TOKEN_REUSE_MARGIN};
+pub use engine::{
+    EngineSnapshot, Session, SessionData, SessionDeps, SessionObserver, SessionState, StateChange, TokenLease, TransitionHook,
+    FIXED_TOKEN_REUSE_MARGIN,
+};
 pub use error::{Error, ErrorKind, Result};
 pub use http::HttpConfig;
 pub use secret::Secret;
 pub use source::{FetchedToken, SourceKind, TokenDetails, TokenSource};
 pub use store::{FileStore, MemoryStore, SessionStore};
-pub mod videosdk;
-pub mod kaltura;

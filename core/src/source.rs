@@ -1,6 +1,9 @@
 //! The token-source abstraction: each flow (VideoKit gateway, app backend, fixed token,
 //! app-supplied provider, Kaltura, VideoSDK) is a [`TokenSource`] plugged into the engine.
 //! The engine knows nothing of vendors; a source knows nothing of timers, retries or state.
+//! What a source is (kind, identity, store key, renewability, secrets) is a [`SourceInfo`]
+//! fixed when it is made; what its tokens carry beyond the common fields
+//! ([`TokenDetails`]) it saves and restores itself.
 
 use crate::error::{Error, Result};
 use crate::http::Http;
@@ -44,11 +47,7 @@ impl SourceKind {
     }
 }
 
-impl fmt::Display for SourceKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+crate::wire_names::display_as_str!(SourceKind);
 
 /// Vendor-specific facts about a token, beyond what every session has.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -57,9 +56,9 @@ pub enum TokenDetails {
     #[default]
     None,
     /// A Kaltura session: the KS is the token.
-    Kaltura { partner_id: i64, user_id: String, session_type: i32, privileges: String },
+    Kaltura { partner_id: i64, user_id: String, session_type: crate::kaltura_protocol::KalturaSessionType, privileges: String },
     /// A VideoSDK access token's checked claims.
-    VideoSdk(crate::videosdk::VideoSdkClaims),
+    VideoSdk(crate::videosdk_claims::VideoSdkClaims),
 }
 
 /// What a source returns: a token and what is known about it. Times are *server* times.
@@ -69,8 +68,9 @@ pub struct FetchedToken {
     pub expires_at: Option<SystemTime>,
     pub issued_at: Option<SystemTime>,
     pub identity: Option<String>,
-    pub scopes: Vec<String>,
+    /// Vendor facts beyond the common ones.
     pub details: TokenDetails,
+    pub scopes: Vec<String>,
 }
 
 impl fmt::Debug for FetchedToken {
@@ -121,27 +121,95 @@ pub struct FetchContext<'a> {
     pub http: &'a Http,
 }
 
+/// What the engine knows of a source besides how to fetch: fixed when the source is made,
+/// so nothing here is computed again per `start` (the store key's digest included).
+#[derive(Clone)]
+pub struct SourceInfo {
+    pub kind: SourceKind,
+    /// The identity this source signs in, when known up front.
+    pub identity: Option<String>,
+    /// A stable key for the session store: the same app, user and endpoint give the same
+    /// key. It holds no secret in clear (secrets are hashed in).
+    pub store_key: String,
+    /// Whether asking again can give a new token. A fixed token cannot be renewed.
+    pub renewable: bool,
+    /// Secrets this source holds, so that backend text echoing them can be scrubbed.
+    pub secrets: Vec<Secret>,
+}
+
+impl SourceInfo {
+    /// A renewable source holding `secrets`, whose store key is `kind.` + the digest of
+    /// `key_parts`.
+    pub fn new(kind: SourceKind, identity: Option<String>, key_parts: &[&str], secrets: Vec<Secret>) -> Self {
+        let store_key = format!("{kind}.{}", key_digest(key_parts));
+        SourceInfo { kind, identity, store_key, renewable: true, secrets }
+    }
+}
+
+impl fmt::Debug for SourceInfo {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SourceInfo")
+            .field("kind", &self.kind)
+            .field("identity", &self.identity)
+            .field("store_key", &self.store_key)
+            .finish_non_exhaustive()
+    }
+}
+
 /// A way to get a token. Implementations are stateless or cache only what the protocol
 /// allows (Kaltura caches its widget session); retries, timers, single-flight and state are
 /// the engine's job.
 #[async_trait]
 pub trait TokenSource: Send + Sync + 'static {
-    fn kind(&self) -> SourceKind;
-    /// The identity this source signs in, when known up front.
-    fn identity(&self) -> Option<String>;
-    /// A stable key for the session store: the same app, user and endpoint give the same
-    /// key. It must not contain a secret in clear (hash secrets in).
-    fn store_key(&self) -> String;
-    /// Whether asking again can give a new token. A fixed token cannot be renewed.
-    fn can_renew(&self) -> bool {
-        true
+    /// Kind, identity, store key, renewability and secrets (see [`SourceInfo`]).
+    fn info(&self) -> &SourceInfo;
+    fn kind(&self) -> SourceKind {
+        self.info().kind
     }
-    /// Secrets this source holds, so that backend text echoing them can be scrubbed.
+    fn identity(&self) -> Option<String> {
+        self.info().identity.clone()
+    }
+    fn store_key(&self) -> String {
+        self.info().store_key.clone()
+    }
+    fn can_renew(&self) -> bool {
+        self.info().renewable
+    }
     fn secrets(&self) -> Vec<Secret> {
-        vec![]
+        self.info().secrets.clone()
     }
     /// Get a token. Errors must be typed and carry no secret.
     async fn fetch(&self, ctx: &FetchContext<'_>) -> Result<FetchedToken>;
+    /// What to keep in the session store, beside the token and its times, to restore the
+    /// token's `details` later (this source's own text format; `None`: nothing).
+    fn save_details(&self, _details: &TokenDetails) -> Option<String> {
+        None
+    }
+    /// The details of a stored token, from what [`save_details`](Self::save_details) kept.
+    /// An error discards the stored session (a new token is fetched).
+    fn restore_details(&self, _token: &Secret, _saved: Option<&str>) -> Result<TokenDetails> {
+        Ok(TokenDetails::None)
+    }
+}
+
+/// Longest identity a source sends (the gateway's own limit is not documented; this is
+/// generous).
+pub const MAX_IDENTITY_LEN: usize = 512;
+
+/// Check and trim an identity given by the app: not empty, not over
+/// [`MAX_IDENTITY_LEN`] bytes, no control characters.
+pub fn check_identity(identity: &str) -> Result<String> {
+    let id = identity.trim();
+    let problem = if id.is_empty() {
+        "identity is empty: pass a unique id for the user or device".to_string()
+    } else if id.len() > MAX_IDENTITY_LEN {
+        format!("identity is longer than {MAX_IDENTITY_LEN} bytes")
+    } else if id.chars().any(char::is_control) {
+        "identity contains control characters".to_string()
+    } else {
+        return Ok(id.to_string());
+    };
+    Err(Error::invalid_argument(problem))
 }
 
 /// A short hex digest for store keys (first 16 hex chars of SHA-256 of the parts).
@@ -155,64 +223,9 @@ pub fn key_digest(parts: &[&str]) -> String {
     hex::encode(&h.finalize()[..8])
 }
 
-/// Parse an RFC 3339 timestamp (`2026-11-23T08:00:00.000Z`).
-pub fn parse_rfc3339(s: &str) -> Result<SystemTime> {
-    let t = time::OffsetDateTime::parse(s.trim(), &time::format_description::well_known::Rfc3339)
-        .map_err(|_| Error::malformed(format!("'{}' is not an RFC 3339 time", crate::error::scrub(s, &[]))))?;
-    Ok(SystemTime::from(t))
-}
-
-/// Format as RFC 3339 UTC with milliseconds. Never panics: a time outside the years
-/// 1..=9999 (which RFC 3339 cannot write) is shown as `out of range (unix N s)`.
-pub fn format_rfc3339(t: SystemTime) -> String {
-    let ms = crate::clock::diff_ms(t, std::time::UNIX_EPOCH);
-    let secs = ms.div_euclid(1000);
-    format_unix_millis(secs, ms.rem_euclid(1000))
-}
-
-/// [`format_rfc3339`] of a whole number of seconds since the epoch (any `i64`).
-pub fn format_unix_secs(secs: i64) -> String {
-    format_unix_millis(secs, 0)
-}
-
-fn format_unix_millis(secs: i64, millis: i64) -> String {
-    let fmt = time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z");
-    if !crate::clock::unix_secs_in_range(secs) {
-        return format!("out of range (unix {secs} s)");
-    }
-    time::OffsetDateTime::from_unix_timestamp(secs)
-        .ok()
-        .and_then(|dt| dt.replace_millisecond(u16::try_from(millis).unwrap_or(0)).ok())
-        .and_then(|dt| dt.format(&fmt).ok())
-        .unwrap_or_else(|| format!("out of range (unix {secs} s)"))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::time::{Duration, UNIX_EPOCH};
-
-    #[test]
-    fn rfc3339_round_trip() {
-        let t = parse_rfc3339("2026-11-23T08:00:00.000Z").unwrap();
-        assert_eq!(t, UNIX_EPOCH + Duration::from_secs(1_795_420_800));
-        assert_eq!(format_rfc3339(t), "2026-11-23T08:00:00.000Z");
-        assert_eq!(parse_rfc3339("2026-11-23T09:00:00+01:00").unwrap(), t);
-        assert!(parse_rfc3339("tomorrow").is_err());
-        assert_eq!(format_rfc3339(UNIX_EPOCH + Duration::from_millis(1_500)), "1970-01-01T00:00:01.500Z");
-    }
-
-    #[test]
-    fn formatting_never_panics_on_out_of_range_times() {
-        // Year 10000 and later: SystemTime holds it, RFC 3339 cannot write it.
-        let far = UNIX_EPOCH + Duration::from_secs(253_402_300_800);
-        assert_eq!(format_rfc3339(far), "out of range (unix 253402300800 s)");
-        assert_eq!(format_rfc3339(UNIX_EPOCH + Duration::from_secs(i64::MAX as u64 / 1000)), format!("out of range (unix {} s)", i64::MAX / 1000));
-        assert_eq!(format_unix_secs(253_402_300_799), "9999-12-31T23:59:59.000Z");
-        assert_eq!(format_unix_secs(i64::MAX), format!("out of range (unix {} s)", i64::MAX));
-        assert_eq!(format_unix_secs(i64::MIN), format!("out of range (unix {} s)", i64::MIN));
-        assert_eq!(format_unix_secs(-1), "1969-12-31T23:59:59.000Z");
-    }
 
     #[test]
     fn key_digest_is_stable_and_unambiguous() {

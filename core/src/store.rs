@@ -1,7 +1,9 @@
-//! Session persistence. A store keeps one opaque record per session key; the engine owns the
-//! record format ([`StoredSession`], versioned JSON). Platforms implement [`SessionStore`]
-//! over the Keychain (iOS) or encrypted SharedPreferences (Android); the CLI uses
-//! [`FileStore`]; the default is [`MemoryStore`].
+//! Session persistence. A store keeps one opaque record per session key; the record format
+//! ([`StoredSession`], versioned JSON) is the engine's, and what a token carries beyond the
+//! common fields is an opaque `details` value its source writes and reads. Platforms
+//! implement [`SessionStore`] over the Keychain (iOS) or encrypted SharedPreferences
+//! (Android); the CLI uses [`FileStore`]; the default is [`MemoryStore`], which keeps records
+//! as values (never encoded).
 //!
 //! Records hold the token: implementations must keep them where the platform keeps secrets.
 
@@ -18,31 +20,62 @@ pub trait SessionStore: Send + Sync + 'static {
     fn load(&self, key: &str) -> Result<Option<Vec<u8>>>;
     fn save(&self, key: &str, record: &[u8]) -> Result<()>;
     fn clear(&self, key: &str) -> Result<()>;
+    /// Save a record under its key. Stores that keep values in memory skip the encoding.
+    fn save_record(&self, record: StoredSession) -> Result<()> {
+        self.save(&record.key.clone(), &record.encode())
+    }
+    /// The record for `key`: `Ok(None)` when there is none, `Ok(Some(Err))` when there is one
+    /// that cannot be used (discard it), `Err` when the store itself failed.
+    fn load_record(&self, key: &str) -> Result<Option<Result<StoredSession>>> {
+        Ok(self.load(key)?.map(|bytes| StoredSession::decode(&bytes, key)))
+    }
 }
 
-/// Process-lifetime storage (the default: nothing survives a restart).
+/// Process-lifetime storage (the default: nothing survives a restart). Records saved by the
+/// engine are kept as values; bytes saved through [`SessionStore::save`] as bytes.
 #[derive(Default)]
 pub struct MemoryStore {
-    map: Mutex<HashMap<String, Vec<u8>>>,
+    map: Mutex<HashMap<String, Entry>>,
+}
+
+enum Entry {
+    Bytes(Vec<u8>),
+    Record(StoredSession),
 }
 
 impl MemoryStore {
     pub fn new() -> Self {
         Self::default()
     }
+    fn map(&self) -> std::sync::MutexGuard<'_, HashMap<String, Entry>> {
+        self.map.lock().unwrap_or_else(|p| p.into_inner())
+    }
 }
 
 impl SessionStore for MemoryStore {
     fn load(&self, key: &str) -> Result<Option<Vec<u8>>> {
-        Ok(self.map.lock().unwrap_or_else(|p| p.into_inner()).get(key).cloned())
+        Ok(self.map().get(key).map(|e| match e {
+            Entry::Bytes(b) => b.clone(),
+            Entry::Record(r) => r.encode(),
+        }))
     }
     fn save(&self, key: &str, record: &[u8]) -> Result<()> {
-        self.map.lock().unwrap_or_else(|p| p.into_inner()).insert(key.to_string(), record.to_vec());
+        self.map().insert(key.to_string(), Entry::Bytes(record.to_vec()));
         Ok(())
     }
     fn clear(&self, key: &str) -> Result<()> {
-        self.map.lock().unwrap_or_else(|p| p.into_inner()).remove(key);
+        self.map().remove(key);
         Ok(())
+    }
+    fn save_record(&self, record: StoredSession) -> Result<()> {
+        self.map().insert(record.key.clone(), Entry::Record(record));
+        Ok(())
+    }
+    fn load_record(&self, key: &str) -> Result<Option<Result<StoredSession>>> {
+        Ok(self.map().get(key).map(|e| match e {
+            Entry::Bytes(b) => StoredSession::decode(b, key),
+            Entry::Record(r) => Ok(r.clone()),
+        }))
     }
 }
 
@@ -62,7 +95,8 @@ impl FileStore {
     }
     fn path(&self, key: &str) -> PathBuf {
         // Keys are ours ("kind.hexdigest"), but never trust them as paths.
-        let safe: String = key.chars().map(|c| if c.is_ascii_alphanumeric() || c == '.' || c == '_' || c == '-' { c } else { '_' }).collect();
+        let safe: String =
+            key.chars().map(|c| if c.is_ascii_alphanumeric() || c == '.' || c == '_' || c == '-' { c } else { '_' }).collect();
         self.dir.join(format!("{safe}.json"))
     }
 }
@@ -126,8 +160,9 @@ impl SessionStore for FileStore {
     }
 }
 
-/// Current record format version.
-pub const RECORD_VERSION: u32 = 1;
+/// Current record format version. Version 1 (until 2026-12) kept one vendor's facts in a
+/// field of their own; such a record is discarded (the session fetches a new token).
+pub const RECORD_VERSION: u32 = 2;
 
 /// The persisted form of a session. Times are Unix milliseconds of server time.
 #[derive(Clone, Serialize, Deserialize)]
@@ -141,23 +176,18 @@ pub struct StoredSession {
     pub identity: Option<String>,
     #[serde(default)]
     pub scopes: Vec<String>,
-    /// Kaltura sessions: what the server said about the KS (a v2 KS cannot be decoded).
+    /// What the source needs to restore the token's details (its own text format).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub kaltura: Option<StoredKaltura>,
-}
-
-/// The Kaltura facts kept with a stored KS.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct StoredKaltura {
-    pub partner_id: i64,
-    pub user_id: String,
-    pub session_type: i32,
-    pub privileges: String,
+    pub details: Option<String>,
 }
 
 impl std::fmt::Debug for StoredSession {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("StoredSession").field("key", &self.key).field("source", &self.source).field("token", &Secret::new("")).finish_non_exhaustive()
+        f.debug_struct("StoredSession")
+            .field("key", &self.key)
+            .field("source", &self.source)
+            .field("token", &Secret::new(""))
+            .finish_non_exhaustive()
     }
 }
 
@@ -171,9 +201,13 @@ impl StoredSession {
         if bytes.len() > 64 * 1024 {
             return Err(Error::new(ErrorKind::Storage, "the stored session record is too large"));
         }
-        let r: StoredSession = serde_json::from_slice(bytes).map_err(|_| Error::new(ErrorKind::Storage, "the stored session record is not valid"))?;
+        let r: StoredSession =
+            serde_json::from_slice(bytes).map_err(|_| Error::new(ErrorKind::Storage, "the stored session record is not valid"))?;
         if r.v != RECORD_VERSION {
-            return Err(Error::new(ErrorKind::Storage, format!("the stored session record has version {}, expected {RECORD_VERSION}", r.v)));
+            return Err(Error::new(
+                ErrorKind::Storage,
+                format!("the stored session record has version {}, expected {RECORD_VERSION}", r.v),
+            ));
         }
         if r.key != key {
             return Err(Error::new(ErrorKind::Storage, "the stored session record belongs to another session"));
@@ -190,7 +224,17 @@ mod tests {
     use super::*;
 
     fn rec(key: &str) -> StoredSession {
-        StoredSession { v: 1, key: key.into(), source: "backend".into(), token: "t0k".into(), expires_at_ms: Some(5), issued_at_ms: None, identity: Some("alice".into()), scopes: vec![], kaltura: None }
+        StoredSession {
+            v: RECORD_VERSION,
+            key: key.into(),
+            source: "backend".into(),
+            token: "t0k".into(),
+            expires_at_ms: Some(5),
+            issued_at_ms: None,
+            identity: Some("alice".into()),
+            scopes: vec![],
+            details: None,
+        }
     }
 
     #[test]
@@ -204,6 +248,29 @@ mod tests {
         bad.v = 9;
         assert_eq!(StoredSession::decode(&bad.encode(), "k").unwrap_err().kind(), ErrorKind::Storage);
         assert!(!format!("{r:?}").contains("t0k"));
+    }
+
+    /// A version-1 record (written before the details moved to the sources) is refused as
+    /// `storage`, which makes the engine discard it and fetch a new token.
+    #[test]
+    fn a_version_1_record_is_refused() {
+        let v1 = br#"{"v":1,"key":"k","source":"backend","token":"t0k","expires_at_ms":5,"issued_at_ms":null,"identity":null,"scopes":[]}"#;
+        let e = StoredSession::decode(v1, "k").unwrap_err();
+        assert_eq!((e.kind(), e.message()), (ErrorKind::Storage, "the stored session record has version 1, expected 2"));
+    }
+
+    #[test]
+    fn the_memory_store_keeps_records_as_values_and_bytes_as_bytes() {
+        let s = MemoryStore::new();
+        s.save_record(rec("k")).unwrap();
+        assert_eq!(s.load_record("k").unwrap().unwrap().unwrap().token, "t0k");
+        assert_eq!(s.load("k").unwrap(), Some(rec("k").encode()));
+        s.save("b", &rec("b").encode()).unwrap();
+        assert_eq!(s.load_record("b").unwrap().unwrap().unwrap().token, "t0k");
+        s.save("x", b"{garbage").unwrap();
+        assert_eq!(s.load_record("x").unwrap().unwrap().unwrap_err().kind(), ErrorKind::Storage);
+        s.clear("k").unwrap();
+        assert!(s.load_record("k").unwrap().is_none());
     }
 
     #[test]
@@ -243,8 +310,8 @@ mod tests {
             .collect();
         let barrier = std::sync::Arc::new(std::sync::Barrier::new(60));
         let mut handles = vec![];
-        for i in 0..30 {
-            let (dir, rec, b) = (dir.clone(), records[i].clone(), barrier.clone());
+        for rec in &records {
+            let (dir, rec, b) = (dir.clone(), rec.clone(), barrier.clone());
             handles.push(std::thread::spawn(move || {
                 let s = FileStore::new(&dir);
                 b.wait();

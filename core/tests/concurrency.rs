@@ -17,7 +17,7 @@ struct Instant200(AtomicU64);
 impl Transport for Instant200 {
     async fn send(&self, _req: HttpRequest, _max: usize) -> Result<HttpResponse, videokit_core::Error> {
         let n = self.0.fetch_add(1, Ordering::SeqCst);
-        let exp = videokit_core::source::format_rfc3339(std::time::SystemTime::now() + Duration::from_secs(3600));
+        let exp = videokit_core::clock::format_rfc3339(std::time::SystemTime::now() + Duration::from_secs(3600));
         Ok(HttpResponse { status: 200, headers: vec![], body: format!(r#"{{"sessionToken":"tok-{n}","expiresAt":"{exp}"}}"#).into_bytes() })
     }
 }
@@ -89,7 +89,9 @@ fn sixty_four_threads_of_mixed_calls() {
                         _ => {
                             if i % 7 == 0 {
                                 session.stop();
-                                let _ = handle.block_on(session.start(Arc::new(BackendSource::new("https://api.example.com/token/{identity}", "alice", vec![], false).unwrap())));
+                                let _ = handle.block_on(session.start(Arc::new(
+                                    BackendSource::new("https://api.example.com/token/{identity}", "alice", vec![], false).unwrap(),
+                                )));
                             }
                         }
                     }
@@ -129,7 +131,12 @@ fn sixty_four_threads_of_mixed_calls() {
         assert_eq!(w[1], w[0] + 1, "transitions lost or repeated: {:?}", w);
     }
     assert_eq!(session.state(), SessionState::Active);
-    println!("{} listeners added and removed, {} transitions, {} requests", added.load(Ordering::Relaxed), seqs.len(), transport.0.load(Ordering::SeqCst));
+    println!(
+        "{} listeners added and removed, {} transitions, {} requests",
+        added.load(Ordering::Relaxed),
+        seqs.len(),
+        transport.0.load(Ordering::SeqCst)
+    );
     assert!(all_counters.is_empty());
     // No leaked listener: once removed and the queue drained, only our own handle remains.
     let created = created.lock().unwrap();

@@ -6,7 +6,8 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
-use videokit_core::sources::videokit::{ApiTokenSource, BackendSource, CustomSource, FixedTokenSource, ProvidedToken, TokenProvider};
+use videokit_core::sources::generic::{CustomSource, FixedTokenSource, ProvidedToken, TokenProvider};
+use videokit_core::sources::videokit::{ApiTokenSource, BackendSource};
 use videokit_core::{jwt, ErrorKind, Secret, Session, SessionConfig, SessionState, StateChange, TokenSource};
 use videokit_devserver::{DevServer, DevServerConfig, Fault, FaultKind, DEFAULT_APP_TOKEN};
 
@@ -128,7 +129,12 @@ async fn concurrent_refreshes_share_one_request() {
     let s = Arc::new(s);
     s.start(api(&srv.base_url(), "erin")).await.unwrap();
     srv.controls().inject(Fault { route: "sessions".into(), kind: FaultKind::Delay { ms: 300 }, count: 1 });
-    let calls: Vec<_> = (0..100).map(|_| { let s = s.clone(); tokio::spawn(async move { s.refresh().await }) }).collect();
+    let calls: Vec<_> = (0..100)
+        .map(|_| {
+            let s = s.clone();
+            tokio::spawn(async move { s.refresh().await })
+        })
+        .collect();
     let mut tokens = std::collections::HashSet::new();
     for c in calls {
         tokens.insert(c.await.unwrap().unwrap().token.expose().to_string());
@@ -156,7 +162,11 @@ async fn every_fault_gives_its_typed_error() {
         ("503", FaultKind::Status { status: 503, retry_after: None, body: None }, Some(ErrorKind::HttpStatus)),
         ("500", FaultKind::Status { status: 500, retry_after: None, body: None }, Some(ErrorKind::HttpStatus)),
         ("429", FaultKind::Status { status: 429, retry_after: Some(1), body: None }, Some(ErrorKind::HttpStatus)),
-        ("401", FaultKind::Status { status: 401, retry_after: None, body: Some(r#"{"error":"nope"}"#.into()) }, Some(ErrorKind::Unauthorized)),
+        (
+            "401",
+            FaultKind::Status { status: 401, retry_after: None, body: Some(r#"{"error":"nope"}"#.into()) },
+            Some(ErrorKind::Unauthorized),
+        ),
         ("403", FaultKind::Status { status: 403, retry_after: None, body: None }, Some(ErrorKind::Unauthorized)),
         ("404 with an error body", FaultKind::Status { status: 404, retry_after: None, body: None }, Some(ErrorKind::Rejected)),
         ("404 plain", FaultKind::Status { status: 404, retry_after: None, body: Some("Not Found".into()) }, Some(ErrorKind::HttpStatus)),
@@ -184,7 +194,11 @@ async fn transient_faults_are_retried_and_retry_after_is_honoured() {
     let srv = server(3600).await;
     let mut cfg = quick_config();
     cfg.retry.start_attempts = 4;
-    srv.controls().inject(Fault { route: "token".into(), kind: FaultKind::Status { status: 503, retry_after: Some(1), body: None }, count: 1 });
+    srv.controls().inject(Fault {
+        route: "token".into(),
+        kind: FaultKind::Status { status: 503, retry_after: Some(1), body: None },
+        count: 1,
+    });
     srv.controls().inject(Fault { route: "token".into(), kind: FaultKind::Drop, count: 1 });
     let (s, _rx) = session(cfg);
     let t = Instant::now();
@@ -253,11 +267,17 @@ async fn kaltura_renewals_cost_one_request_each_against_the_devserver() {
     cfg.user_id = Some("k-user".into());
     let d = s.start(Arc::new(KalturaSource::new(cfg, false).unwrap())).await.unwrap();
     assert!(matches!(&d.details, videokit_core::TokenDetails::Kaltura { partner_id: 1851571, user_id, .. } if user_id == "k-user"));
-    assert_eq!((srv.controls().request_count("kaltura.startWidgetSession"), srv.controls().request_count("kaltura.appToken.startSession")), (1, 1));
+    assert_eq!(
+        (srv.controls().request_count("kaltura.startWidgetSession"), srv.controls().request_count("kaltura.appToken.startSession")),
+        (1, 1)
+    );
     // KS lives 3 s → lead 0.3 s → renewal ~2.7 s; two renewals.
     let seen = transitions(&mut rx, 6, Duration::from_secs(15)).await;
     assert_eq!(seen, ["starting", "active", "refreshing", "active", "refreshing", "active"]);
-    assert_eq!((srv.controls().request_count("kaltura.startWidgetSession"), srv.controls().request_count("kaltura.appToken.startSession")), (1, 3));
+    assert_eq!(
+        (srv.controls().request_count("kaltura.startWidgetSession"), srv.controls().request_count("kaltura.appToken.startSession")),
+        (1, 3)
+    );
     s.stop();
 }
 
@@ -267,7 +287,8 @@ async fn videosdk_tokens_from_the_devserver_are_checked_and_renewed() {
     let srv = server(3600).await;
     srv.controls().set_videosdk_lifetime(Duration::from_secs(2));
     let (s, mut rx) = session(quick_config());
-    let src = VideoSdkSource::new(&format!("{}/get-token", srv.base_url()), Some("room-1".into()), Some("peer-1".into()), 0, false).unwrap();
+    let src =
+        VideoSdkSource::new(&format!("{}/get-token", srv.base_url()), Some("room-1".into()), Some("peer-1".into()), 0, false).unwrap();
     let d = s.start(Arc::new(src)).await.unwrap();
     match &d.details {
         videokit_core::TokenDetails::VideoSdk(c) => {

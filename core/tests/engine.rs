@@ -8,7 +8,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tokio::time::Instant;
 use videokit_core::http::{HttpRequest, HttpResponse, Transport};
-use videokit_core::sources::videokit::{ApiTokenSource, BackendSource, FixedTokenSource};
+use videokit_core::sources::generic::FixedTokenSource;
+use videokit_core::sources::videokit::{ApiTokenSource, BackendSource};
 use videokit_core::store::MemoryStore;
 use videokit_core::{
     Clock, ErrorKind, FakeClock, Jitter, RetryPolicy, Secret, Session, SessionConfig, SessionDeps, SessionState, SessionStore, StateChange,
@@ -30,8 +31,19 @@ struct Script {
 }
 
 impl Script {
-    fn new(clock: Arc<FakeClock>, respond: impl Fn(usize, &HttpRequest, SystemTime) -> Result<HttpResponse, videokit_core::Error> + Send + Sync + 'static) -> Arc<Self> {
-        Arc::new(Script { clock, skew: Duration::ZERO, skew_ahead: true, delay: Mutex::new(Duration::ZERO), count: AtomicUsize::new(0), at: Mutex::new(vec![]), respond: Box::new(respond) })
+    fn new(
+        clock: Arc<FakeClock>,
+        respond: impl Fn(usize, &HttpRequest, SystemTime) -> Result<HttpResponse, videokit_core::Error> + Send + Sync + 'static,
+    ) -> Arc<Self> {
+        Arc::new(Script {
+            clock,
+            skew: Duration::ZERO,
+            skew_ahead: true,
+            delay: Mutex::new(Duration::ZERO),
+            count: AtomicUsize::new(0),
+            at: Mutex::new(vec![]),
+            respond: Box::new(respond),
+        })
     }
     fn count(&self) -> usize {
         self.count.load(Ordering::SeqCst)
@@ -70,7 +82,7 @@ impl Transport for Script {
 }
 
 fn ok_session(n: usize, now: SystemTime, lifetime_secs: u64) -> HttpResponse {
-    let exp = videokit_core::source::format_rfc3339(now + Duration::from_secs(lifetime_secs));
+    let exp = videokit_core::clock::format_rfc3339(now + Duration::from_secs(lifetime_secs));
     json(200, &format!(r#"{{"sessionToken":"tok-{n}","expiresAt":"{exp}","identity":"alice"}}"#))
 }
 
@@ -98,9 +110,7 @@ impl Rig {
 }
 
 fn config() -> SessionConfig {
-    let mut c = SessionConfig::default();
-    c.retry = RetryPolicy { jitter: Jitter::None, ..Default::default() };
-    c
+    SessionConfig { retry: RetryPolicy { jitter: Jitter::None, ..Default::default() }, ..Default::default() }
 }
 
 fn rig_with(cfg: SessionConfig, clock: Arc<FakeClock>, transport: Arc<Script>, store: Arc<dyn SessionStore>) -> Rig {
@@ -117,7 +127,9 @@ fn clock() -> Arc<FakeClock> {
 }
 
 fn api_source() -> Arc<ApiTokenSource> {
-    Arc::new(ApiTokenSource::new("https://gateway.video.io", Secret::new("vk_app_test"), "alice", vec!["videos.read".into()], false).unwrap())
+    Arc::new(
+        ApiTokenSource::new("https://gateway.video.io", Secret::new("vk_app_test"), "alice", vec!["videos.read".into()], false).unwrap(),
+    )
 }
 
 /// Let spawned tasks run without moving the clock.
@@ -174,7 +186,15 @@ async fn renews_at_expiry_minus_lead_and_observers_see_each_transition_once() {
     assert_eq!(t.count(), 3);
     assert_eq!(
         rig.states(),
-        ["idle>idle", "idle>starting", "starting>active", "active>refreshing", "refreshing>active", "active>refreshing", "refreshing>active"]
+        [
+            "idle>idle",
+            "idle>starting",
+            "starting>active",
+            "active>refreshing",
+            "refreshing>active",
+            "active>refreshing",
+            "refreshing>active"
+        ]
     );
     rig.session.stop();
     settle().await;
@@ -193,7 +213,12 @@ async fn a_thousand_concurrent_token_calls_share_one_request() {
     let s2 = session.clone();
     let starter = tokio::spawn(async move { s2.start(api_source()).await });
     settle().await;
-    let calls: Vec<_> = (0..1000).map(|_| { let s = session.clone(); tokio::spawn(async move { s.token().await }) }).collect();
+    let calls: Vec<_> = (0..1000)
+        .map(|_| {
+            let s = session.clone();
+            tokio::spawn(async move { s.token().await })
+        })
+        .collect();
     for h in calls {
         assert_eq!(h.await.unwrap().unwrap().expose(), "tok-1");
     }
@@ -201,7 +226,12 @@ async fn a_thousand_concurrent_token_calls_share_one_request() {
     assert_eq!(t.count(), 1);
     // (b) After the device slept past expiry (wall clock moved, monotonic did not).
     c.jump_wall(700_000);
-    let calls: Vec<_> = (0..1000).map(|_| { let s = session.clone(); tokio::spawn(async move { s.token().await }) }).collect();
+    let calls: Vec<_> = (0..1000)
+        .map(|_| {
+            let s = session.clone();
+            tokio::spawn(async move { s.token().await })
+        })
+        .collect();
     for h in calls {
         assert_eq!(h.await.unwrap().unwrap().expose(), "tok-2");
     }
@@ -282,7 +312,10 @@ async fn renewal_failures_keep_serving_the_valid_token_then_expire_then_recover(
     let c = clock();
     let fail = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let f2 = fail.clone();
-    let t = Script::new(c.clone(), move |n, _, now| if f2.load(Ordering::SeqCst) { Ok(status(502, None)) } else { Ok(ok_session(n, now, 600)) });
+    let t = Script::new(
+        c.clone(),
+        move |n, _, now| if f2.load(Ordering::SeqCst) { Ok(status(502, None)) } else { Ok(ok_session(n, now, 600)) },
+    );
     let rig = rig_with(config(), c.clone(), t.clone(), Arc::new(MemoryStore::new()));
     rig.session.start(api_source()).await.unwrap();
     fail.store(true, Ordering::SeqCst);
@@ -316,7 +349,10 @@ async fn renewal_failures_keep_serving_the_valid_token_then_expire_then_recover(
 #[tokio::test(start_paused = true)]
 async fn a_terminal_error_during_renewal_fails_the_session() {
     let c = clock();
-    let t = Script::new(c.clone(), |n, _, now| if n == 1 { Ok(ok_session(n, now, 600)) } else { Ok(json(401, r#"{"error":"invalid app token"}"#)) });
+    let t = Script::new(
+        c.clone(),
+        |n, _, now| if n == 1 { Ok(ok_session(n, now, 600)) } else { Ok(json(401, r#"{"error":"invalid app token"}"#)) },
+    );
     let rig = rig_with(config(), c.clone(), t.clone(), Arc::new(MemoryStore::new()));
     rig.session.start(api_source()).await.unwrap();
     tokio::time::sleep(Duration::from_secs(541)).await;
@@ -357,7 +393,15 @@ async fn stop_during_refresh_cancels_the_request_and_waiters() {
 async fn expiry_is_judged_on_server_time_from_the_date_header() {
     for ahead in [true, false] {
         let c = clock();
-        let mut script = Script { clock: c.clone(), skew: Duration::from_secs(3600), skew_ahead: ahead, delay: Mutex::new(Duration::ZERO), count: AtomicUsize::new(0), at: Mutex::new(vec![]), respond: Box::new(|n, _, now| Ok(ok_session(n, now, 600))) };
+        let mut script = Script {
+            clock: c.clone(),
+            skew: Duration::from_secs(3600),
+            skew_ahead: ahead,
+            delay: Mutex::new(Duration::ZERO),
+            count: AtomicUsize::new(0),
+            at: Mutex::new(vec![]),
+            respond: Box::new(|n, _, now| Ok(ok_session(n, now, 600))),
+        };
         script.skew_ahead = ahead;
         let t = Arc::new(script);
         let rig = rig_with(config(), c.clone(), t.clone(), Arc::new(MemoryStore::new()));
@@ -406,6 +450,26 @@ async fn a_corrupt_stored_record_is_discarded_and_fetched_anew() {
     assert_eq!(t.count(), 1);
     // The bad record was replaced by the new session.
     assert!(String::from_utf8(store.load(&key).unwrap().unwrap()).unwrap().contains("tok-1"));
+}
+
+/// Records of format version 1 (before 2026-12; they carried a Kaltura field of their own)
+/// are not resumed: discarded and replaced by a new session's version-2 record.
+#[tokio::test(start_paused = true)]
+async fn a_version_1_record_is_discarded_and_fetched_anew() {
+    let store = Arc::new(MemoryStore::new());
+    let key = api_source().store_key_for_test();
+    let v1 = format!(
+        r#"{{"v":1,"key":"{key}","source":"api_token","token":"old-token","expires_at_ms":{},"issued_at_ms":null,"identity":"alice","scopes":[],"kaltura":{{"partner_id":1,"user_id":"u","session_type":0,"privileges":""}}}}"#,
+        (T0 + 3600) * 1000
+    );
+    store.save(&key, v1.as_bytes()).unwrap();
+    let c = clock();
+    let t = Script::new(c.clone(), |n, _, now| Ok(ok_session(n, now, 3600)));
+    let rig = rig_with(config(), c.clone(), t.clone(), store.clone());
+    let d = rig.session.start(api_source()).await.unwrap();
+    assert_eq!((d.resumed, d.token.expose(), t.count()), (false, "tok-1", 1));
+    let saved = String::from_utf8(store.load(&key).unwrap().unwrap()).unwrap();
+    assert!(saved.starts_with(r#"{"v":2,"#) && saved.contains("tok-1") && !saved.contains("kaltura"), "{saved}");
 }
 
 trait KeyForTest {

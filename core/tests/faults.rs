@@ -98,11 +98,27 @@ fn expectations() -> Vec<(&'static str, FaultKind, Expect)> {
         ("500", FaultKind::Status { status: 500, retry_after: None, body: None }, e(Some(ErrorKind::HttpStatus), quick, Duration::ZERO)),
         ("502", FaultKind::Status { status: 502, retry_after: None, body: None }, e(Some(ErrorKind::HttpStatus), quick, Duration::ZERO)),
         ("503", FaultKind::Status { status: 503, retry_after: None, body: None }, e(Some(ErrorKind::HttpStatus), quick, Duration::ZERO)),
-        ("429 + Retry-After: 1", FaultKind::Status { status: 429, retry_after: Some(1), body: None }, e(Some(ErrorKind::HttpStatus), quick, Duration::ZERO)),
+        (
+            "429 + Retry-After: 1",
+            FaultKind::Status { status: 429, retry_after: Some(1), body: None },
+            e(Some(ErrorKind::HttpStatus), quick, Duration::ZERO),
+        ),
         ("connection reset", FaultKind::Drop, e(Some(ErrorKind::Network), quick, Duration::ZERO)),
-        ("stall past the timeout", FaultKind::Stall, e(Some(ErrorKind::Timeout), TIMEOUT + Duration::from_millis(700), TIMEOUT - Duration::from_millis(50))),
-        ("slow body, 1 byte/s", FaultKind::SlowBody { bytes_per_sec: 1 }, e(Some(ErrorKind::Timeout), TIMEOUT + Duration::from_millis(700), TIMEOUT - Duration::from_millis(50))),
-        ("oversized body", FaultKind::Oversize { bytes: 2 * 1024 * 1024 }, e(Some(ErrorKind::MalformedResponse), Duration::from_secs(2), Duration::ZERO)),
+        (
+            "stall past the timeout",
+            FaultKind::Stall,
+            e(Some(ErrorKind::Timeout), TIMEOUT + Duration::from_millis(700), TIMEOUT - Duration::from_millis(50)),
+        ),
+        (
+            "slow body, 1 byte/s",
+            FaultKind::SlowBody { bytes_per_sec: 1 },
+            e(Some(ErrorKind::Timeout), TIMEOUT + Duration::from_millis(700), TIMEOUT - Duration::from_millis(50)),
+        ),
+        (
+            "oversized body",
+            FaultKind::Oversize { bytes: 2 * 1024 * 1024 },
+            e(Some(ErrorKind::MalformedResponse), Duration::from_secs(2), Duration::ZERO),
+        ),
         ("truncated JSON", FaultKind::Truncated, e(Some(ErrorKind::MalformedResponse), quick, Duration::ZERO)),
         ("HTML error page", FaultKind::Html, e(Some(ErrorKind::HttpStatus), quick, Duration::ZERO)),
         ("wrong content type", FaultKind::WrongContentType, e(None, quick, Duration::ZERO)),
@@ -134,7 +150,12 @@ async fn every_fault_on_every_source_during_renewal() {
             let seq = states(&mut rx, 4).await;
             assert_eq!(seq, ["starting", "active", "refreshing", "active"], "{label}");
             assert_eq!(s.state(), SessionState::Active, "{label}");
-            report.push(format!("{label:<40} {:<20} {:>5} ms  {}", want.kind.map(|k| k.as_str()).unwrap_or("ok (lenient)"), took.as_millis(), if want.kind.is_some() { "token kept, retried, active" } else { "renewed" }));
+            report.push(format!(
+                "{label:<40} {:<20} {:>5} ms  {}",
+                want.kind.map(|k| k.as_str()).unwrap_or("ok (lenient)"),
+                took.as_millis(),
+                if want.kind.is_some() { "token kept, retried, active" } else { "renewed" }
+            ));
             s.stop();
             srv.controls().reset();
         }

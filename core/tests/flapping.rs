@@ -39,9 +39,13 @@ impl Transport for Flappy {
             return Err(videokit_core::Error::new(ErrorKind::Network, "could not connect to api.example.com"));
         }
         let now = self.clock.wall();
-        let exp = videokit_core::source::format_rfc3339(now + Duration::from_secs(3600));
+        let exp = videokit_core::clock::format_rfc3339(now + Duration::from_secs(3600));
         let n = self.requests.lock().unwrap().len();
-        Ok(HttpResponse { status: 200, headers: vec![("date".into(), httpdate::fmt_http_date(now))], body: format!(r#"{{"sessionToken":"t{n}","expiresAt":"{exp}"}}"#).into_bytes() })
+        Ok(HttpResponse {
+            status: 200,
+            headers: vec![("date".into(), httpdate::fmt_http_date(now))],
+            body: format!(r#"{{"sessionToken":"t{n}","expiresAt":"{exp}"}}"#).into_bytes(),
+        })
     }
 }
 
@@ -61,7 +65,13 @@ async fn a_day_of_flapping_network() {
     let transport = Arc::new(Flappy { clock: clock.clone(), start: Instant::now(), down, requests: Mutex::new(vec![]) });
     let cfg = SessionConfig::default(); // default backoff: 500 ms doubling to 60 s, full jitter
     let max_delay = cfg.retry.max_delay;
-    let deps = SessionDeps { clock: clock.clone(), transport: Some(transport.clone()), store: Arc::new(videokit_core::MemoryStore::new()), jitter_seed: Some(9), hook: None };
+    let deps = SessionDeps {
+        clock: clock.clone(),
+        transport: Some(transport.clone()),
+        store: Arc::new(videokit_core::MemoryStore::new()),
+        jitter_seed: Some(9),
+        hook: None,
+    };
     let session = Session::with_deps(cfg, deps, tokio::runtime::Handle::current()).unwrap();
     session.start(Arc::new(BackendSource::new("https://api.example.com/token/{identity}", "alice", vec![], false).unwrap())).await.unwrap();
 

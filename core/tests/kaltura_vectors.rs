@@ -2,7 +2,7 @@
 //! token hashes from hashlib, and API v3 bodies and errors as the server writes them.
 
 use serde_json::Value;
-use videokit_core::kaltura::{
+use videokit_core::kaltura_protocol::{
     decode_ks, is_retryable_widget_error, parse_session_info, parse_widget_session, token_hash, HashType, KsInfo,
 };
 use videokit_core::ErrorKind;
@@ -67,7 +67,9 @@ fn ks_vectors_decode_in_every_base64_flavour() {
         let want = decode_ks(ks).unwrap();
         let url = ks.replace('+', "-").replace('/', "_");
         let std = ks.replace('-', "+").replace('_', "/");
-        for variant in [url.clone(), std.clone(), url.trim_end_matches('=').to_string(), std.trim_end_matches('=').to_string(), format!(" {ks}\n")] {
+        for variant in
+            [url.clone(), std.clone(), url.trim_end_matches('=').to_string(), std.trim_end_matches('=').to_string(), format!(" {ks}\n")]
+        {
             assert_eq!(decode_ks(&variant).unwrap(), want, "{}", c["name"]);
         }
     }
@@ -140,10 +142,8 @@ fn every_api_error_is_rejected_with_its_code_and_no_ks() {
     for err in errors {
         let code = err["code"].as_str().unwrap();
         let body = serde_json::to_vec(&err).unwrap();
-        for (step, e) in [
-            ("widget", parse_widget_session(&body, &[]).unwrap_err()),
-            ("start", parse_session_info(&body, &[]).unwrap_err()),
-        ] {
+        for (step, e) in [("widget", parse_widget_session(&body, &[]).unwrap_err()), ("start", parse_session_info(&body, &[]).unwrap_err())]
+        {
             assert_eq!(e.kind(), ErrorKind::Rejected, "{code} {step}");
             assert_eq!(e.code(), Some(code), "{code} {step}");
             assert!(!e.is_transient());
@@ -189,7 +189,8 @@ fn rules_agree_with_the_types() {
     assert_eq!(v["rules"]["session_type"]["USER"], 0);
     assert_eq!(v["rules"]["session_type"]["ADMIN"], 2);
     // KS vectors carry those session types.
-    let types: Vec<Option<i32>> = ks_cases().iter().filter_map(|c| c["ks"].as_str()).filter_map(|k| decode_ks(k).ok()).map(|i| i.session_type).collect();
+    let types: Vec<Option<i32>> =
+        ks_cases().iter().filter_map(|c| c["ks"].as_str()).filter_map(|k| decode_ks(k).ok()).map(|i| i.session_type).collect();
     assert!(types.contains(&Some(0)) && types.contains(&Some(2)));
 }
 
@@ -228,4 +229,3 @@ fn no_panic_on_arbitrary_input() {
         }
     }
 }
-

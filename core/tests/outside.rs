@@ -13,7 +13,8 @@ use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::mpsc;
 use videokit_core::http::{choose_plain_http_addr, parse_url, ReqwestTransport, Resolver};
-use videokit_core::sources::videokit::{ApiTokenSource, BackendSource, FixedTokenSource};
+use videokit_core::sources::generic::FixedTokenSource;
+use videokit_core::sources::videokit::{ApiTokenSource, BackendSource};
 use videokit_core::{ErrorKind, HttpConfig, Secret, Session, SessionConfig, SessionDeps, StateChange};
 use videokit_devserver::{DevServer, DevServerConfig, DEFAULT_APP_TOKEN};
 
@@ -84,7 +85,13 @@ fn plain_http_is_judged_by_address_not_by_a_name_ending_in_localhost() {
     for ok in ["http://localhost:1/x", "http://LOCALHOST:1/x", "http://127.0.0.2:1/x", "http://[::1]:1/x", "https://evil.localhost/x"] {
         assert!(parse_url(ok, false).is_ok(), "{ok}");
     }
-    for bad in ["http://evil.localhost:1/x", "http://a.b.localhost/x", "http://localhost.example.com/x", "http://10.0.0.1/x", "http://[::ffff:10.0.0.1]/x"] {
+    for bad in [
+        "http://evil.localhost:1/x",
+        "http://a.b.localhost/x",
+        "http://localhost.example.com/x",
+        "http://10.0.0.1/x",
+        "http://[::ffff:10.0.0.1]/x",
+    ] {
         assert_eq!(parse_url(bad, false).unwrap_err().kind(), ErrorKind::InsecureTransport, "{bad}");
     }
 }
@@ -172,7 +179,7 @@ async fn session_tokens_with_times_past_year_9999_are_invalid_not_a_panic() {
     let ok = FixedTokenSource::new(Secret::new(jwt_with(r#"{"sub":"a","exp":253402300799}"#))).unwrap();
     let (s, _rx) = session_with(quick_config(), None);
     let d = s.start(Arc::new(ok)).await.unwrap();
-    assert_eq!(d.expires_at.map(videokit_core::source::format_rfc3339).as_deref(), Some("9999-12-31T23:59:59.000Z"));
+    assert_eq!(d.expires_at.map(videokit_core::clock::format_rfc3339).as_deref(), Some("9999-12-31T23:59:59.000Z"));
     assert!(format!("{d:?}").contains("9999-12-31"));
 }
 
@@ -207,7 +214,8 @@ async fn raw_backend(response: Vec<u8>, read_first: bool) -> (u16, Arc<AtomicUsi
 }
 
 fn http_json(status: &str, body: &str) -> Vec<u8> {
-    format!("HTTP/1.1 {status}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}", body.len()).into_bytes()
+    format!("HTTP/1.1 {status}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}", body.len())
+        .into_bytes()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -316,7 +324,14 @@ async fn a_header_value_with_crlf_is_invalid_argument_never_sent() {
         let e = ApiTokenSource::new(&srv.base_url(), Secret::new(bad), "alice", vec![], false).err().unwrap();
         assert_eq!(e.kind(), ErrorKind::InvalidArgument);
         assert!(!e.message().contains("vk_dev") && !e.message().contains("x-injected"), "{}", e.message());
-        let e = BackendSource::new(&format!("{}/token/{{identity}}", srv.base_url()), "alice", vec![("x-app-auth".into(), Secret::new(bad))], false).err().unwrap();
+        let e = BackendSource::new(
+            &format!("{}/token/{{identity}}", srv.base_url()),
+            "alice",
+            vec![("x-app-auth".into(), Secret::new(bad))],
+            false,
+        )
+        .err()
+        .unwrap();
         assert_eq!(e.kind(), ErrorKind::InvalidArgument);
     }
     // Through the HTTP layer too (a source that skips the constructor check): never sent.
@@ -326,7 +341,8 @@ async fn a_header_value_with_crlf_is_invalid_argument_never_sent() {
         Arc::new(videokit_core::SystemClock),
         HttpConfig::default(),
     );
-    let req = videokit_core::http::HttpRequest::get(url::Url::parse(&format!("{}/token/alice", srv.base_url())).unwrap()).bearer(&Secret::new("a\r\nb"));
+    let req = videokit_core::http::HttpRequest::get(url::Url::parse(&format!("{}/token/alice", srv.base_url())).unwrap())
+        .bearer(&Secret::new("a\r\nb"));
     let e = http.send(req).await.unwrap_err();
     assert_eq!(e.kind(), ErrorKind::InvalidArgument);
     assert!(!e.is_transient());

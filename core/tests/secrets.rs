@@ -6,7 +6,8 @@
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use videokit_core::sources::videokit::{ApiTokenSource, BackendSource, FixedTokenSource};
+use videokit_core::sources::generic::FixedTokenSource;
+use videokit_core::sources::videokit::{ApiTokenSource, BackendSource};
 use videokit_core::{Error, Secret, Session, SessionConfig, TokenSource};
 use videokit_devserver::{DevServer, DevServerConfig, Fault, FaultKind, DEFAULT_APP_TOKEN};
 
@@ -48,7 +49,13 @@ async fn no_secret_reaches_logs_or_errors() {
     secrets.push(d.token.expose().to_string());
     secrets.push(s.refresh().await.unwrap().token.expose().to_string());
     let backend_header = "Bearer app-user-cookie-secret-123";
-    let src = BackendSource::new(&format!("{base}/token/{{identity}}"), "bob", vec![("authorization".into(), Secret::new(backend_header))], false).unwrap();
+    let src = BackendSource::new(
+        &format!("{base}/token/{{identity}}"),
+        "bob",
+        vec![("authorization".into(), Secret::new(backend_header))],
+        false,
+    )
+    .unwrap();
     let d = s.start(Arc::new(src)).await.unwrap();
     secrets.push(backend_header.to_string());
     secrets.push(d.token.expose().to_string());
@@ -61,9 +68,22 @@ async fn no_secret_reaches_logs_or_errors() {
     secrets.push(wrong.to_string());
     let src = ApiTokenSource::new(&base, Secret::new(wrong), "carol", vec![], false).unwrap();
     errors.push(s.start(Arc::new(src)).await.unwrap_err());
-    for fault in [FaultKind::Malformed, FaultKind::Truncated, FaultKind::Html, FaultKind::Status { status: 400, retry_after: None, body: Some(format!(r#"{{"error":"bad header {backend_header}"}}"#)) }] {
+    for fault in [
+        FaultKind::Malformed,
+        FaultKind::Truncated,
+        FaultKind::Html,
+        FaultKind::Status { status: 400, retry_after: None, body: Some(format!(r#"{{"error":"bad header {backend_header}"}}"#)) },
+    ] {
         srv.controls().inject(Fault { route: "token".into(), kind: fault, count: 1 });
-        let src: Arc<dyn TokenSource> = Arc::new(BackendSource::new(&format!("{base}/token/{{identity}}"), "dan", vec![("authorization".into(), Secret::new(backend_header))], false).unwrap());
+        let src: Arc<dyn TokenSource> = Arc::new(
+            BackendSource::new(
+                &format!("{base}/token/{{identity}}"),
+                "dan",
+                vec![("authorization".into(), Secret::new(backend_header))],
+                false,
+            )
+            .unwrap(),
+        );
         errors.push(s.start(src).await.unwrap_err());
     }
     s.stop();
@@ -80,7 +100,11 @@ async fn no_secret_reaches_logs_or_errors() {
         secrets.push(s.refresh().await.unwrap().token.expose().to_string());
         let invalid_ks = r#"{"code":"INVALID_KS","message":"Invalid KS \"djJ8MTg1MTU3MXxleHBvc2VkLWtzLXNlY3JldC12YWx1ZQ==\", Error \"-1,INVALID_STR\"","objectType":"KalturaAPIException","args":{"KSID":"djJ8MTg1MTU3MXxleHBvc2VkLWtzLXNlY3JldC12YWx1ZQ=="}}"#;
         secrets.push("djJ8MTg1MTU3MXxleHBvc2VkLWtzLXNlY3JldC12YWx1ZQ==".to_string());
-        srv.controls().inject(Fault { route: "kaltura.appToken.startSession".into(), kind: FaultKind::Status { status: 200, retry_after: None, body: Some(invalid_ks.to_string()) }, count: 2 });
+        srv.controls().inject(Fault {
+            route: "kaltura.appToken.startSession".into(),
+            kind: FaultKind::Status { status: 200, retry_after: None, body: Some(invalid_ks.to_string()) },
+            count: 2,
+        });
         errors.push(s.start(Arc::new(KalturaSource::new(cfg.clone(), false).unwrap())).await.unwrap_err());
         let mut wrong = cfg;
         wrong.app_token = Secret::new("kaltura-wrong-app-token-secret");
@@ -90,12 +114,19 @@ async fn no_secret_reaches_logs_or_errors() {
     // VideoSDK: the JWT from the token server, and a refused one.
     {
         use videokit_core::sources::videosdk::VideoSdkSource;
-        let d = s.start(Arc::new(VideoSdkSource::new(&format!("{base}/get-token"), Some("r".into()), Some("p".into()), 0, false).unwrap())).await.unwrap();
+        let d = s
+            .start(Arc::new(VideoSdkSource::new(&format!("{base}/get-token"), Some("r".into()), Some("p".into()), 0, false).unwrap()))
+            .await
+            .unwrap();
         secrets.push(d.token.expose().to_string());
         secrets.push(DevServerConfig::default().videosdk.secret);
         let none = "eyJhbGciOiJub25lIn0.eyJhcGlrZXkiOiJzZWNyZXQta2V5IiwicGVybWlzc2lvbnMiOlsiYWxsb3dfam9pbiJdfQ.";
         secrets.push(none.to_string());
-        srv.controls().inject(Fault { route: "videosdk.getToken".into(), kind: FaultKind::Status { status: 200, retry_after: None, body: Some(format!(r#"{{"token":"{none}"}}"#)) }, count: 1 });
+        srv.controls().inject(Fault {
+            route: "videosdk.getToken".into(),
+            kind: FaultKind::Status { status: 200, retry_after: None, body: Some(format!(r#"{{"token":"{none}"}}"#)) },
+            count: 1,
+        });
         errors.push(s.start(Arc::new(VideoSdkSource::new(&format!("{base}/get-token"), None, None, 0, false).unwrap())).await.unwrap_err());
     }
     s.stop();

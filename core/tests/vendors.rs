@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 use videokit_core::http::{HttpRequest, HttpResponse, Transport};
-use videokit_core::kaltura::{token_hash, HashType};
+use videokit_core::kaltura_protocol::{token_hash, HashType};
 use videokit_core::sources::kaltura::{KalturaConfig, KalturaSessionType, KalturaSource};
 use videokit_core::sources::videosdk::VideoSdkSource;
 use videokit_core::{Clock, ErrorKind, FakeClock, Secret, Session, SessionConfig, SessionDeps, SessionState, TokenDetails};
@@ -29,7 +29,8 @@ struct Fake {
 impl Transport for Fake {
     async fn send(&self, req: HttpRequest, _max: usize) -> Result<HttpResponse, videokit_core::Error> {
         self.n.fetch_add(1, Ordering::SeqCst);
-        let mut params: std::collections::HashMap<String, String> = req.url.query_pairs().map(|(k, v)| (k.into_owned(), v.into_owned())).collect();
+        let mut params: std::collections::HashMap<String, String> =
+            req.url.query_pairs().map(|(k, v)| (k.into_owned(), v.into_owned())).collect();
         if let Some(b) = &req.body {
             for (k, v) in url::form_urlencoded::parse(b) {
                 params.insert(k.into_owned(), v.into_owned());
@@ -47,12 +48,20 @@ impl Transport for Fake {
     }
 }
 
-fn rig(handler: impl Fn(&str, &std::collections::HashMap<String, String>, i64) -> (u16, String) + Send + Sync + 'static) -> (Session, Arc<Fake>) {
+fn rig(
+    handler: impl Fn(&str, &std::collections::HashMap<String, String>, i64) -> (u16, String) + Send + Sync + 'static,
+) -> (Session, Arc<Fake>) {
     let clock = Arc::new(FakeClock::at_unix(T0));
     let fake = Arc::new(Fake { clock: clock.clone(), log: Mutex::new(vec![]), n: AtomicUsize::new(0), handler: Box::new(handler) });
     let mut cfg = SessionConfig::default();
     cfg.retry.jitter = videokit_core::Jitter::None;
-    let deps = SessionDeps { clock, transport: Some(fake.clone()), store: Arc::new(videokit_core::MemoryStore::new()), jitter_seed: Some(1), hook: None };
+    let deps = SessionDeps {
+        clock,
+        transport: Some(fake.clone()),
+        store: Arc::new(videokit_core::MemoryStore::new()),
+        jitter_seed: Some(1),
+        hook: None,
+    };
     (Session::with_deps(cfg, deps, tokio::runtime::Handle::current()).unwrap(), fake)
 }
 
@@ -67,7 +76,10 @@ fn kaltura_cfg() -> KalturaConfig {
 }
 
 /// A Kaltura server: widget KS "widgetks-N", user KS "userks-N" valid `life` seconds.
-fn kaltura_server(life: i64, bad_widget_once: bool) -> impl Fn(&str, &std::collections::HashMap<String, String>, i64) -> (u16, String) + Send + Sync {
+fn kaltura_server(
+    life: i64,
+    bad_widget_once: bool,
+) -> impl Fn(&str, &std::collections::HashMap<String, String>, i64) -> (u16, String) + Send + Sync {
     let counter = AtomicUsize::new(0);
     let refused = std::sync::atomic::AtomicBool::new(!bad_widget_once);
     move |path, p, now| {
@@ -80,14 +92,31 @@ fn kaltura_server(life: i64, bad_widget_once: bool) -> impl Fn(&str, &std::colle
             assert!(path.ends_with("/apptoken/action/startSession"), "{path}");
             if !refused.swap(true, Ordering::SeqCst) {
                 let ks = &p["ks"];
-                return (200, format!(r#"{{"code":"INVALID_KS","message":"Invalid KS \"{ks}\", Error \"-1,INVALID_STR\"","objectType":"KalturaAPIException","args":{{"KSID":"{ks}"}}}}"#));
+                return (
+                    200,
+                    format!(
+                        r#"{{"code":"INVALID_KS","message":"Invalid KS \"{ks}\", Error \"-1,INVALID_STR\"","objectType":"KalturaAPIException","args":{{"KSID":"{ks}"}}}}"#
+                    ),
+                );
             }
             let want = token_hash(HashType::Sha256, &p["ks"], APP_TOKEN);
             if p["tokenHash"] != want {
-                return (200, r#"{"code":"INVALID_APP_TOKEN_HASH","message":"Invalid application token hash","objectType":"KalturaAPIException","args":[]}"#.into());
+                return (
+                    200,
+                    r#"{"code":"INVALID_APP_TOKEN_HASH","message":"Invalid application token hash","objectType":"KalturaAPIException","args":[]}"#.into(),
+                );
             }
-            assert_eq!((p["id"].as_str(), p["userId"].as_str(), p["type"].as_str(), p["expiry"].as_str(), p["sessionPrivileges"].as_str()), ("0_xeu31jy5", "user@example.com", "0", "3600", "sview:*"));
-            (200, format!(r#"{{"ks":"userks-{n}","sessionType":0,"partnerId":"1851571","userId":"user@example.com","expiry":{},"privileges":"sessionid:0_xeu31jy5,apptoken:0_xeu31jy5,sview:*","objectType":"KalturaSessionInfo"}}"#, now + life))
+            assert_eq!(
+                (p["id"].as_str(), p["userId"].as_str(), p["type"].as_str(), p["expiry"].as_str(), p["sessionPrivileges"].as_str()),
+                ("0_xeu31jy5", "user@example.com", "0", "3600", "sview:*")
+            );
+            (
+                200,
+                format!(
+                    r#"{{"ks":"userks-{n}","sessionType":0,"partnerId":"1851571","userId":"user@example.com","expiry":{},"privileges":"sessionid:0_xeu31jy5,apptoken:0_xeu31jy5,sview:*","objectType":"KalturaSessionInfo"}}"#,
+                    now + life
+                ),
+            )
         }
     }
 }
@@ -101,7 +130,12 @@ async fn kaltura_cold_start_is_two_requests_and_each_renewal_one() {
     assert_eq!(d.expires_at, Some(SystemTime::UNIX_EPOCH + Duration::from_secs(T0 + 3600)));
     assert_eq!(
         d.details,
-        TokenDetails::Kaltura { partner_id: 1851571, user_id: "user@example.com".into(), session_type: 0, privileges: "sessionid:0_xeu31jy5,apptoken:0_xeu31jy5,sview:*".into() }
+        TokenDetails::Kaltura {
+            partner_id: 1851571,
+            user_id: "user@example.com".into(),
+            session_type: KalturaSessionType::User,
+            privileges: "sessionid:0_xeu31jy5,apptoken:0_xeu31jy5,sview:*".into()
+        }
     );
     assert_eq!(fake.n.load(Ordering::SeqCst), 2);
     // The widget KS travels in the POST body, never the URL.
@@ -139,10 +173,19 @@ async fn kaltura_errors_are_rejected_with_their_code_and_no_secret() {
     // INVALID_KS twice: the retry is once only, and the KS never appears in the message.
     let (s, fake) = rig(|path, p, _| {
         if path.ends_with("startWidgetSession") {
-            (200, r#"{"partnerId":1851571,"ks":"djJ8MTg1MTU3MXxsecretwidgetkssecretwidgetks","userId":0,"objectType":"KalturaStartWidgetSessionResponse"}"#.into())
+            (
+                200,
+                r#"{"partnerId":1851571,"ks":"djJ8MTg1MTU3MXxsecretwidgetkssecretwidgetks","userId":0,"objectType":"KalturaStartWidgetSessionResponse"}"#
+                    .into(),
+            )
         } else {
             let ks = &p["ks"];
-            (200, format!(r#"{{"code":"INVALID_KS","message":"Invalid KS \"{ks}\", Error \"-1,INVALID_STR\"","objectType":"KalturaAPIException","args":{{"KSID":"{ks}"}}}}"#))
+            (
+                200,
+                format!(
+                    r#"{{"code":"INVALID_KS","message":"Invalid KS \"{ks}\", Error \"-1,INVALID_STR\"","objectType":"KalturaAPIException","args":{{"KSID":"{ks}"}}}}"#
+                ),
+            )
         }
     });
     let e = s.start(Arc::new(KalturaSource::new(kaltura_cfg(), false).unwrap())).await.unwrap_err();
@@ -150,7 +193,13 @@ async fn kaltura_errors_are_rejected_with_their_code_and_no_secret() {
     assert!(!e.to_string().contains("secretwidgetks"), "{e}");
     assert_eq!(fake.n.load(Ordering::SeqCst), 4);
 
-    for (code, msg) in [("APP_TOKEN_ID_NOT_FOUND", "Application token id \\\"0_missing\\\" not found"), ("APP_TOKEN_NOT_ACTIVE", "x"), ("APP_TOKEN_EXPIRED", "x"), ("INVALID_WIDGET_ID", "Unknown widget [_999]"), ("MISSING_MANDATORY_PARAMETER", "Missing parameter \\\"tokenHash\\\"")] {
+    for (code, msg) in [
+        ("APP_TOKEN_ID_NOT_FOUND", "Application token id \\\"0_missing\\\" not found"),
+        ("APP_TOKEN_NOT_ACTIVE", "x"),
+        ("APP_TOKEN_EXPIRED", "x"),
+        ("INVALID_WIDGET_ID", "Unknown widget [_999]"),
+        ("MISSING_MANDATORY_PARAMETER", "Missing parameter \\\"tokenHash\\\""),
+    ] {
         let body = format!(r#"{{"code":"{code}","message":"{msg}","objectType":"KalturaAPIException","args":[]}}"#);
         let (s, _) = rig(move |_, _, _| (200, body.clone()));
         let e = s.start(Arc::new(KalturaSource::new(kaltura_cfg(), false).unwrap())).await.unwrap_err();
@@ -175,7 +224,8 @@ async fn videosdk_tokens_are_checked_before_the_session_is_active() {
         assert_eq!((p["roomId"].as_str(), p["participantId"].as_str(), p["peerId"].as_str()), ("2kyv-gzay-64pg", "lxvdplwt", "lxvdplwt"));
         (200, format!(r#"{{"token":"{g2}"}}"#))
     });
-    let src = VideoSdkSource::new("https://tokens.example/get-token", Some("2kyv-gzay-64pg".into()), Some("lxvdplwt".into()), 0, false).unwrap();
+    let src =
+        VideoSdkSource::new("https://tokens.example/get-token", Some("2kyv-gzay-64pg".into()), Some("lxvdplwt".into()), 0, false).unwrap();
     let d = s.start(Arc::new(src)).await.unwrap();
     assert_eq!(d.token.expose(), good);
     assert_eq!(d.identity.as_deref(), Some("lxvdplwt"));

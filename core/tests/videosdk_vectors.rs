@@ -3,7 +3,7 @@
 //! with no leeway.
 
 use serde_json::Value;
-use videokit_core::videosdk::{self, error_kind_of, Permission, Role, VideoSdkTokenErrorKind};
+use videokit_core::videosdk_claims::{self, error_kind_of, Permission, Role, VideoSdkTokenErrorKind};
 use videokit_core::ErrorKind;
 
 /// 2026-11-22T00:00:00Z.
@@ -41,12 +41,12 @@ fn every_vector_gives_its_claims_or_its_error_kind() {
         let name = c["name"].as_str().unwrap();
         let token = c["token"].as_str().unwrap();
         let expect = &c["expect"];
-        let got = videosdk::check(token, NOW, 0);
+        let got = videosdk_claims::check(token, NOW, 0);
         if expect["valid"].as_bool().unwrap() {
             let claims = got.unwrap_or_else(|e| panic!("{name}: expected valid, got {e}"));
             assert_eq!(claims.to_json(), expect["claims"], "{name}: claims differ");
             // The time-free decoder agrees.
-            assert_eq!(videosdk::decode_unchecked_time(token).unwrap(), claims, "{name}");
+            assert_eq!(videosdk_claims::decode_unchecked_time(token).unwrap(), claims, "{name}");
             assert_eq!(claims.apikey, vectors()["apikey"].as_str().unwrap(), "{name}");
             valid += 1;
         } else {
@@ -77,7 +77,7 @@ fn time_free_decoding_only_skips_the_clock() {
     for c in cases() {
         let name = c["name"].as_str().unwrap();
         let token = c["token"].as_str().unwrap();
-        let r = videosdk::decode_unchecked_time(token);
+        let r = videosdk_claims::decode_unchecked_time(token);
         match c["expect"]["error"].as_str() {
             Some("expired") | Some("not_yet_valid") => assert!(r.is_ok(), "{name}: {r:?}"),
             Some(want) => assert_eq!(r.map_err(|e| error_kind_of(&e).map(|k| k.as_str())).unwrap_err(), Some(want), "{name}"),
@@ -98,32 +98,32 @@ fn token(name: &str) -> String {
 fn leeway_on_exp_with_the_expired_vector() {
     // exp = 1600000000.
     let t = token("expired");
-    assert!(videosdk::check(&t, 1_599_999_999, 0).is_ok());
-    assert_eq!(videosdk::check(&t, 1_600_000_000, 0).unwrap_err().kind(), ErrorKind::Expired);
-    assert!(videosdk::check(&t, 1_600_000_059, 60).is_ok());
-    let e = videosdk::check(&t, 1_600_000_060, 60).unwrap_err();
+    assert!(videosdk_claims::check(&t, 1_599_999_999, 0).is_ok());
+    assert_eq!(videosdk_claims::check(&t, 1_600_000_000, 0).unwrap_err().kind(), ErrorKind::Expired);
+    assert!(videosdk_claims::check(&t, 1_600_000_059, 60).is_ok());
+    let e = videosdk_claims::check(&t, 1_600_000_060, 60).unwrap_err();
     assert_eq!(error_kind_of(&e), Some(VideoSdkTokenErrorKind::Expired));
     // Leeway large enough to cover until NOW.
-    assert!(videosdk::check(&t, NOW, NOW - 1_600_000_000 + 1).is_ok());
+    assert!(videosdk_claims::check(&t, NOW, NOW - 1_600_000_000 + 1).is_ok());
 }
 
 #[test]
 fn leeway_on_nbf_with_the_not_yet_valid_vector() {
     // nbf = 4102444790, exp = 4102444800.
     let t = token("not_yet_valid");
-    assert!(videosdk::check(&t, 4_102_444_790, 0).is_ok());
-    assert!(videosdk::check(&t, 4_102_444_789, 0).is_err());
-    assert!(videosdk::check(&t, 4_102_444_780, 10).is_ok());
-    let e = videosdk::check(&t, 4_102_444_779, 10).unwrap_err();
+    assert!(videosdk_claims::check(&t, 4_102_444_790, 0).is_ok());
+    assert!(videosdk_claims::check(&t, 4_102_444_789, 0).is_err());
+    assert!(videosdk_claims::check(&t, 4_102_444_780, 10).is_ok());
+    let e = videosdk_claims::check(&t, 4_102_444_779, 10).unwrap_err();
     assert_eq!(error_kind_of(&e), Some(VideoSdkTokenErrorKind::NotYetValid));
     assert_eq!(e.kind(), ErrorKind::InvalidToken);
     // Past exp it is expired, whatever the nbf.
-    assert_eq!(videosdk::check(&t, 4_102_444_800, 0).unwrap_err().kind(), ErrorKind::Expired);
+    assert_eq!(videosdk_claims::check(&t, 4_102_444_800, 0).unwrap_err().kind(), ErrorKind::Expired);
 }
 
 #[test]
 fn typed_claims_and_helpers_on_vectors() {
-    let c = videosdk::check(&token("v2_room_participant_rtc"), NOW, 0).unwrap();
+    let c = videosdk_claims::check(&token("v2_room_participant_rtc"), NOW, 0).unwrap();
     assert_eq!(c.version, Some(2));
     assert_eq!(c.room_id.as_deref(), Some("2kyv-gzay-64pg"));
     assert_eq!(c.participant_id.as_deref(), Some("lxvdplwt"));
@@ -131,16 +131,16 @@ fn typed_claims_and_helpers_on_vectors() {
     assert_eq!(c.exp, Some(4_102_444_800));
     assert!(c.can_join() && !c.can_moderate() && !c.must_ask_to_join());
 
-    let mods = videosdk::check(&token("v1_join_and_mod"), NOW, 0).unwrap();
+    let mods = videosdk_claims::check(&token("v1_join_and_mod"), NOW, 0).unwrap();
     assert_eq!(mods.permissions, vec![Permission::AllowJoin, Permission::AllowMod]);
     assert!(mods.can_join() && mods.can_moderate());
 
-    let ask = videosdk::check(&token("v1_ask_join"), NOW, 0).unwrap();
+    let ask = videosdk_claims::check(&token("v1_ask_join"), NOW, 0).unwrap();
     assert!(!ask.can_join() && ask.must_ask_to_join());
 
-    let crawler = videosdk::check(&token("v2_crawler"), NOW, 0).unwrap();
+    let crawler = videosdk_claims::check(&token("v2_crawler"), NOW, 0).unwrap();
     assert!(!crawler.can_join(), "a crawler-only token cannot join a meeting");
 
-    let no_exp = videosdk::check(&token("no_exp"), i64::MAX, 0).unwrap();
+    let no_exp = videosdk_claims::check(&token("no_exp"), i64::MAX, 0).unwrap();
     assert_eq!(no_exp.exp, None);
 }

@@ -25,13 +25,7 @@ pub(crate) struct Payload {
 /// Answer a request to `route`: count it, apply the next matching fault, otherwise (or
 /// around it) the handler's reply. `payload` shapes the bodies of the faults that imitate
 /// the route's answer.
-pub(crate) async fn answer(
-    app: &App,
-    route: Route,
-    payload: &Payload,
-    conn: Option<ConnCtl>,
-    handler: impl FnOnce() -> Reply,
-) -> Response {
+pub(crate) async fn answer(app: &App, route: Route, payload: &Payload, conn: Option<ConnCtl>, handler: impl FnOnce() -> Reply) -> Response {
     let fault = app.begin(route);
     if let Some(f) = &fault {
         log::debug!(target: "videokit_devserver", "{route}: fault {f:?}");
@@ -60,15 +54,9 @@ pub(crate) async fn answer(
             }
             handler()
         }
-        Some(FaultKind::Status {
-            status,
-            retry_after,
-            body,
-        }) => {
+        Some(FaultKind::Status { status, retry_after, body }) => {
             let mut r = match body {
-                Some(b) if serde_json::from_str::<serde_json::Value>(&b).is_ok() => {
-                    Reply::json_text(status, b)
-                }
+                Some(b) if serde_json::from_str::<serde_json::Value>(&b).is_ok() => Reply::json_text(status, b),
                 Some(b) => Reply::raw(status, "text/plain; charset=utf-8", b.into_bytes()),
                 None => Reply::error(status, &format!("fault injected: status {status}")),
             };
@@ -79,9 +67,7 @@ pub(crate) async fn answer(
         }
         Some(FaultKind::Html) => Reply::raw(502, "text/html", HTML_502.as_bytes().to_vec()),
         Some(FaultKind::Malformed) => Reply::json_text(200, payload.malformed),
-        Some(FaultKind::Oversize { bytes }) => {
-            Reply::json_text(200, oversize_body(payload.field, bytes))
-        }
+        Some(FaultKind::Oversize { bytes }) => Reply::json_text(200, oversize_body(payload.field, bytes)),
         Some(FaultKind::InvalidUtf8) => {
             let mut body = format!("{{\"{}\":\"", payload.field).into_bytes();
             body.extend_from_slice(&[0xff, 0xfe, 0xfd, b'a', 0xc3, 0x28]);
@@ -101,9 +87,7 @@ pub(crate) async fn answer(
             r.body.truncate(half);
             r
         }
-        Some(FaultKind::SlowBody { bytes_per_sec }) => {
-            return slow_body(app, handler(), bytes_per_sec)
-        }
+        Some(FaultKind::SlowBody { bytes_per_sec }) => return slow_body(app, handler(), bytes_per_sec),
     };
     log::debug!(target: "videokit_devserver", "{route}: {}", reply.status);
     reply.into_response()
@@ -137,27 +121,22 @@ fn slow_body(app: &App, mut reply: Reply, bytes_per_sec: u32) -> Response {
     let chunk = (rate / 10).max(1) as usize;
     let gap = Duration::from_secs_f64(chunk as f64 / f64::from(rate));
     let body = Bytes::from(std::mem::take(&mut reply.body));
-    reply
-        .headers
-        .push(("content-length", body.len().to_string()));
+    reply.headers.push(("content-length", body.len().to_string()));
     let stop = app.stop_signal();
-    let stream = futures::stream::unfold(
-        (body, 0usize, stop),
-        move |(body, at, mut stop)| async move {
-            if at >= body.len() {
-                return None;
+    let stream = futures::stream::unfold((body, 0usize, stop), move |(body, at, mut stop)| async move {
+        if at >= body.len() {
+            return None;
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(gap) => {}
+            _ = until_stopped(&mut stop) => {
+                return Some((Err(std::io::Error::other("devserver shutting down")), (body, usize::MAX, stop)));
             }
-            tokio::select! {
-                _ = tokio::time::sleep(gap) => {}
-                _ = until_stopped(&mut stop) => {
-                    return Some((Err(std::io::Error::other("devserver shutting down")), (body, usize::MAX, stop)));
-                }
-            }
-            let end = (at + chunk).min(body.len());
-            let piece = body.slice(at..end);
-            Some((Ok(piece), (body, end, stop)))
-        },
-    );
+        }
+        let end = (at + chunk).min(body.len());
+        let piece = body.slice(at..end);
+        Some((Ok(piece), (body, end, stop)))
+    });
     reply.into_response_with(Body::from_stream(stream))
 }
 
@@ -170,10 +149,7 @@ mod tests {
         for n in [0, 1, 2, 5, 19, 20, 21, 1000] {
             let b = oversize_body("sessionToken", n);
             assert_eq!(b.len(), n.max(2));
-            assert!(
-                serde_json::from_slice::<serde_json::Value>(&b).is_ok(),
-                "{n}"
-            );
+            assert!(serde_json::from_slice::<serde_json::Value>(&b).is_ok(), "{n}");
         }
         assert_eq!(oversize_body("ks", 13), br#"{"ks":"xxxx"}"#);
         assert_eq!(oversize_body("ks", 5), b"{   }");

@@ -56,11 +56,7 @@ pub struct KalturaAppToken {
     #[serde(default = "default_status")]
     pub status: i32,
     /// Longest KS lifetime in seconds (default 86400).
-    #[serde(
-        rename = "sessionDuration",
-        alias = "session_duration",
-        default = "default_duration"
-    )]
+    #[serde(rename = "sessionDuration", alias = "session_duration", default = "default_duration")]
     pub session_duration: u64,
     /// Unix time at which the app token itself expires.
     #[serde(default)]
@@ -103,10 +99,7 @@ impl Default for KalturaConfig {
     /// active, 86400 s sessions.
     fn default() -> Self {
         KalturaConfig {
-            partners: vec![KalturaPartner {
-                id: DEFAULT_KALTURA_PARTNER_ID,
-                admin_secret: DEFAULT_KALTURA_ADMIN_SECRET.into(),
-            }],
+            partners: vec![KalturaPartner { id: DEFAULT_KALTURA_PARTNER_ID, admin_secret: DEFAULT_KALTURA_ADMIN_SECRET.into() }],
             app_tokens: vec![KalturaAppToken {
                 id: DEFAULT_KALTURA_APP_TOKEN_ID.into(),
                 token: DEFAULT_KALTURA_APP_TOKEN.into(),
@@ -136,11 +129,7 @@ pub struct VideoSdkConfig {
 
 impl Default for VideoSdkConfig {
     fn default() -> Self {
-        VideoSdkConfig {
-            api_key: DEFAULT_VIDEOSDK_API_KEY.into(),
-            secret: DEFAULT_VIDEOSDK_SECRET.into(),
-            token_lifetime_secs: 600,
-        }
+        VideoSdkConfig { api_key: DEFAULT_VIDEOSDK_API_KEY.into(), secret: DEFAULT_VIDEOSDK_SECRET.into(), token_lifetime_secs: 600 }
     }
 }
 
@@ -240,8 +229,7 @@ impl DevServerConfig {
     /// [`from_json_str`](Self::from_json_str).
     pub fn from_json_file(path: impl AsRef<std::path::Path>) -> Result<Self, ConfigError> {
         let path = path.as_ref();
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| ConfigError(format!("cannot read {}: {e}", path.display())))?;
+        let text = std::fs::read_to_string(path).map_err(|e| ConfigError(format!("cannot read {}: {e}", path.display())))?;
         Self::from_json_str(&text)
     }
 
@@ -250,8 +238,7 @@ impl DevServerConfig {
     /// replaces the default. Unknown fields, an unknown hash type or status, and an app token
     /// of an unconfigured partner are errors.
     pub fn from_json_str(text: &str) -> Result<Self, ConfigError> {
-        let f: FileConfig = serde_json::from_str(text)
-            .map_err(|e| ConfigError(format!("invalid config JSON: {e}")))?;
+        let f: FileConfig = serde_json::from_str(text).map_err(|e| ConfigError(format!("invalid config JSON: {e}")))?;
         let mut c = DevServerConfig::default();
         for t in f.app_tokens {
             if t.trim().is_empty() {
@@ -307,52 +294,32 @@ impl DevServerConfig {
     /// [`crate::DevServer::start`] refuses an invalid configuration.
     pub fn validate(&self) -> Result<(), ConfigError> {
         if self.signing_secret.is_empty() {
-            return Err(ConfigError(
-                "signingSecret is empty: tokens signed with it would prove nothing".into(),
-            ));
+            return Err(ConfigError("signingSecret is empty: tokens signed with it would prove nothing".into()));
         }
         if self.app_tokens.iter().any(|t| t.trim().is_empty()) {
             return Err(ConfigError("appTokens: an app token is empty".into()));
         }
         let lifetime_ok = |secs: u64| (1..=MAX_LIFETIME_SECS).contains(&secs);
         if !lifetime_ok(self.token_lifetime.as_secs()) {
-            return Err(ConfigError(format!(
-                "tokenLifetimeSecs must be between 1 and {MAX_LIFETIME_SECS}"
-            )));
+            return Err(ConfigError(format!("tokenLifetimeSecs must be between 1 and {MAX_LIFETIME_SECS}")));
         }
         if !lifetime_ok(self.videosdk.token_lifetime_secs) {
-            return Err(ConfigError(format!(
-                "videosdk.tokenLifetimeSecs must be between 1 and {MAX_LIFETIME_SECS}"
-            )));
+            return Err(ConfigError(format!("videosdk.tokenLifetimeSecs must be between 1 and {MAX_LIFETIME_SECS}")));
         }
         if self.videosdk.secret.is_empty() || self.videosdk.api_key.trim().is_empty() {
-            return Err(ConfigError(
-                "videosdk: apiKey and secret must not be empty".into(),
-            ));
+            return Err(ConfigError("videosdk: apiKey and secret must not be empty".into()));
         }
         for p in &self.kaltura.partners {
             if p.admin_secret.is_empty() {
-                return Err(ConfigError(format!(
-                    "kaltura partner {}: adminSecret is empty",
-                    p.id
-                )));
+                return Err(ConfigError(format!("kaltura partner {}: adminSecret is empty", p.id)));
             }
         }
-        if self.max_connections == 0
-            || self.header_read_timeout.is_zero()
-            || self.body_read_timeout.is_zero()
-        {
-            return Err(ConfigError(
-                "max_connections, header_read_timeout and body_read_timeout must be positive"
-                    .into(),
-            ));
+        if self.max_connections == 0 || self.header_read_timeout.is_zero() || self.body_read_timeout.is_zero() {
+            return Err(ConfigError("max_connections, header_read_timeout and body_read_timeout must be positive".into()));
         }
         for t in &self.kaltura.app_tokens {
             if t.token.is_empty() {
-                return Err(ConfigError(format!(
-                    "kaltura app token {}: token is empty",
-                    t.id
-                )));
+                return Err(ConfigError(format!("kaltura app token {}: token is empty", t.id)));
             }
             if crate::hash::hash_hex(&t.hash_type, "").is_none() {
                 return Err(ConfigError(format!(
@@ -361,16 +328,10 @@ impl DevServerConfig {
                 )));
             }
             if !(1..=3).contains(&t.status) {
-                return Err(ConfigError(format!(
-                    "kaltura app token {}: status must be 1 (disabled), 2 (active) or 3 (deleted)",
-                    t.id
-                )));
+                return Err(ConfigError(format!("kaltura app token {}: status must be 1 (disabled), 2 (active) or 3 (deleted)", t.id)));
             }
             if !self.kaltura.partners.iter().any(|p| p.id == t.partner_id) {
-                return Err(ConfigError(format!(
-                    "kaltura app token {}: partner {} is not configured",
-                    t.id, t.partner_id
-                )));
+                return Err(ConfigError(format!("kaltura app token {}: partner {} is not configured", t.id, t.partner_id)));
             }
         }
         Ok(())
@@ -390,41 +351,19 @@ mod tests {
                 "videosdk": {"apiKey": "k"}}"#,
         )
         .unwrap();
-        assert_eq!(
-            c.app_tokens,
-            vec![DEFAULT_APP_TOKEN.to_string(), "vk_more".to_string()]
-        );
+        assert_eq!(c.app_tokens, vec![DEFAULT_APP_TOKEN.to_string(), "vk_more".to_string()]);
         assert_eq!(c.token_lifetime, Duration::from_secs(5));
         assert_eq!(
             c.kaltura.partners,
-            vec![
-                KalturaPartner {
-                    id: 1851571,
-                    admin_secret: "new".into()
-                },
-                KalturaPartner {
-                    id: 102,
-                    admin_secret: "s".into()
-                }
-            ]
+            vec![KalturaPartner { id: 1851571, admin_secret: "new".into() }, KalturaPartner { id: 102, admin_secret: "s".into() }]
         );
         let t = &c.kaltura.app_tokens[1];
+        assert_eq!((t.hash_type.as_str(), t.status, t.session_duration), ("SHA1", 2, 86400));
         assert_eq!(
-            (t.hash_type.as_str(), t.status, t.session_duration),
-            ("SHA1", 2, 86400)
-        );
-        assert_eq!(
-            (
-                c.videosdk.api_key.as_str(),
-                c.videosdk.secret.as_str(),
-                c.videosdk.token_lifetime_secs
-            ),
+            (c.videosdk.api_key.as_str(), c.videosdk.secret.as_str(), c.videosdk.token_lifetime_secs),
             ("k", DEFAULT_VIDEOSDK_SECRET, 600)
         );
-        assert_eq!(
-            DevServerConfig::from_json_str("{}").unwrap(),
-            DevServerConfig::default()
-        );
+        assert_eq!(DevServerConfig::from_json_str("{}").unwrap(), DevServerConfig::default());
     }
 
     #[test]
@@ -440,11 +379,6 @@ mod tests {
         ] {
             assert!(DevServerConfig::from_json_str(bad).is_err(), "{bad}");
         }
-        assert!(
-            DevServerConfig::from_json_file("/nonexistent/devserver.json")
-                .unwrap_err()
-                .0
-                .contains("cannot read")
-        );
+        assert!(DevServerConfig::from_json_file("/nonexistent/devserver.json").unwrap_err().0.contains("cannot read"));
     }
 }

@@ -24,8 +24,7 @@ async fn body_json(app: &App, req: Request) -> Result<Value, Reply> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Ok(json!({}));
     }
-    serde_json::from_slice(&body)
-        .map_err(|e| Reply::error(400, &format!("the body is not valid JSON: {e}")))
+    serde_json::from_slice(&body).map_err(|e| Reply::error(400, &format!("the body is not valid JSON: {e}")))
 }
 
 /// `POST /_control/faults`.
@@ -40,10 +39,7 @@ pub(crate) async fn faults(State(app): State<App>, req: Request) -> Response {
     };
     let mut parsed = Vec::with_capacity(specs.len());
     for s in specs {
-        match serde_json::from_value::<FaultSpec>(s)
-            .map_err(|e| e.to_string())
-            .and_then(FaultSpec::into_fault)
-        {
+        match serde_json::from_value::<FaultSpec>(s).map_err(|e| e.to_string()).and_then(FaultSpec::into_fault) {
             Ok(f) => parsed.push(f),
             Err(e) => return Reply::error(400, &e).into_response(),
         }
@@ -93,44 +89,22 @@ pub(crate) async fn get_config(State(app): State<App>) -> Response {
 
 /// `POST /_control/config`: the fields given are changed; the settings in force come back.
 pub(crate) async fn set_config(State(app): State<App>, req: Request) -> Response {
-    let patch: ConfigPatch = match body_json(&app, req)
-        .await
-        .and_then(|v| serde_json::from_value(v).map_err(|e| Reply::error(400, &e.to_string())))
-    {
-        Ok(p) => p,
-        Err(r) => return r.into_response(),
-    };
+    let patch: ConfigPatch =
+        match body_json(&app, req).await.and_then(|v| serde_json::from_value(v).map_err(|e| Reply::error(400, &e.to_string()))) {
+            Ok(p) => p,
+            Err(r) => return r.into_response(),
+        };
     let controls = Controls::new(app.clone());
     let max = MAX_LIFETIME_SECS;
-    for l in [
-        patch.token_lifetime_secs,
-        patch.videosdk_lifetime_secs,
-        patch.kaltura_session_duration_secs,
-    ]
-    .into_iter()
-    .flatten()
-    {
+    for l in [patch.token_lifetime_secs, patch.videosdk_lifetime_secs, patch.kaltura_session_duration_secs].into_iter().flatten() {
         if !(1..=max).contains(&l) {
-            return Reply::error(
-                400,
-                &format!("lifetimes must be between 1 and {max} seconds"),
-            )
-            .into_response();
+            return Reply::error(400, &format!("lifetimes must be between 1 and {max} seconds")).into_response();
         }
     }
-    match (
-        &patch.kaltura_app_token_id,
-        patch.kaltura_session_duration_secs,
-    ) {
+    match (&patch.kaltura_app_token_id, patch.kaltura_session_duration_secs) {
         (Some(id), Some(secs)) => controls.set_kaltura_session_duration(id, secs),
         (None, None) => {}
-        _ => {
-            return Reply::error(
-                400,
-                "kaltura_app_token_id and kaltura_session_duration_secs go together",
-            )
-            .into_response()
-        }
+        _ => return Reply::error(400, "kaltura_app_token_id and kaltura_session_duration_secs go together").into_response(),
     }
     if let Some(o) = patch.clock_offset_secs {
         controls.set_clock_offset(o);

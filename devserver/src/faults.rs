@@ -67,11 +67,7 @@ pub struct Fault {
 impl Fault {
     /// A fault for the next matching request only.
     pub fn once(route: impl Into<String>, kind: FaultKind) -> Fault {
-        Fault {
-            route: route.into(),
-            kind,
-            count: 1,
-        }
+        Fault { route: route.into(), kind, count: 1 }
     }
 }
 
@@ -135,17 +131,9 @@ impl FaultSpec {
             other => return Err(format!("unknown fault kind \"{other}\" (status, malformed, drop, delay, stall, oversize, slow_body, html, wrong_content_type, invalid_utf8, truncated)")),
         };
         if self.route != "*" && Route::from_name(&self.route).is_none() {
-            return Err(format!(
-                "unknown route \"{}\" (one of {} or *)",
-                self.route,
-                Route::NAMES.join(", ")
-            ));
+            return Err(format!("unknown route \"{}\" (one of {} or *)", self.route, Route::NAMES.join(", ")));
         }
-        Ok(Fault {
-            route: self.route,
-            kind,
-            count: self.count.max(1),
-        })
+        Ok(Fault { route: self.route, kind, count: self.count.max(1) })
     }
 }
 
@@ -154,45 +142,20 @@ mod tests {
     use super::*;
 
     fn spec(v: serde_json::Value) -> Result<Fault, String> {
-        serde_json::from_value::<FaultSpec>(v)
-            .map_err(|e| e.to_string())
-            .and_then(FaultSpec::into_fault)
+        serde_json::from_value::<FaultSpec>(v).map_err(|e| e.to_string()).and_then(FaultSpec::into_fault)
     }
 
     #[test]
     fn specs() {
         let f = spec(serde_json::json!({"route": "token", "kind": "status", "status": 503, "retry_after": 2})).unwrap();
-        assert_eq!(
-            f,
-            Fault {
-                route: "token".into(),
-                kind: FaultKind::Status {
-                    status: 503,
-                    retry_after: Some(2),
-                    body: None
-                },
-                count: 1
-            }
-        );
+        assert_eq!(f, Fault { route: "token".into(), kind: FaultKind::Status { status: 503, retry_after: Some(2), body: None }, count: 1 });
         assert_eq!(
             spec(serde_json::json!({"kind": "slow_body", "bytes_per_sec": 0, "count": 3})).unwrap(),
-            Fault {
-                route: "*".into(),
-                kind: FaultKind::SlowBody { bytes_per_sec: 1 },
-                count: 3
-            }
+            Fault { route: "*".into(), kind: FaultKind::SlowBody { bytes_per_sec: 1 }, count: 3 }
         );
         assert!(spec(serde_json::json!({"kind": "status", "status": 42})).is_err());
-        assert_eq!(
-            spec(serde_json::json!({"kind": "delay"})).unwrap().kind,
-            FaultKind::Delay { ms: 1000 }
-        );
-        assert_eq!(
-            spec(serde_json::json!({"kind": "stall", "ms": 10000}))
-                .unwrap()
-                .kind,
-            FaultKind::Stall
-        );
+        assert_eq!(spec(serde_json::json!({"kind": "delay"})).unwrap().kind, FaultKind::Delay { ms: 1000 });
+        assert_eq!(spec(serde_json::json!({"kind": "stall", "ms": 10000})).unwrap().kind, FaultKind::Stall);
         assert!(spec(serde_json::json!({"kind": "bogus"})).is_err());
         assert!(spec(serde_json::json!({"kind": "drop", "route": "nope"})).is_err());
     }

@@ -21,20 +21,10 @@ mod tests {
 
     #[test]
     fn token_hash_vectors() {
-        let v: serde_json::Value = serde_json::from_str(include_str!(
-            "../../core/tests/data/kaltura/token-hash.json"
-        ))
-        .unwrap();
+        let v: serde_json::Value = serde_json::from_str(include_str!("../../core/tests/data/kaltura/token-hash.json")).unwrap();
         for c in v["cases"].as_array().unwrap() {
-            let data = format!(
-                "{}{}",
-                c["widget_ks"].as_str().unwrap(),
-                c["app_token"].as_str().unwrap()
-            );
-            assert_eq!(
-                hash_hex(c["hash_type"].as_str().unwrap(), &data).unwrap(),
-                c["token_hash"].as_str().unwrap()
-            );
+            let data = format!("{}{}", c["widget_ks"].as_str().unwrap(), c["app_token"].as_str().unwrap());
+            assert_eq!(hash_hex(c["hash_type"].as_str().unwrap(), &data).unwrap(), c["token_hash"].as_str().unwrap());
         }
         assert!(hash_hex("CRC32", "x").is_none());
     }

@@ -37,24 +37,15 @@ impl Reply {
     }
     /// Any content type.
     pub fn raw(status: u16, content_type: &'static str, body: Vec<u8>) -> Reply {
-        Reply {
-            status,
-            content_type,
-            headers: Vec::new(),
-            body,
-        }
+        Reply { status, content_type, headers: Vec::new(), body }
     }
 
     /// The response headers (status, content type, extras) over `body`. An impossible status
     /// (an in-process fault can carry any u16) becomes 500 rather than a panic.
     pub fn into_response_with(self, body: Body) -> Response {
         let mut resp = Response::new(body);
-        *resp.status_mut() =
-            StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        resp.headers_mut().insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static(self.content_type),
-        );
+        *resp.status_mut() = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(self.content_type));
         for (name, value) in &self.headers {
             if let Ok(v) = HeaderValue::from_str(value) {
                 resp.headers_mut().insert(*name, v);
@@ -72,10 +63,7 @@ impl Reply {
 
 /// A JSON object with its keys in this order (serde_json's map sorts them).
 pub(crate) fn ordered_json(fields: &[(&str, serde_json::Value)]) -> String {
-    let body: Vec<String> = fields
-        .iter()
-        .map(|(k, v)| format!("{}:{}", serde_json::Value::from(*k), v))
-        .collect();
+    let body: Vec<String> = fields.iter().map(|(k, v)| format!("{}:{}", serde_json::Value::from(*k), v)).collect();
     format!("{{{}}}", body.join(","))
 }
 
@@ -86,23 +74,13 @@ pub(crate) fn header<'a>(headers: &'a axum::http::HeaderMap, name: &str) -> Opti
 
 /// Query-string, then form-body or JSON-body parameters (later ones win), names as sent.
 /// JSON values that are not strings are kept as their JSON text; nulls are skipped.
-pub(crate) fn params(
-    query: Option<&str>,
-    content_type: Option<&str>,
-    body: &[u8],
-) -> HashMap<String, String> {
-    let mut p: HashMap<String, String> = query
-        .map(|q| {
-            url::form_urlencoded::parse(q.as_bytes())
-                .into_owned()
-                .collect()
-        })
-        .unwrap_or_default();
+pub(crate) fn params(query: Option<&str>, content_type: Option<&str>, body: &[u8]) -> HashMap<String, String> {
+    let mut p: HashMap<String, String> =
+        query.map(|q| url::form_urlencoded::parse(q.as_bytes()).into_owned().collect()).unwrap_or_default();
     let ct = content_type.unwrap_or("").to_ascii_lowercase();
     let first = body.iter().find(|b| !b.is_ascii_whitespace());
     if ct.starts_with("application/json") || first == Some(&b'{') {
-        if let Ok(serde_json::Value::Object(o)) = serde_json::from_slice::<serde_json::Value>(body)
-        {
+        if let Ok(serde_json::Value::Object(o)) = serde_json::from_slice::<serde_json::Value>(body) {
             for (k, v) in o {
                 let s = match v {
                     serde_json::Value::String(s) => s,
@@ -126,33 +104,14 @@ mod tests {
 
     #[test]
     fn params_merge_query_then_body() {
-        let p = params(
-            Some("format=2&a=1"),
-            Some("application/json"),
-            br#"{"format": 1, "ks": "x", "n": null}"#,
-        );
-        assert_eq!(
-            (p["format"].as_str(), p["a"].as_str(), p["ks"].as_str()),
-            ("1", "1", "x")
-        );
+        let p = params(Some("format=2&a=1"), Some("application/json"), br#"{"format": 1, "ks": "x", "n": null}"#);
+        assert_eq!((p["format"].as_str(), p["a"].as_str(), p["ks"].as_str()), ("1", "1", "x"));
         assert!(!p.contains_key("n"));
-        let p = params(
-            None,
-            Some("application/x-www-form-urlencoded"),
-            b"widgetId=_1&x=a%20b",
-        );
+        let p = params(None, Some("application/x-www-form-urlencoded"), b"widgetId=_1&x=a%20b");
         assert_eq!((p["widgetId"].as_str(), p["x"].as_str()), ("_1", "a b"));
         let p = params(None, None, b"{not json");
         assert!(p.is_empty() || p.contains_key("{not json"));
-        assert_eq!(
-            ordered_json(&[("b", 1.into()), ("a", "x\"".into())]),
-            r#"{"b":1,"a":"x\""}"#
-        );
-        assert_eq!(
-            Reply::raw(1000, "text/plain", vec![])
-                .into_response()
-                .status(),
-            500
-        );
+        assert_eq!(ordered_json(&[("b", 1.into()), ("a", "x\"".into())]), r#"{"b":1,"a":"x\""}"#);
+        assert_eq!(Reply::raw(1000, "text/plain", vec![]).into_response().status(), 500);
     }
 }

@@ -40,11 +40,7 @@ pub fn verify_hs256(token: &str, secret: &[u8]) -> Option<serde_json::Map<String
     if parts.next().is_some() {
         return None;
     }
-    let dec = |x: &str| {
-        base64::engine::general_purpose::URL_SAFE_NO_PAD
-            .decode(x.trim_end_matches('='))
-            .ok()
-    };
+    let dec = |x: &str| base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(x.trim_end_matches('=')).ok();
     let header: Value = serde_json::from_slice(&dec(h)?).ok()?;
     if header.get("alg")?.as_str()? != "HS256" {
         return None;

@@ -62,22 +62,13 @@ fn php_urlencode(s: &str) -> String {
 /// The fields of a v2 KS for these privileges, as `generateKsV2` builds them: each privilege
 /// `name:value` (or `name` with an empty value; `*` becomes `all:*`), later ones replacing
 /// earlier ones of the same name, then `_e`, `_t`, `_u`.
-pub fn ks_v2_fields(
-    expiry: i64,
-    session_type: i32,
-    user: &str,
-    privileges: &str,
-) -> Vec<(String, String)> {
+pub fn ks_v2_fields(expiry: i64, session_type: i32, user: &str, privileges: &str) -> Vec<(String, String)> {
     let mut fields: Vec<(String, String)> = Vec::new();
     let mut put = |k: String, v: String| match fields.iter_mut().find(|(n, _)| *n == k) {
         Some(slot) => slot.1 = v,
         None => fields.push((k, v)),
     };
-    for p in privileges
-        .split(',')
-        .map(str::trim)
-        .filter(|p| !p.is_empty())
-    {
+    for p in privileges.split(',').map(str::trim).filter(|p| !p.is_empty()) {
         let p = if p == "*" { "all:*" } else { p };
         match p.split_once(':') {
             Some((k, v)) => put(k.to_string(), v.to_string()),
@@ -93,11 +84,7 @@ pub fn ks_v2_fields(
 /// Build a v2 KS for `partner_id` from `fields` (see [`ks_v2_fields`]), encrypted with the
 /// partner's `admin_secret`. A fresh random prefix makes every KS different.
 pub fn encrypt_ks_v2(partner_id: i64, admin_secret: &str, fields: &[(String, String)]) -> String {
-    let query = fields
-        .iter()
-        .map(|(k, v)| format!("{}={}", php_urlencode(k), php_urlencode(v)))
-        .collect::<Vec<_>>()
-        .join("&");
+    let query = fields.iter().map(|(k, v)| format!("{}={}", php_urlencode(k), php_urlencode(v))).collect::<Vec<_>>().join("&");
     let mut plain: Vec<u8> = (0..RANDOM_SIZE).map(|_| fastrand::u8(..)).collect();
     plain.extend_from_slice(query.as_bytes());
     let mut data = Sha1::digest(&plain).to_vec();
@@ -121,19 +108,8 @@ pub fn encrypt_ks_v2(partner_id: i64, admin_secret: &str, fields: &[(String, Str
 
 /// Build a v2 KS as the server does for a session: privileges, expiry (absolute unix time),
 /// type and user.
-pub fn generate_ks_v2(
-    partner_id: i64,
-    admin_secret: &str,
-    expiry: i64,
-    session_type: i32,
-    user: &str,
-    privileges: &str,
-) -> String {
-    encrypt_ks_v2(
-        partner_id,
-        admin_secret,
-        &ks_v2_fields(expiry, session_type, user, privileges),
-    )
+pub fn generate_ks_v2(partner_id: i64, admin_secret: &str, expiry: i64, session_type: i32, user: &str, privileges: &str) -> String {
+    encrypt_ks_v2(partner_id, admin_secret, &ks_v2_fields(expiry, session_type, user, privileges))
 }
 
 /// Base64 as the server reads a KS: URL-safe or standard alphabet, padding optional.
@@ -208,23 +184,14 @@ fn decrypt_ks_v2_ordered(ks: &str, admin_secret: &str) -> Option<(i64, Vec<(Stri
     if Sha1::digest(plain).as_slice() != sig {
         return None;
     }
-    let fields = url::form_urlencoded::parse(&plain[RANDOM_SIZE..])
-        .into_owned()
-        .collect();
+    let fields = url::form_urlencoded::parse(&plain[RANDOM_SIZE..]).into_owned().collect();
     Some((partner, fields))
 }
 
 /// Read a v2 KS with `admin_secret` into [`KsInfo`].
 pub fn parse_ks_v2(ks: &str, admin_secret: &str) -> Option<KsInfo> {
     let (partner_id, fields) = decrypt_ks_v2_ordered(ks, admin_secret)?;
-    let mut info = KsInfo {
-        version: 2,
-        partner_id,
-        expiry: 0,
-        session_type: 0,
-        user: String::new(),
-        privileges: String::new(),
-    };
+    let mut info = KsInfo { version: 2, partner_id, expiry: 0, session_type: 0, user: String::new(), privileges: String::new() };
     let mut privs = Vec::new();
     for (k, v) in fields {
         match k.as_str() {
@@ -280,14 +247,7 @@ mod tests {
 
     #[test]
     fn round_trip_and_wrong_secret() {
-        let ks = generate_ks_v2(
-            102,
-            "secret",
-            2_000_000_000,
-            0,
-            "user@x y",
-            "view:*,widget:1",
-        );
+        let ks = generate_ks_v2(102, "secret", 2_000_000_000, 0, "user@x y", "view:*,widget:1");
         let info = parse_ks_v2(&ks, "secret").unwrap();
         assert_eq!(
             info,
@@ -306,33 +266,14 @@ mod tests {
         assert!(!ks.contains('+') && !ks.contains('/'), "URL-safe");
         // Fields are encoded as PHP's http_build_query: '*' -> %2A, '@' -> %40, ' ' -> '+'.
         let (_, fields) = decrypt_ks_v2_ordered(&ks, "secret").unwrap();
-        assert_eq!(
-            fields.iter().map(|(k, _)| k.as_str()).collect::<Vec<_>>(),
-            ["view", "widget", "_e", "_t", "_u"]
-        );
+        assert_eq!(fields.iter().map(|(k, _)| k.as_str()).collect::<Vec<_>>(), ["view", "widget", "_e", "_t", "_u"]);
         assert_eq!(php_urlencode("view:* a@b~"), "view%3A%2A+a%40b%7E");
-        assert_eq!(
-            parse_ks_v2(&generate_ks_v2(1, "s", 5, 2, "", "*"), "s")
-                .unwrap()
-                .privileges,
-            "*"
-        );
+        assert_eq!(parse_ks_v2(&generate_ks_v2(1, "s", 5, 2, "", "*"), "s").unwrap().privileges, "*");
     }
 
     #[test]
     fn garbage_never_panics() {
-        for s in [
-            "",
-            "=",
-            "v2",
-            "djJ8",
-            "djJ8MXw",
-            "djJ8MXxhYmM=",
-            "not-a-ks",
-            "YWJjfDE7MQ==",
-            "%%%",
-            "djJ8fHh5eg==",
-        ] {
+        for s in ["", "=", "v2", "djJ8", "djJ8MXw", "djJ8MXxhYmM=", "not-a-ks", "YWJjfDE7MQ==", "%%%", "djJ8fHh5eg=="] {
             assert!(parse_ks(s, "secret").is_none(), "{s}");
             let _ = ks_partner_id(s);
         }
@@ -342,39 +283,23 @@ mod tests {
     fn the_vendors_vectors_read_with_their_secret() {
         // ks.json: v1 and v2 strings made by the official Python client from the same inputs
         // (v1_1851571 and v2_1851571, ...). The v1 expectations say what each v2 holds.
-        let v: serde_json::Value =
-            serde_json::from_str(include_str!("../../core/tests/data/kaltura/ks.json")).unwrap();
+        let v: serde_json::Value = serde_json::from_str(include_str!("../../core/tests/data/kaltura/ks.json")).unwrap();
         let secret = v["admin_secret"].as_str().unwrap();
         let cases = v["cases"].as_array().unwrap();
         let (mut v1, mut v2) = (0, 0);
         for c in cases {
-            let (name, ks, e) = (
-                c["name"].as_str().unwrap(),
-                c["ks"].as_str().unwrap(),
-                &c["expect"],
-            );
+            let (name, ks, e) = (c["name"].as_str().unwrap(), c["ks"].as_str().unwrap(), &c["expect"]);
             match e["version"].as_i64() {
                 Some(version) => {
                     let info = parse_ks(ks, secret).unwrap_or_else(|| panic!("{name}"));
-                    let sibling = cases
-                        .iter()
-                        .find(|x| x["name"] == name.replacen("v2_", "v1_", 1))
-                        .unwrap_or_else(|| panic!("{name}"));
+                    let sibling = cases.iter().find(|x| x["name"] == name.replacen("v2_", "v1_", 1)).unwrap_or_else(|| panic!("{name}"));
                     let want = &sibling["expect"];
                     assert_eq!(i64::from(info.version), version, "{name}");
                     assert_eq!(info.partner_id, e["partner_id"].as_i64().unwrap(), "{name}");
                     assert_eq!(info.expiry, want["expiry"].as_i64().unwrap(), "{name}");
-                    assert_eq!(
-                        i64::from(info.session_type),
-                        want["type"].as_i64().unwrap(),
-                        "{name}"
-                    );
+                    assert_eq!(i64::from(info.session_type), want["type"].as_i64().unwrap(), "{name}");
                     assert_eq!(info.user, want["user_id"].as_str().unwrap(), "{name}");
-                    assert_eq!(
-                        info.privileges,
-                        want["privileges"].as_str().unwrap(),
-                        "{name}"
-                    );
+                    assert_eq!(info.privileges, want["privileges"].as_str().unwrap(), "{name}");
                     assert!(parse_ks(ks, "wrong-secret").is_none(), "{name}");
                     if version == 2 {
                         v2 += 1;

@@ -52,10 +52,9 @@ mod videokit;
 mod videosdk;
 
 pub use config::{
-    ConfigError, DevServerConfig, KalturaAppToken, KalturaConfig, KalturaPartner, VideoSdkConfig,
-    DEFAULT_APP_TOKEN, DEFAULT_KALTURA_ADMIN_SECRET, DEFAULT_KALTURA_APP_TOKEN,
-    DEFAULT_KALTURA_APP_TOKEN_ID, DEFAULT_KALTURA_PARTNER_ID, DEFAULT_SIGNING_SECRET,
-    DEFAULT_VIDEOSDK_API_KEY, DEFAULT_VIDEOSDK_SECRET,
+    ConfigError, DevServerConfig, KalturaAppToken, KalturaConfig, KalturaPartner, VideoSdkConfig, DEFAULT_APP_TOKEN,
+    DEFAULT_KALTURA_ADMIN_SECRET, DEFAULT_KALTURA_APP_TOKEN, DEFAULT_KALTURA_APP_TOKEN_ID, DEFAULT_KALTURA_PARTNER_ID,
+    DEFAULT_SIGNING_SECRET, DEFAULT_VIDEOSDK_API_KEY, DEFAULT_VIDEOSDK_SECRET,
 };
 pub use faults::{Fault, FaultKind};
 pub use jwt::{sign_hs256, verify_hs256};
@@ -69,12 +68,8 @@ pub const ROUTES: &[&str] = &route::Route::NAMES;
 /// What `videokit-devserver` and `videokit serve` print on start, one string a line: the
 /// base URL first, then `app tokens: ...`, then the routes and controls.
 pub fn banner(base: &str, config: &DevServerConfig) -> Vec<String> {
-    let kaltura: Vec<String> = config
-        .kaltura
-        .app_tokens
-        .iter()
-        .map(|t| format!("{} (partner {}, {})", t.id, t.partner_id, t.hash_type))
-        .collect();
+    let kaltura: Vec<String> =
+        config.kaltura.app_tokens.iter().map(|t| format!("{} (partner {}, {})", t.id, t.partner_id, t.hash_type)).collect();
     vec![
         base.to_string(),
         format!("app tokens: {}", config.app_tokens.join(", ")),

@@ -48,11 +48,7 @@ fn main() {
         (None, true) => config.port,
         (None, false) => DEFAULT_PORT,
     };
-    let rt = match tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-    {
+    let rt = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("videokit-devserver: cannot start the runtime: {e}");

@@ -17,27 +17,17 @@ pub(crate) fn router(app: App) -> Router {
         .route("/api_v3", any(kaltura::entry))
         .route("/api_v3/", any(kaltura::entry))
         .route("/api_v3/{*rest}", any(kaltura::entry))
-        .route(
-            "/get-token",
-            get(videosdk::get_token).post(videosdk::get_token),
-        )
+        .route("/get-token", get(videosdk::get_token).post(videosdk::get_token))
         .route("/v2/rooms", post(videosdk::create_room))
         .route("/v2/rooms/validate/{room_id}", get(videosdk::validate_room))
         .route("/_control/faults", post(control::faults))
         .route("/_control/counts", get(control::counts))
         .route("/_control/reset", post(control::reset))
-        .route(
-            "/_control/config",
-            get(control::get_config).post(control::set_config),
-        )
+        .route("/_control/config", get(control::get_config).post(control::set_config))
         .fallback(not_found)
         .with_state(app)
 }
 
 async fn not_found(req: Request) -> Response {
-    Reply::error(
-        404,
-        &format!("no route for {} {}", req.method(), req.uri().path()),
-    )
-    .into_response()
+    Reply::error(404, &format!("no route for {} {}", req.method(), req.uri().path())).into_response()
 }

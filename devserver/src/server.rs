@@ -24,23 +24,22 @@ async fn serve_connection(stream: TcpStream, router: Router, app: App) {
     let _ = stream.set_nodelay(true);
     let ctl = ConnCtl::default();
     let (svc_ctl, svc_app) = (ctl.clone(), app.clone());
-    let service =
-        hyper::service::service_fn(move |mut req: hyper::Request<hyper::body::Incoming>| {
-            req.extensions_mut().insert(svc_ctl.clone());
-            let mut router = router.clone();
-            let app = svc_app.clone();
-            async move {
-                // Router is always ready (axum documents poll_ready as always Ready).
-                let mut resp = match tower_service::Service::call(&mut router, req).await {
-                    Ok(r) => r,
-                    Err(never) => match never {},
-                };
-                if let Ok(v) = HeaderValue::from_str(&httpdate::fmt_http_date(app.now())) {
-                    resp.headers_mut().insert(header::DATE, v);
-                }
-                Ok::<_, Infallible>(resp)
+    let service = hyper::service::service_fn(move |mut req: hyper::Request<hyper::body::Incoming>| {
+        req.extensions_mut().insert(svc_ctl.clone());
+        let mut router = router.clone();
+        let app = svc_app.clone();
+        async move {
+            // Router is always ready (axum documents poll_ready as always Ready).
+            let mut resp = match tower_service::Service::call(&mut router, req).await {
+                Ok(r) => r,
+                Err(never) => match never {},
+            };
+            if let Ok(v) = HeaderValue::from_str(&httpdate::fmt_http_date(app.now())) {
+                resp.headers_mut().insert(header::DATE, v);
             }
-        });
+            Ok::<_, Infallible>(resp)
+        }
+    });
     // Headers (and the wait for the next request on a kept-alive connection) must arrive
     // within the header read timeout, or hyper closes the connection: half-open and idle
     // connections do not hold a slot for ever.
@@ -68,9 +67,7 @@ async fn accept_loop(listener: TcpListener, router: Router, app: App) {
     let mut conns = tokio::task::JoinSet::new();
     let mut stop = app.stop_signal();
     // At most `max_connections` are served at once; the rest wait in the backlog.
-    let slots = Arc::new(tokio::sync::Semaphore::new(
-        app.config().max_connections.max(1),
-    ));
+    let slots = Arc::new(tokio::sync::Semaphore::new(app.config().max_connections.max(1)));
     loop {
         let permit = tokio::select! {
             _ = until_stopped(&mut stop) => break,
@@ -100,20 +97,12 @@ async fn accept_loop(listener: TcpListener, router: Router, app: App) {
         }
     }
     drop(listener);
-    let _ = tokio::time::timeout(GRACE + Duration::from_millis(250), async {
-        while conns.join_next().await.is_some() {}
-    })
-    .await;
+    let _ = tokio::time::timeout(GRACE + Duration::from_millis(250), async { while conns.join_next().await.is_some() {} }).await;
     conns.shutdown().await;
 }
 
 /// What [`launch`] returns: address, controls, the stop switch, the accept loop's task.
-type Launched = (
-    SocketAddr,
-    Controls,
-    watch::Sender<bool>,
-    tokio::task::JoinHandle<()>,
-);
+type Launched = (SocketAddr, Controls, watch::Sender<bool>, tokio::task::JoinHandle<()>);
 
 /// Serve `listener` on the current runtime.
 fn launch(listener: TcpListener, config: DevServerConfig) -> std::io::Result<Launched> {
@@ -136,10 +125,7 @@ pub struct DevServer {
 
 impl std::fmt::Debug for DevServer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("DevServer")
-            .field("addr", &self.addr)
-            .field("background", &self.thread.is_some())
-            .finish()
+        f.debug_struct("DevServer").field("addr", &self.addr).field("background", &self.thread.is_some()).finish()
     }
 }
 
@@ -147,70 +133,47 @@ impl DevServer {
     /// Bind 127.0.0.1:`config.port` (0 = any free port) and serve on the current tokio
     /// runtime. Must be called from within a runtime.
     pub async fn start(config: DevServerConfig) -> std::io::Result<DevServer> {
-        config
-            .validate()
-            .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e.0))?;
+        config.validate().map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e.0))?;
         let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, config.port)).await?;
         let (addr, controls, stop, task) = launch(listener, config)?;
         log::info!(target: "videokit_devserver", "listening on http://{addr}");
-        Ok(DevServer {
-            addr,
-            controls,
-            stop,
-            task: Some(task),
-            thread: None,
-        })
+        Ok(DevServer { addr, controls, stop, task: Some(task), thread: None })
     }
 
     /// Serve from its own OS thread and its own multi-thread runtime (2 workers): for
     /// synchronous callers, and for tests whose own runtime runs on paused time. Works with
     /// or without a current runtime.
     pub fn start_background(config: DevServerConfig) -> std::io::Result<DevServer> {
-        config
-            .validate()
-            .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e.0))?;
+        config.validate().map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e.0))?;
         let std_listener = std::net::TcpListener::bind((Ipv4Addr::LOCALHOST, config.port))?;
         std_listener.set_nonblocking(true)?;
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .thread_name("videokit-devserver-worker")
-            .enable_all()
-            .build()?;
+        let rt =
+            tokio::runtime::Builder::new_multi_thread().worker_threads(2).thread_name("videokit-devserver-worker").enable_all().build()?;
         let (tx, rx) = std::sync::mpsc::channel();
-        let thread = std::thread::Builder::new()
-            .name("videokit-devserver".into())
-            .spawn(move || {
-                rt.block_on(async move {
-                    match TcpListener::from_std(std_listener).and_then(|l| launch(l, config)) {
-                        Ok((addr, controls, stop, task)) => {
-                            let _ = tx.send(Ok((addr, controls, stop)));
-                            let _ = task.await;
-                        }
-                        Err(e) => {
-                            let _ = tx.send(Err(e));
-                        }
+        let thread = std::thread::Builder::new().name("videokit-devserver".into()).spawn(move || {
+            rt.block_on(async move {
+                match TcpListener::from_std(std_listener).and_then(|l| launch(l, config)) {
+                    Ok((addr, controls, stop, task)) => {
+                        let _ = tx.send(Ok((addr, controls, stop)));
+                        let _ = task.await;
                     }
-                });
-                rt.shutdown_timeout(Duration::from_millis(500));
-            })?;
+                    Err(e) => {
+                        let _ = tx.send(Err(e));
+                    }
+                }
+            });
+            rt.shutdown_timeout(Duration::from_millis(500));
+        })?;
         match rx.recv() {
             Ok(Ok((addr, controls, stop))) => {
                 log::info!(target: "videokit_devserver", "listening on http://{addr} (background thread)");
-                Ok(DevServer {
-                    addr,
-                    controls,
-                    stop,
-                    task: None,
-                    thread: Some(thread),
-                })
+                Ok(DevServer { addr, controls, stop, task: None, thread: Some(thread) })
             }
             Ok(Err(e)) => {
                 let _ = thread.join();
                 Err(e)
             }
-            Err(_) => Err(std::io::Error::other(
-                "the devserver thread exited before it started",
-            )),
+            Err(_) => Err(std::io::Error::other("the devserver thread exited before it started")),
         }
     }
 
@@ -245,9 +208,7 @@ impl DevServer {
 }
 
 /// Join the server thread on a blocking-pool thread when there is a runtime to lend one.
-async fn join_off_runtime(
-    thread: std::thread::JoinHandle<()>,
-) -> Result<(), std::thread::JoinHandle<()>> {
+async fn join_off_runtime(thread: std::thread::JoinHandle<()>) -> Result<(), std::thread::JoinHandle<()>> {
     match tokio::runtime::Handle::try_current() {
         Ok(h) => {
             let _ = h.spawn_blocking(move || thread.join()).await;

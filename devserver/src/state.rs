@@ -47,10 +47,7 @@ impl Shared {
     /// Fresh state for a server with this configuration and stop switch.
     pub fn new(config: DevServerConfig, stop: watch::Receiver<bool>) -> Shared {
         Shared {
-            live: Mutex::new(Live {
-                config,
-                kaltura_durations: HashMap::new(),
-            }),
+            live: Mutex::new(Live { config, kaltura_durations: HashMap::new() }),
             faults: Mutex::new(VecDeque::new()),
             counts: Mutex::new(BTreeMap::new()),
             rooms: Mutex::new(BTreeMap::new()),
@@ -65,21 +62,16 @@ impl Shared {
         let now = SystemTime::now();
         let latest = SystemTime::UNIX_EPOCH + Duration::from_secs(LATEST_UNIX as u64);
         let shifted = if off >= 0 {
-            now.checked_add(Duration::from_secs(off.unsigned_abs()))
-                .unwrap_or(latest)
+            now.checked_add(Duration::from_secs(off.unsigned_abs())).unwrap_or(latest)
         } else {
-            now.checked_sub(Duration::from_secs(off.unsigned_abs()))
-                .unwrap_or(SystemTime::UNIX_EPOCH)
+            now.checked_sub(Duration::from_secs(off.unsigned_abs())).unwrap_or(SystemTime::UNIX_EPOCH)
         };
         shifted.clamp(SystemTime::UNIX_EPOCH, latest)
     }
 
     /// The server's clock in whole unix seconds.
     pub fn now_unix(&self) -> i64 {
-        self.now()
-            .duration_since(SystemTime::UNIX_EPOCH)
-            .map(|d| d.as_secs() as i64)
-            .unwrap_or(0)
+        self.now().duration_since(SystemTime::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
     }
 
     /// A snapshot of the live configuration.
@@ -96,9 +88,7 @@ impl Shared {
     pub fn begin(&self, route: Route) -> Option<FaultKind> {
         self.count(route);
         let mut q = lock(&self.faults);
-        let i = q
-            .iter()
-            .position(|f| f.route == route.name() || f.route == "*")?;
+        let i = q.iter().position(|f| f.route == route.name() || f.route == "*")?;
         let f = q.get_mut(i)?;
         let kind = f.kind.clone();
         f.count = f.count.saturating_sub(1);
@@ -111,9 +101,7 @@ impl Shared {
     /// Count a request on `route` without taking a fault (the calls inside a Kaltura
     /// multirequest: faults apply to the HTTP request as a whole).
     pub fn count(&self, route: Route) {
-        *lock(&self.counts)
-            .entry(route.name().to_string())
-            .or_insert(0) += 1;
+        *lock(&self.counts).entry(route.name().to_string()).or_insert(0) += 1;
     }
 
     /// Resolves once shutdown has begun.
@@ -158,19 +146,8 @@ pub(crate) fn conn_of(req: &Request) -> Option<ConnCtl> {
 pub(crate) async fn read_body(app: &App, body: Body) -> Result<Bytes, Reply> {
     let limit = lock(&app.live).config.body_read_timeout;
     match tokio::time::timeout(limit, axum::body::to_bytes(body, MAX_REQUEST_BODY)).await {
-        Err(_) => Err(Reply::error(
-            408,
-            &format!(
-                "the request body did not arrive within {} ms",
-                limit.as_millis()
-            ),
-        )),
-        Ok(r) => r.map_err(|_| {
-            Reply::error(
-                413,
-                &format!("request body unreadable or larger than {MAX_REQUEST_BODY} bytes"),
-            )
-        }),
+        Err(_) => Err(Reply::error(408, &format!("the request body did not arrive within {} ms", limit.as_millis()))),
+        Ok(r) => r.map_err(|_| Reply::error(413, &format!("request body unreadable or larger than {MAX_REQUEST_BODY} bytes"))),
     }
 }
 
@@ -182,9 +159,7 @@ pub(crate) fn elapsed_secs(start: Instant) -> f64 {
 /// RFC 3339 in UTC with milliseconds and `Z`, e.g. `2026-11-23T08:00:00.000Z`; clamped to
 /// 1970..=9999 (never a wrong year beside a token's `exp`: issued times are clamped too).
 pub(crate) fn rfc3339_millis(unix: i64) -> String {
-    let fmt = time::macros::format_description!(
-        "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z"
-    );
+    let fmt = time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z");
     time::OffsetDateTime::from_unix_timestamp(unix.clamp(0, LATEST_UNIX))
         .ok()
         .and_then(|t| t.format(&fmt).ok())
@@ -194,8 +169,7 @@ pub(crate) fn rfc3339_millis(unix: i64) -> String {
 /// `iat + lifetime_secs` for a token issued now, the lifetime capped at 10 years and the
 /// result at [`LATEST_UNIX`].
 pub(crate) fn expiry_after(iat: i64, lifetime_secs: u64) -> i64 {
-    iat.saturating_add(lifetime_secs.min(MAX_LIFETIME_SECS) as i64)
-        .min(LATEST_UNIX)
+    iat.saturating_add(lifetime_secs.min(MAX_LIFETIME_SECS) as i64).min(LATEST_UNIX)
 }
 
 /// A cheap handle on a running server's test controls, usable from any thread.
@@ -206,9 +180,7 @@ pub struct Controls {
 
 impl std::fmt::Debug for Controls {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Controls")
-            .field("counts", &self.request_counts())
-            .finish()
+        f.debug_struct("Controls").field("counts", &self.request_counts()).finish()
     }
 }
 
@@ -258,25 +230,18 @@ impl Controls {
     pub fn set_token_lifetime(&self, d: Duration) {
         // Kept within 1 s..=10 years, as the configuration is.
         let secs = d.as_secs().clamp(1, MAX_LIFETIME_SECS);
-        lock(&self.app.live).config.token_lifetime = if d.as_secs() == secs {
-            d
-        } else {
-            Duration::from_secs(secs)
-        };
+        lock(&self.app.live).config.token_lifetime = if d.as_secs() == secs { d } else { Duration::from_secs(secs) };
     }
 
     /// Lifetime of VideoSDK tokens `/get-token` issues from now on (whole seconds).
     pub fn set_videosdk_lifetime(&self, d: Duration) {
-        lock(&self.app.live).config.videosdk.token_lifetime_secs =
-            d.as_secs().clamp(1, MAX_LIFETIME_SECS);
+        lock(&self.app.live).config.videosdk.token_lifetime_secs = d.as_secs().clamp(1, MAX_LIFETIME_SECS);
     }
 
     /// Override a Kaltura app token's sessionDuration (seconds, at least 1), so tests get
     /// short-lived KS strings.
     pub fn set_kaltura_session_duration(&self, app_token_id: &str, secs: u64) {
-        lock(&self.app.live)
-            .kaltura_durations
-            .insert(app_token_id.to_string(), secs.max(1));
+        lock(&self.app.live).kaltura_durations.insert(app_token_id.to_string(), secs.max(1));
     }
 
     /// A snapshot of the configuration in force (with the changes made through controls,

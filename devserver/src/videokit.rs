@@ -13,10 +13,7 @@ use serde_json::{json, Value};
 
 /// What both routes' answers look like to the faults that imitate them: the vendor's own
 /// malformed body.
-const PAYLOAD: Payload = Payload {
-    field: "sessionToken",
-    malformed: "{\"sessionToken\": abc.def.ghi",
-};
+const PAYLOAD: Payload = Payload { field: "sessionToken", malformed: "{\"sessionToken\": abc.def.ghi" };
 
 /// The SDK's identity rules (videokit-core `check_identity`): trimmed, not empty, at most
 /// 512 bytes, no control characters.
@@ -37,19 +34,11 @@ pub(crate) fn identity_error(identity: &str) -> Option<&'static str> {
 fn bearer(headers: &axum::http::HeaderMap) -> Option<&str> {
     let h = header(headers, "authorization")?.trim();
     let (scheme, rest) = h.split_once(' ')?;
-    scheme
-        .eq_ignore_ascii_case("bearer")
-        .then(|| rest.trim())
-        .filter(|t| !t.is_empty())
+    scheme.eq_ignore_ascii_case("bearer").then(|| rest.trim()).filter(|t| !t.is_empty())
 }
 
 /// The gateway's decision for an app token, identity and scopes: a session or an error reply.
-pub(crate) fn issue_for(
-    app: &App,
-    app_token: Option<&str>,
-    identity: &str,
-    scopes: &[String],
-) -> Reply {
+pub(crate) fn issue_for(app: &App, app_token: Option<&str>, identity: &str, scopes: &[String]) -> Reply {
     let cfg = app.config();
     match app_token {
         Some(t) if cfg.app_tokens.iter().any(|a| a == t) => {}
@@ -66,11 +55,7 @@ pub(crate) fn issue_for(
     // In the vendor's order: sessionToken, expiresAt, identity.
     Reply::json_text(
         200,
-        ordered_json(&[
-            ("sessionToken", json!(token)),
-            ("expiresAt", json!(rfc3339_millis(exp))),
-            ("identity", json!(identity)),
-        ]),
+        ordered_json(&[("sessionToken", json!(token)), ("expiresAt", json!(rfc3339_millis(exp))), ("identity", json!(identity))]),
     )
 }
 
@@ -93,11 +78,7 @@ fn gateway(app: &App, headers: &axum::http::HeaderMap, body: &[u8]) -> Reply {
     };
     let scopes: Vec<String> = match body.get("scopes") {
         None | Some(Value::Null) => vec![],
-        Some(Value::Array(a)) => match a
-            .iter()
-            .map(|s| s.as_str().map(str::to_string))
-            .collect::<Option<Vec<_>>>()
-        {
+        Some(Value::Array(a)) => match a.iter().map(|s| s.as_str().map(str::to_string)).collect::<Option<Vec<_>>>() {
             Some(v) => v,
             None => return Reply::error(400, "scopes must be an array of strings"),
         },
@@ -122,12 +103,7 @@ pub(crate) async fn sessions(State(app): State<App>, req: Request) -> Response {
 /// session is issued through the gateway logic with the first configured app token.
 pub(crate) async fn token(State(app): State<App>, req: Request) -> Response {
     let conn = conn_of(&req);
-    let raw = req
-        .uri()
-        .path()
-        .strip_prefix("/token/")
-        .unwrap_or("")
-        .to_string();
+    let raw = req.uri().path().strip_prefix("/token/").unwrap_or("").to_string();
     answer(&app, Route::Token, &PAYLOAD, conn, || {
         let identity = match percent_encoding::percent_decode_str(&raw).decode_utf8() {
             Ok(s) => s.into_owned(),
@@ -150,14 +126,8 @@ mod tests {
     fn identity_rules() {
         assert!(serde_json::from_str::<Value>(PAYLOAD.malformed).is_err());
         assert_eq!(identity_error("  "), Some("identity is required"));
-        assert_eq!(
-            identity_error(&"a".repeat(513)),
-            Some("identity is longer than 512 bytes")
-        );
-        assert_eq!(
-            identity_error("a\u{7}b"),
-            Some("identity contains control characters")
-        );
+        assert_eq!(identity_error(&"a".repeat(513)), Some("identity is longer than 512 bytes"));
+        assert_eq!(identity_error("a\u{7}b"), Some("identity contains control characters"));
         assert_eq!(identity_error(&"a".repeat(512)), None);
     }
 }

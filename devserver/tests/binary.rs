@@ -20,14 +20,7 @@ impl Drop for Running {
 /// Start the binary with these arguments; its base URL (first line) and the rest it printed
 /// at start.
 fn start(args: &[&str]) -> (Running, String, Vec<String>) {
-    let mut child = Running(
-        Command::new(BIN)
-            .args(args)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("spawn"),
-    );
+    let mut child = Running(Command::new(BIN).args(args).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("spawn"));
     let stdout = child.0.stdout.take().unwrap();
     let mut lines = BufReader::new(stdout).lines();
     let base = lines.next().expect("a first line").unwrap();
@@ -56,25 +49,16 @@ fn exchange(base: &str, request: &[u8], half_close: bool) -> String {
 }
 
 fn get(base: &str, path: &str) -> String {
-    raw(
-        base,
-        format!("GET {path} HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n").as_bytes(),
-    )
+    raw(base, format!("GET {path} HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n").as_bytes())
 }
 
 #[test]
 fn prints_the_base_url_and_app_tokens_then_serves() {
     let (_child, base, rest) = start(&["--port", "0"]);
     assert!(base.starts_with("http://127.0.0.1:"), "{base}");
-    assert!(
-        rest[0].starts_with("app tokens: vk_dev_app_token"),
-        "{rest:?}"
-    );
+    assert!(rest[0].starts_with("app tokens: vk_dev_app_token"), "{rest:?}");
     let answer = get(&base, "/token/alice");
-    assert!(
-        answer.starts_with("HTTP/1.1 200 OK") && answer.contains("\"sessionToken\":\""),
-        "{answer}"
-    );
+    assert!(answer.starts_with("HTTP/1.1 200 OK") && answer.contains("\"sessionToken\":\""), "{answer}");
     assert!(answer.to_ascii_lowercase().contains("\r\ndate: "));
 }
 
@@ -83,16 +67,9 @@ fn a_config_file_adds_app_tokens_and_sets_the_port() {
     let dir = std::env::temp_dir().join(format!("videokit-devserver-test-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join("devserver.json");
-    std::fs::write(
-        &path,
-        r#"{"appTokens": ["vk_from_file"], "tokenLifetimeSecs": 5, "port": 0}"#,
-    )
-    .unwrap();
+    std::fs::write(&path, r#"{"appTokens": ["vk_from_file"], "tokenLifetimeSecs": 5, "port": 0}"#).unwrap();
     let (_child, base, rest) = start(&["--config", path.to_str().unwrap(), "--port=0"]);
-    assert!(
-        rest[0].contains("vk_dev_app_token, vk_from_file"),
-        "{rest:?}"
-    );
+    assert!(rest[0].contains("vk_dev_app_token, vk_from_file"), "{rest:?}");
     let body = r#"{"identity":"a"}"#;
     let req = format!("POST /v1/sessions HTTP/1.1\r\nhost: x\r\nauthorization: Bearer vk_from_file\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}", body.len());
     assert!(raw(&base, req.as_bytes()).starts_with("HTTP/1.1 200"));
@@ -101,20 +78,9 @@ fn a_config_file_adds_app_tokens_and_sets_the_port() {
 
 #[test]
 fn bad_arguments_exit_2() {
-    for args in [
-        &["--port"][..],
-        &["--port", "x"],
-        &["--port", "70000"],
-        &["--nope"],
-        &["--config", "/nonexistent/devserver.json"],
-    ] {
+    for args in [&["--port"][..], &["--port", "x"], &["--port", "70000"], &["--nope"], &["--config", "/nonexistent/devserver.json"]] {
         let out = Command::new(BIN).args(args).output().unwrap();
-        assert_eq!(
-            out.status.code(),
-            Some(2),
-            "{args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
         assert!(String::from_utf8_lossy(&out.stderr).contains("usage: videokit-devserver"));
     }
     let out = Command::new(BIN).arg("--help").output().unwrap();
@@ -122,7 +88,11 @@ fn bad_arguments_exit_2() {
 }
 
 fn with_body(path: &str, body: &str) -> Vec<u8> {
-    format!("POST {path} HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}", body.len()).into_bytes()
+    format!(
+        "POST {path} HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .into_bytes()
 }
 
 #[test]
@@ -163,35 +133,18 @@ fn malformed_requests_get_errors_and_the_server_lives_on() {
         let cut_short = c.windows(5).any(|w| w == b"short") || c.windows(4).any(|w| w == b"zz\r\n");
         let answer = exchange(&base, c, cut_short);
         // Every one gets an HTTP answer (hyper answers unparseable requests with 400 itself).
-        assert!(
-            answer.starts_with("HTTP/1.1 "),
-            "{:?} -> {answer:?}",
-            String::from_utf8_lossy(&c[..c.len().min(80)])
-        );
-        assert!(
-            get(&base, "/token/still-alive").starts_with("HTTP/1.1 200"),
-            "after {:?}",
-            String::from_utf8_lossy(&c[..c.len().min(80)])
-        );
+        assert!(answer.starts_with("HTTP/1.1 "), "{:?} -> {answer:?}", String::from_utf8_lossy(&c[..c.len().min(80)]));
+        assert!(get(&base, "/token/still-alive").starts_with("HTTP/1.1 200"), "after {:?}", String::from_utf8_lossy(&c[..c.len().min(80)]));
     }
     // The extreme clock offset above must not break the clock: requests still get a Date.
     let answer = get(&base, "/token/after-extreme-offset");
-    assert!(
-        answer.starts_with("HTTP/1.1 200") && answer.to_ascii_lowercase().contains("\r\ndate: "),
-        "{answer}"
-    );
+    assert!(answer.starts_with("HTTP/1.1 200") && answer.to_ascii_lowercase().contains("\r\ndate: "), "{answer}");
     let counts = get(&base, "/_control/counts");
     assert!(counts.starts_with("HTTP/1.1 200"), "{counts}");
     // Nothing panicked on the way (a panic in a connection task would print here).
     let mut child = _child;
     let _ = child.0.kill();
     let mut stderr = String::new();
-    child
-        .0
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_string(&mut stderr)
-        .unwrap();
+    child.0.stderr.take().unwrap().read_to_string(&mut stderr).unwrap();
     assert!(!stderr.contains("panicked"), "{stderr}");
 }

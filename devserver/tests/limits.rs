@@ -27,48 +27,33 @@ async fn closed_by_server(s: &mut TcpStream, within: Duration) -> bool {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn half_open_connections_are_closed_and_do_not_starve_a_normal_request() {
-    let cfg = DevServerConfig {
-        header_read_timeout: Duration::from_millis(300),
-        max_connections: 16,
-        ..Default::default()
-    };
+    let cfg = DevServerConfig { header_read_timeout: Duration::from_millis(300), max_connections: 16, ..Default::default() };
     let (s, base, c) = server(cfg).await;
     // 64 half-sent requests (four times the cap) and 16 connections that send nothing.
     let mut half = Vec::new();
     for i in 0..80 {
         let mut t = TcpStream::connect(s.addr()).await.unwrap();
         if i < 64 {
-            t.write_all(b"GET /token/alice HTTP/1.1\r\nhost: 127.0.0.1\r\nx-slow: ")
-                .await
-                .unwrap();
+            t.write_all(b"GET /token/alice HTTP/1.1\r\nhost: 127.0.0.1\r\nx-slow: ").await.unwrap();
         }
         half.push(t);
     }
     // A normal request still gets its answer (the stuck ones time out and free their slots).
-    let r = tokio::time::timeout(
-        Duration::from_secs(20),
-        c.get(format!("{base}/token/bob")).send(),
-    )
-    .await
-    .expect("served despite 80 stuck connections")
-    .unwrap();
+    let r = tokio::time::timeout(Duration::from_secs(20), c.get(format!("{base}/token/bob")).send())
+        .await
+        .expect("served despite 80 stuck connections")
+        .unwrap();
     assert_eq!(r.status(), 200);
     // And every stuck connection is closed by the server.
     for (i, t) in half.iter_mut().enumerate() {
-        assert!(
-            closed_by_server(t, Duration::from_secs(20)).await,
-            "connection {i} still open"
-        );
+        assert!(closed_by_server(t, Duration::from_secs(20)).await, "connection {i} still open");
     }
     s.shutdown().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_body_that_never_arrives_is_408() {
-    let cfg = DevServerConfig {
-        body_read_timeout: Duration::from_millis(300),
-        ..Default::default()
-    };
+    let cfg = DevServerConfig { body_read_timeout: Duration::from_millis(300), ..Default::default() };
     let (s, _base, _c) = server(cfg).await;
     let mut t = TcpStream::connect(s.addr()).await.unwrap();
     t.write_all(b"POST /v1/sessions HTTP/1.1\r\nhost: x\r\nauthorization: Bearer vk_dev_app_token\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n{\"identity\"").await.unwrap();
@@ -76,19 +61,12 @@ async fn a_body_that_never_arrives_is_408() {
     let mut buf = [0u8; 4096];
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
     while !got.windows(4).any(|w| w == b"\r\n\r\n") {
-        match tokio::time::timeout_at(deadline, t.read(&mut buf))
-            .await
-            .expect("answered within 10 s")
-        {
+        match tokio::time::timeout_at(deadline, t.read(&mut buf)).await.expect("answered within 10 s") {
             Ok(0) | Err(_) => break,
             Ok(n) => got.extend_from_slice(&buf[..n]),
         }
     }
-    assert!(
-        String::from_utf8_lossy(&got).starts_with("HTTP/1.1 408"),
-        "{}",
-        String::from_utf8_lossy(&got)
-    );
+    assert!(String::from_utf8_lossy(&got).starts_with("HTTP/1.1 408"), "{}", String::from_utf8_lossy(&got));
     s.shutdown().await;
 }
 
@@ -96,45 +74,22 @@ async fn a_body_that_never_arrives_is_408() {
 async fn identities_follow_the_sdk_rules() {
     let (s, base, c) = server(DevServerConfig::default()).await;
     let long = "a".repeat(513);
-    for (path, why) in [
-        (long.clone(), "longer than 512"),
-        ("a%07b".into(), "control"),
-        ("%20%20".into(), "required"),
-        ("a%0Ab".into(), "control"),
-    ] {
+    for (path, why) in
+        [(long.clone(), "longer than 512"), ("a%07b".into(), "control"), ("%20%20".into(), "required"), ("a%0Ab".into(), "control")]
+    {
         let r = c.get(format!("{base}/token/{path}")).send().await.unwrap();
         assert_eq!(r.status(), 400, "{path}");
         let v: Value = r.json().await.unwrap();
         assert!(v["error"].as_str().unwrap().contains(why), "{v}");
     }
     for id in [json!(long), json!("tab\there"), json!("  ")] {
-        let r = c
-            .post(format!("{base}/v1/sessions"))
-            .bearer_auth("vk_dev_app_token")
-            .json(&json!({"identity": id}))
-            .send()
-            .await
-            .unwrap();
+        let r = c.post(format!("{base}/v1/sessions")).bearer_auth("vk_dev_app_token").json(&json!({"identity": id})).send().await.unwrap();
         assert_eq!(r.status(), 400, "{id}");
     }
     // 512 bytes, and surrounding spaces trimmed as the SDK trims them.
-    let v: Value = c
-        .get(format!("{base}/token/{}", "a".repeat(512)))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let v: Value = c.get(format!("{base}/token/{}", "a".repeat(512))).send().await.unwrap().json().await.unwrap();
     assert_eq!(v["identity"].as_str().unwrap().len(), 512);
-    let v: Value = c
-        .get(format!("{base}/token/%20bob%20"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let v: Value = c.get(format!("{base}/token/%20bob%20")).send().await.unwrap().json().await.unwrap();
     assert_eq!(v["identity"], "bob");
     s.shutdown().await;
 }
@@ -142,35 +97,14 @@ async fn identities_follow_the_sdk_rules() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn lifetimes_and_secrets_are_validated() {
     for bad in [
-        DevServerConfig {
-            signing_secret: String::new(),
-            ..Default::default()
-        },
-        DevServerConfig {
-            token_lifetime: Duration::ZERO,
-            ..Default::default()
-        },
-        DevServerConfig {
-            token_lifetime: Duration::from_secs(u64::MAX),
-            ..Default::default()
-        },
-        DevServerConfig {
-            app_tokens: vec![" ".into()],
-            ..Default::default()
-        },
-        DevServerConfig {
-            max_connections: 0,
-            ..Default::default()
-        },
+        DevServerConfig { signing_secret: String::new(), ..Default::default() },
+        DevServerConfig { token_lifetime: Duration::ZERO, ..Default::default() },
+        DevServerConfig { token_lifetime: Duration::from_secs(u64::MAX), ..Default::default() },
+        DevServerConfig { app_tokens: vec![" ".into()], ..Default::default() },
+        DevServerConfig { max_connections: 0, ..Default::default() },
     ] {
-        assert_eq!(
-            DevServer::start(bad.clone()).await.unwrap_err().kind(),
-            std::io::ErrorKind::InvalidInput
-        );
-        assert_eq!(
-            DevServer::start_background(bad).unwrap_err().kind(),
-            std::io::ErrorKind::InvalidInput
-        );
+        assert_eq!(DevServer::start(bad.clone()).await.unwrap_err().kind(), std::io::ErrorKind::InvalidInput);
+        assert_eq!(DevServer::start_background(bad).unwrap_err().kind(), std::io::ErrorKind::InvalidInput);
     }
     let mut v = DevServerConfig::default();
     v.videosdk.secret = String::new();
@@ -194,18 +128,10 @@ async fn lifetimes_and_secrets_are_validated() {
         json!({"videosdk_lifetime_secs": 18446744073709551615u64}),
         json!({"kaltura_app_token_id": "0_xeu31jy5", "kaltura_session_duration_secs": 0}),
     ] {
-        let r = c
-            .post(format!("{base}/_control/config"))
-            .json(&body)
-            .send()
-            .await
-            .unwrap();
+        let r = c.post(format!("{base}/_control/config")).json(&body).send().await.unwrap();
         assert_eq!(r.status(), 400, "{body}");
     }
-    assert_eq!(
-        s.controls().config().token_lifetime,
-        Duration::from_secs(3600)
-    );
+    assert_eq!(s.controls().config().token_lifetime, Duration::from_secs(3600));
     s.shutdown().await;
 }
 
@@ -213,36 +139,18 @@ async fn lifetimes_and_secrets_are_validated() {
 async fn issued_times_never_pass_year_9999() {
     // The clock a day before the end of 9999, tokens for ten years.
     let end = 253_402_300_799i64;
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs() as i64;
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
     let cfg = DevServerConfig {
         clock_offset_secs: end - 86_400 - now,
         token_lifetime: Duration::from_secs(10 * 365 * 86_400),
         ..Default::default()
     };
     let (s, base, c) = server(cfg).await;
-    let v: Value = c
-        .get(format!("{base}/token/alice"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let v: Value = c.get(format!("{base}/token/alice")).send().await.unwrap().json().await.unwrap();
     assert_eq!(v["expiresAt"], "9999-12-31T23:59:59.000Z");
     assert_eq!(jwt_part(v["sessionToken"].as_str().unwrap(), 1)["exp"], end);
-    s.controls()
-        .set_videosdk_lifetime(Duration::from_secs(u64::MAX));
-    let v: Value = c
-        .get(format!("{base}/get-token"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    s.controls().set_videosdk_lifetime(Duration::from_secs(u64::MAX));
+    let v: Value = c.get(format!("{base}/get-token")).send().await.unwrap().json().await.unwrap();
     assert_eq!(jwt_part(v["token"].as_str().unwrap(), 1)["exp"], end);
     s.shutdown().await;
 }
@@ -258,9 +166,7 @@ async fn kaltura_multirequest_in_json_and_form_with_earlier_results() {
     let id = videokit_devserver::DEFAULT_KALTURA_APP_TOKEN_ID;
     // A widget KS to hash with.
     let w: Value = c
-        .post(format!(
-            "{base}/api_v3/service/session/action/startWidgetSession"
-        ))
+        .post(format!("{base}/api_v3/service/session/action/startWidgetSession"))
         .form(&[("widgetId", "_1851571"), ("format", "1")])
         .send()
         .await
@@ -277,31 +183,17 @@ async fn kaltura_multirequest_in_json_and_form_with_earlier_results() {
         "2": {"service": "appToken", "action": "startSession", "ks": "{1:result:ks}", "id": id, "tokenHash": "deadbeef"},
         "3": {"service": "media", "action": "list"}
     });
-    let r = c
-        .post(format!("{base}/api_v3/service/multirequest"))
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
+    let r = c.post(format!("{base}/api_v3/service/multirequest")).json(&body).send().await.unwrap();
     assert_eq!(r.status(), 200);
     let v: Value = r.json().await.unwrap();
     let a = v.as_array().expect("an array of results");
     assert_eq!(a.len(), 4);
     assert_eq!(a[0]["objectType"], "KalturaStartWidgetSessionResponse");
-    assert_eq!(
-        (a[1]["objectType"].as_str(), a[1]["userId"].as_str()),
-        (Some("KalturaSessionInfo"), Some("m"))
-    );
-    assert_eq!(
-        a[2]["code"], "INVALID_APP_TOKEN_HASH",
-        "the KS of result 1 was substituted and read"
-    );
+    assert_eq!((a[1]["objectType"].as_str(), a[1]["userId"].as_str()), (Some("KalturaSessionInfo"), Some("m")));
+    assert_eq!(a[2]["code"], "INVALID_APP_TOKEN_HASH", "the KS of result 1 was substituted and read");
     assert_eq!(a[3]["code"], "SERVICE_DOES_NOT_EXISTS");
     assert_eq!(s.controls().request_count("kaltura.startWidgetSession"), 2);
-    assert_eq!(
-        s.controls().request_count("kaltura.appToken.startSession"),
-        2
-    );
+    assert_eq!(s.controls().request_count("kaltura.appToken.startSession"), 2);
     // Form, 1-based, XML answer.
     let r = c
         .post(format!("{base}/api_v3/?service=multirequest&format=2"))
@@ -317,13 +209,7 @@ async fn kaltura_multirequest_in_json_and_form_with_earlier_results() {
         .await
         .unwrap();
     let x = r.text().await.unwrap();
-    assert!(
-        x.contains("<result><item><objectType>KalturaStartWidgetSessionResponse</objectType>"),
-        "{x}"
-    );
-    assert!(
-        x.contains("<item><error><code>INVALID_WIDGET_ID</code>"),
-        "{x}"
-    );
+    assert!(x.contains("<result><item><objectType>KalturaStartWidgetSessionResponse</objectType>"), "{x}");
+    assert!(x.contains("<item><error><code>INVALID_WIDGET_ID</code>"), "{x}");
     s.shutdown().await;
 }

@@ -8,9 +8,10 @@
 
 use crate::error::{Error, Result};
 use crate::http::{parse_url, HttpRequest};
-use crate::kaltura::{is_retryable_widget_error, parse_session_info, parse_widget_session, token_hash, HashType};
+pub use crate::kaltura_protocol::KalturaSessionType;
+use crate::kaltura_protocol::{is_retryable_widget_error, parse_session_info, parse_widget_session, token_hash, HashType};
 use crate::secret::Secret;
-use crate::source::{key_digest, FetchContext, FetchedToken, SourceKind, TokenDetails, TokenSource};
+use crate::source::{FetchContext, FetchedToken, SourceInfo, SourceKind, TokenDetails, TokenSource};
 use async_trait::async_trait;
 use std::sync::Mutex;
 use std::time::{Duration, SystemTime};
@@ -21,35 +22,6 @@ pub const DEFAULT_SERVICE_URL: &str = "https://www.kaltura.com";
 pub const WIDGET_SESSION_EXPIRY_SECS: u64 = 86_400;
 /// A cached widget KS is dropped this long before it expires.
 const WIDGET_MARGIN: Duration = Duration::from_secs(300);
-
-/// Kaltura session type (KalturaSessionType): USER = 0, ADMIN = 2.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum KalturaSessionType {
-    User,
-    Admin,
-}
-
-impl KalturaSessionType {
-    pub fn wire(self) -> i32 {
-        match self {
-            KalturaSessionType::User => 0,
-            KalturaSessionType::Admin => 2,
-        }
-    }
-    pub fn from_wire(v: i32) -> Option<Self> {
-        match v {
-            0 => Some(KalturaSessionType::User),
-            2 => Some(KalturaSessionType::Admin),
-            _ => None,
-        }
-    }
-    pub fn as_str(self) -> &'static str {
-        match self {
-            KalturaSessionType::User => "user",
-            KalturaSessionType::Admin => "admin",
-        }
-    }
-}
 
 /// What an app gives to get a KS. The appToken token is a secret; the admin secret is never
 /// needed (that is the point of application tokens).
@@ -62,10 +34,10 @@ pub struct KalturaConfig {
     pub widget_id: Option<String>,
     pub app_token_id: String,
     pub app_token: Secret,
+    pub user_id: Option<String>,
     /// Defaults to SHA256. Must match the hash type the app token was created with (the
     /// server's own default is SHA1).
     pub hash_type: HashType,
-    pub user_id: Option<String>,
     pub session_type: Option<KalturaSessionType>,
     /// Requested KS lifetime in seconds (the server caps it at the token's sessionDuration).
     pub expiry: Option<u64>,
@@ -111,6 +83,7 @@ pub struct KalturaSource {
     widget_id: String,
     /// The cached widget KS and the server time it stops being used.
     widget: Mutex<Option<(Secret, SystemTime)>>,
+    info: SourceInfo,
 }
 
 impl KalturaSource {
@@ -134,11 +107,22 @@ impl KalturaSource {
         // service (the official clients are configured with either form).
         let path = base.path().trim_end_matches('/');
         let root = path.strip_suffix("/api_v3").unwrap_or(path).to_string();
-        let join = |p: &str| base.join(&format!("{root}{p}")).map_err(|_| Error::invalid_argument("the Kaltura service URL cannot take the API path"));
+        let join = |p: &str| {
+            base.join(&format!("{root}{p}")).map_err(|_| Error::invalid_argument("the Kaltura service URL cannot take the API path"))
+        };
         let widget_url = join("/api_v3/service/session/action/startWidgetSession")?;
         let start_url = join("/api_v3/service/apptoken/action/startSession")?;
         let widget_id = cfg.widget_id.clone().filter(|w| !w.trim().is_empty()).unwrap_or_else(|| format!("_{}", cfg.partner_id));
-        Ok(KalturaSource { cfg, widget_url, start_url, widget_id, widget: Mutex::new(None) })
+        let key = [
+            widget_url.as_str(),
+            &cfg.partner_id.to_string(),
+            &cfg.app_token_id,
+            cfg.user_id.as_deref().unwrap_or(""),
+            &cfg.app_token.fingerprint(),
+            cfg.privileges.as_deref().unwrap_or(""),
+        ];
+        let info = SourceInfo::new(SourceKind::Kaltura, cfg.user_id.clone(), &key, vec![cfg.app_token.clone()]);
+        Ok(KalturaSource { cfg, widget_url, start_url, widget_id, widget: Mutex::new(None), info })
     }
 
     fn cached_widget(&self, server_now: SystemTime) -> Option<Secret> {
@@ -175,7 +159,8 @@ impl KalturaSource {
         let hash = token_hash(self.cfg.hash_type, widget_ks.expose(), self.cfg.app_token.expose());
         let type_s = self.cfg.session_type.map(|t| t.wire().to_string());
         let expiry_s = self.cfg.expiry.map(|e| e.to_string());
-        let mut params: Vec<(&str, &str)> = vec![("format", "1"), ("ks", widget_ks.expose()), ("id", &self.cfg.app_token_id), ("tokenHash", &hash)];
+        let mut params: Vec<(&str, &str)> =
+            vec![("format", "1"), ("ks", widget_ks.expose()), ("id", &self.cfg.app_token_id), ("tokenHash", &hash)];
         if let Some(u) = &self.cfg.user_id {
             params.push(("userId", u));
         }
@@ -196,40 +181,48 @@ impl KalturaSource {
         }
         let info = parse_session_info(&resp.body, &secrets)?;
         let identity = if info.user_id.is_empty() { None } else { Some(info.user_id.clone()) };
+        let session_type = KalturaSessionType::from_server(info.session_type);
         Ok(FetchedToken {
             token: info.ks,
             expires_at: Some(crate::clock::from_unix_secs(info.expiry)),
             issued_at: None,
             identity,
             scopes: vec![],
-            details: TokenDetails::Kaltura { partner_id: info.partner_id, user_id: info.user_id, session_type: info.session_type, privileges: info.privileges },
+            details: TokenDetails::Kaltura {
+                partner_id: info.partner_id,
+                user_id: info.user_id,
+                session_type,
+                privileges: info.privileges,
+            },
         })
     }
 }
 
 #[async_trait]
 impl TokenSource for KalturaSource {
-    fn kind(&self) -> SourceKind {
-        SourceKind::Kaltura
+    fn info(&self) -> &SourceInfo {
+        &self.info
     }
-    fn identity(&self) -> Option<String> {
-        self.cfg.user_id.clone()
+    /// A KS v2 cannot be read without the partner's secret: what the server said about it
+    /// is kept with it, as the JSON array `[partnerId, sessionType, userId, privileges]`.
+    fn save_details(&self, details: &TokenDetails) -> Option<String> {
+        let TokenDetails::Kaltura { partner_id, user_id, session_type, privileges } = details else { return None };
+        let (user_id, privileges) = (serde_json::to_string(user_id).ok()?, serde_json::to_string(privileges).ok()?);
+        Some(format!("[{partner_id},{},{user_id},{privileges}]", session_type.wire()))
     }
-    fn store_key(&self) -> String {
-        format!(
-            "kaltura.{}",
-            key_digest(&[
-                self.widget_url.as_str(),
-                &self.cfg.partner_id.to_string(),
-                &self.cfg.app_token_id,
-                self.cfg.user_id.as_deref().unwrap_or(""),
-                &self.cfg.app_token.fingerprint(),
-                self.cfg.privileges.as_deref().unwrap_or(""),
-            ])
-        )
-    }
-    fn secrets(&self) -> Vec<Secret> {
-        vec![self.cfg.app_token.clone()]
+    fn restore_details(&self, _token: &Secret, saved: Option<&str>) -> Result<TokenDetails> {
+        let Some(saved) = saved else { return Ok(TokenDetails::None) };
+        let bad = || Error::malformed("the stored Kaltura details are not valid");
+        let v: serde_json::Value = serde_json::from_str(saved).map_err(|_| bad())?;
+        match v.as_array().map(Vec::as_slice) {
+            Some([p, t, u, pr]) => Ok(TokenDetails::Kaltura {
+                partner_id: p.as_i64().ok_or_else(bad)?,
+                session_type: t.as_i64().and_then(|t| i32::try_from(t).ok()).map(KalturaSessionType::from_server).ok_or_else(bad)?,
+                user_id: u.as_str().ok_or_else(bad)?.to_string(),
+                privileges: pr.as_str().ok_or_else(bad)?.to_string(),
+            }),
+            _ => Err(bad()),
+        }
     }
     async fn fetch(&self, ctx: &FetchContext<'_>) -> Result<FetchedToken> {
         let widget = self.widget_session(ctx).await?;
@@ -251,6 +244,37 @@ impl TokenSource for KalturaSource {
 mod tests {
     use super::*;
 
+    /// What a stored KS keeps beside the token comes back as it was; anything else is refused
+    /// (and the engine then fetches a new KS).
+    #[test]
+    fn stored_details_round_trip() {
+        let s = KalturaSource::new(KalturaConfig::new(1, "0_a".to_string(), Secret::new("tok")), false).unwrap();
+        let d = TokenDetails::Kaltura {
+            partner_id: 7,
+            user_id: "u\"1\n".into(),
+            session_type: KalturaSessionType::Admin,
+            privileges: "view:*".into(),
+        };
+        let saved = s.save_details(&d).unwrap();
+        assert_eq!(saved, r#"[7,2,"u\"1\n","view:*"]"#);
+        assert_eq!(s.restore_details(&Secret::new("ks"), Some(&saved)).unwrap(), d);
+        assert_eq!(s.restore_details(&Secret::new("ks"), None).unwrap(), TokenDetails::None);
+        let other = s.restore_details(&Secret::new("ks"), Some("[7,1,\"u\",\"p\"]")).unwrap();
+        assert_eq!(
+            other,
+            TokenDetails::Kaltura {
+                partner_id: 7,
+                user_id: "u".into(),
+                session_type: KalturaSessionType::Other(1),
+                privileges: "p".into()
+            }
+        );
+        for bad in ["", "{}", "[7,2,\"u\"]", "[\"7\",2,\"u\",\"p\"]", "[7,2.5,\"u\",\"p\"]"] {
+            assert_eq!(s.restore_details(&Secret::new("ks"), Some(bad)).unwrap_err().kind(), crate::ErrorKind::MalformedResponse, "{bad}");
+        }
+        assert_eq!(s.save_details(&TokenDetails::None), None);
+    }
+
     /// Issue 12, item 11: a service URL ending in /api_v3 gave `Service "" does not exist`.
     #[test]
     fn a_service_url_with_or_without_api_v3_gives_the_same_endpoints() {
@@ -263,6 +287,9 @@ mod tests {
         }
         let mut cfg = KalturaConfig::new(1, "0_a".to_string(), Secret::new("tok"));
         cfg.service_url = "https://k.example/kaltura/api_v3".into();
-        assert_eq!(KalturaSource::new(cfg, false).unwrap().start_url.as_str(), "https://k.example/kaltura/api_v3/service/apptoken/action/startSession");
+        assert_eq!(
+            KalturaSource::new(cfg, false).unwrap().start_url.as_str(),
+            "https://k.example/kaltura/api_v3/service/apptoken/action/startSession"
+        );
     }
 }

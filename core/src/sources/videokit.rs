@@ -1,36 +1,19 @@
-//! VideoKit token sources: the gateway with an app (API) token, a fixed session token, the
-//! app's own backend, and an app-supplied provider.
+//! VideoKit token sources: the gateway with an app (API) token (development only) and the
+//! app's own backend handing out session tokens (production), which answer in one shape
+//! ([`parse_session_body`]). The gateway's URL lives here, with the source that uses it.
 
+use crate::clock::parse_rfc3339;
 use crate::error::{scrub, Error, ErrorKind, Result};
 use crate::http::{json_object, parse_url, HeaderValue, Http, HttpRequest, HttpResponse};
 use crate::secret::Secret;
-use crate::source::{key_digest, parse_rfc3339, FetchContext, FetchedToken, SourceKind, TokenSource};
+use crate::source::{check_identity, FetchContext, FetchedToken, SourceInfo, SourceKind, TokenSource};
 use async_trait::async_trait;
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use serde_json::{json, Map, Value};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
-use std::time::SystemTime;
 
 /// The production VideoKit gateway.
 pub const DEFAULT_GATEWAY_URL: &str = "https://gateway.video.io";
-
-/// Longest identity we send (the gateway's own limit is not documented; this is generous).
-pub const MAX_IDENTITY_LEN: usize = 512;
-
-fn check_identity(identity: &str) -> Result<String> {
-    let id = identity.trim();
-    if id.is_empty() {
-        return Err(Error::invalid_argument("identity is empty: pass a unique id for the user or device"));
-    }
-    if id.len() > MAX_IDENTITY_LEN {
-        return Err(Error::invalid_argument(format!("identity is longer than {MAX_IDENTITY_LEN} bytes")));
-    }
-    if id.chars().any(char::is_control) {
-        return Err(Error::invalid_argument("identity contains control characters"));
-    }
-    Ok(id.to_string())
-}
 
 /// Read `sessionToken` and optional `expiresAt` / `identity` / `scopes` from a 2xx JSON body
 /// (the gateway's and the app backend's response shape). Public for fuzzing.
@@ -60,7 +43,9 @@ pub fn parse_session_body(resp: &HttpResponse, what: &str, secrets: &[&str], ask
     };
     let expires_at = match o.get("expiresAt") {
         None | Some(Value::Null) => None,
-        Some(Value::String(s)) => Some(parse_rfc3339(s).map_err(|_| Error::malformed(format!("{what} sent an expiresAt that is not RFC 3339")))?),
+        Some(Value::String(s)) => {
+            Some(parse_rfc3339(s).map_err(|_| Error::malformed(format!("{what} sent an expiresAt that is not RFC 3339")))?)
+        }
         // Some backends send epoch seconds; accept them rather than fail a working sign-in.
         Some(Value::Number(n)) => match n.as_i64() {
             Some(secs) if crate::clock::unix_secs_in_range(secs) => Some(crate::clock::from_unix_secs(secs)),
@@ -110,6 +95,7 @@ pub struct ApiTokenSource {
     app_token: Secret,
     identity: String,
     scopes: Vec<String>,
+    info: SourceInfo,
 }
 
 impl ApiTokenSource {
@@ -124,27 +110,17 @@ impl ApiTokenSource {
         let gateway = base
             .join(&format!("{}/v1/sessions", base.path().trim_end_matches('/')))
             .map_err(|_| Error::invalid_argument("the gateway URL cannot take the /v1/sessions path"))?;
-        let scopes = scopes.into_iter().map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect();
-        Ok(ApiTokenSource { gateway, app_token, identity, scopes })
+        let scopes: Vec<String> = scopes.into_iter().map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect();
+        let key = [gateway.as_str(), &identity, &scopes.join(" "), &app_token.fingerprint()];
+        let info = SourceInfo::new(SourceKind::ApiToken, Some(identity.clone()), &key, vec![app_token.clone()]);
+        Ok(ApiTokenSource { gateway, app_token, identity, scopes, info })
     }
 }
 
 #[async_trait]
 impl TokenSource for ApiTokenSource {
-    fn kind(&self) -> SourceKind {
-        SourceKind::ApiToken
-    }
-    fn identity(&self) -> Option<String> {
-        Some(self.identity.clone())
-    }
-    fn store_key(&self) -> String {
-        format!(
-            "api_token.{}",
-            key_digest(&[self.gateway.as_str(), &self.identity, &self.scopes.join(" "), &self.app_token.fingerprint()])
-        )
-    }
-    fn secrets(&self) -> Vec<Secret> {
-        vec![self.app_token.clone()]
+    fn info(&self) -> &SourceInfo {
+        &self.info
     }
     async fn fetch(&self, ctx: &FetchContext<'_>) -> Result<FetchedToken> {
         if !API_TOKEN_WARNED.swap(true, Ordering::Relaxed) {
@@ -156,52 +132,6 @@ impl TokenSource for ApiTokenSource {
         let mut t = session_from_response(ctx.http, &resp, "the VideoKit gateway", &[self.app_token.expose()], &self.identity)?;
         if t.scopes.is_empty() {
             t.scopes = self.scopes.clone();
-        }
-        Ok(t)
-    }
-}
-
-/// A session token the app already has. It cannot be renewed: when it lapses the session
-/// becomes `expired`, and the app starts again with a new one.
-pub struct FixedTokenSource {
-    token: Secret,
-}
-
-impl FixedTokenSource {
-    pub fn new(token: Secret) -> Result<Self> {
-        if token.expose().trim().is_empty() {
-            return Err(Error::invalid_argument("the session token is empty"));
-        }
-        let token = Secret::new(token.expose().trim());
-        // A JWT with malformed or out-of-range time claims is refused up front.
-        FetchedToken::bare(token.clone())?;
-        Ok(FixedTokenSource { token })
-    }
-}
-
-#[async_trait]
-impl TokenSource for FixedTokenSource {
-    fn kind(&self) -> SourceKind {
-        SourceKind::SessionToken
-    }
-    fn identity(&self) -> Option<String> {
-        FetchedToken::bare(self.token.clone()).ok().and_then(|t| t.identity)
-    }
-    fn store_key(&self) -> String {
-        format!("session_token.{}", self.token.fingerprint())
-    }
-    fn can_renew(&self) -> bool {
-        false
-    }
-    fn secrets(&self) -> Vec<Secret> {
-        vec![self.token.clone()]
-    }
-    async fn fetch(&self, ctx: &FetchContext<'_>) -> Result<FetchedToken> {
-        let t = FetchedToken::bare(self.token.clone())?;
-        if let Some(exp) = t.expires_at {
-            if exp <= ctx.http.server_now() {
-                return Err(Error::new(ErrorKind::Expired, "the session token given is already expired"));
-            }
         }
         Ok(t)
     }
@@ -220,9 +150,9 @@ pub fn fill_template(template: &str, identity: &str) -> String {
 /// sent with every request and treated as secrets.
 pub struct BackendSource {
     url: url::Url,
-    template: String,
     identity: String,
     headers: Vec<(String, Secret)>,
+    info: SourceInfo,
 }
 
 impl BackendSource {
@@ -230,7 +160,9 @@ impl BackendSource {
         let identity = check_identity(identity)?;
         if !template.contains("{identity}") {
             // Without it every user would get the same token.
-            return Err(Error::invalid_argument("the token URL template must contain {identity}, e.g. https://api.example.com/token/{identity}"));
+            return Err(Error::invalid_argument(
+                "the token URL template must contain {identity}, e.g. https://api.example.com/token/{identity}",
+            ));
         }
         let filled = fill_template(template.trim(), &identity);
         let url = parse_url(&filled, allow_insecure_http)?;
@@ -240,23 +172,20 @@ impl BackendSource {
             }
             crate::http::check_header(name, value.expose())?;
         }
-        Ok(BackendSource { url, template: template.trim().to_string(), identity, headers })
+        let info = SourceInfo::new(
+            SourceKind::Backend,
+            Some(identity.clone()),
+            &[template.trim(), &identity],
+            headers.iter().map(|(_, v)| v.clone()).collect(),
+        );
+        Ok(BackendSource { url, identity, headers, info })
     }
 }
 
 #[async_trait]
 impl TokenSource for BackendSource {
-    fn kind(&self) -> SourceKind {
-        SourceKind::Backend
-    }
-    fn identity(&self) -> Option<String> {
-        Some(self.identity.clone())
-    }
-    fn store_key(&self) -> String {
-        format!("backend.{}", key_digest(&[&self.template, &self.identity]))
-    }
-    fn secrets(&self) -> Vec<Secret> {
-        self.headers.iter().map(|(_, v)| v.clone()).collect()
+    fn info(&self) -> &SourceInfo {
+        &self.info
     }
     async fn fetch(&self, ctx: &FetchContext<'_>) -> Result<FetchedToken> {
         let mut req = HttpRequest::get(self.url.clone());
@@ -266,63 +195,6 @@ impl TokenSource for BackendSource {
         let resp = ctx.http.send(req).await?;
         let secrets: Vec<&str> = self.headers.iter().map(|(_, v)| v.expose()).collect();
         session_from_response(ctx.http, &resp, "the app backend", &secrets, &self.identity)
-    }
-}
-
-/// A token the app's own code produced.
-#[derive(Clone)]
-pub struct ProvidedToken {
-    pub token: Secret,
-    /// Server-time expiry, if the app knows it; otherwise read from the JWT `exp` if any.
-    pub expires_at: Option<SystemTime>,
-}
-
-/// Implemented by the app (Swift closure, Kotlin lambda, Rust) to supply tokens its own way.
-#[async_trait]
-pub trait TokenProvider: Send + Sync + 'static {
-    async fn fetch_token(&self, identity: Option<String>) -> Result<ProvidedToken>;
-}
-
-/// Adapts a [`TokenProvider`] to a source.
-pub struct CustomSource {
-    provider: Arc<dyn TokenProvider>,
-    identity: Option<String>,
-}
-
-impl CustomSource {
-    pub fn new(provider: Arc<dyn TokenProvider>, identity: Option<String>) -> Result<Self> {
-        let identity = match identity {
-            Some(i) => Some(check_identity(&i)?),
-            None => None,
-        };
-        Ok(CustomSource { provider, identity })
-    }
-}
-
-#[async_trait]
-impl TokenSource for CustomSource {
-    fn kind(&self) -> SourceKind {
-        SourceKind::Custom
-    }
-    fn identity(&self) -> Option<String> {
-        self.identity.clone()
-    }
-    fn store_key(&self) -> String {
-        format!("custom.{}", key_digest(&[self.identity.as_deref().unwrap_or("")]))
-    }
-    async fn fetch(&self, _ctx: &FetchContext<'_>) -> Result<FetchedToken> {
-        let p = self.provider.fetch_token(self.identity.clone()).await?;
-        if p.token.expose().trim().is_empty() {
-            return Err(Error::invalid_token("the token provider returned an empty token"));
-        }
-        let mut t = FetchedToken::bare(p.token)?;
-        if p.expires_at.is_some() {
-            t.expires_at = p.expires_at;
-        }
-        if t.identity.is_none() {
-            t.identity = self.identity.clone();
-        }
-        Ok(t)
     }
 }
 
@@ -345,7 +217,6 @@ mod tests {
         assert_eq!(e.kind(), ErrorKind::InvalidArgument);
         let e = BackendSource::new("http://example.com/token/{identity}", "a", vec![], false).err().unwrap();
         assert_eq!(e.kind(), ErrorKind::InsecureTransport);
-        assert!(FixedTokenSource::new(Secret::new(" ")).is_err());
         let s = ApiTokenSource::new("https://gw.example/base/", Secret::new("t"), "a", vec![], false).unwrap();
         assert_eq!(s.gateway.as_str(), "https://gw.example/base/v1/sessions");
         let s = ApiTokenSource::new("https://gw.example", Secret::new("t"), "a", vec![], false).unwrap();
@@ -356,7 +227,5 @@ mod tests {
     fn store_keys_hide_secrets() {
         let s = ApiTokenSource::new(DEFAULT_GATEWAY_URL, Secret::new("vk_very_secret"), "alice", vec![], false).unwrap();
         assert!(!s.store_key().contains("vk_very_secret"));
-        let f = FixedTokenSource::new(Secret::new("tok_secret_123")).unwrap();
-        assert!(!f.store_key().contains("tok_secret_123"));
     }
 }

@@ -10,22 +10,28 @@
 use crate::error::{Error, ErrorKind, Result};
 use crate::http::{json_object, parse_url, HttpRequest};
 use crate::secret::Secret;
-use crate::source::{key_digest, FetchContext, FetchedToken, SourceKind, TokenDetails, TokenSource};
-use crate::videosdk;
+use crate::source::{FetchContext, FetchedToken, SourceInfo, SourceKind, TokenDetails, TokenSource};
+use crate::videosdk_claims;
 use async_trait::async_trait;
 use serde_json::Value;
 
 /// The VideoSDK token-server source.
 pub struct VideoSdkSource {
     url: url::Url,
-    room_id: Option<String>,
     participant_id: Option<String>,
     leeway_secs: i64,
+    info: SourceInfo,
 }
 
 impl VideoSdkSource {
     /// `url` is the app's token server endpoint (e.g. `https://api.example.com/get-token`).
-    pub fn new(url: &str, room_id: Option<String>, participant_id: Option<String>, leeway_secs: i64, allow_insecure_http: bool) -> Result<Self> {
+    pub fn new(
+        url: &str,
+        room_id: Option<String>,
+        participant_id: Option<String>,
+        leeway_secs: i64,
+        allow_insecure_http: bool,
+    ) -> Result<Self> {
         let mut url = parse_url(url, allow_insecure_http)?;
         let room_id = room_id.map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
         let participant_id = participant_id.map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
@@ -42,14 +48,15 @@ impl VideoSdkSource {
         if url.query() == Some("") {
             url.set_query(None);
         }
-        Ok(VideoSdkSource { url, room_id, participant_id, leeway_secs: leeway_secs.clamp(0, 3600) })
+        let info = SourceInfo::new(SourceKind::VideoSdk, participant_id.clone(), &[url.as_str(), room_id.as_deref().unwrap_or("")], vec![]);
+        Ok(VideoSdkSource { url, participant_id, leeway_secs: leeway_secs.clamp(0, 3600), info })
     }
 }
 
 /// Check a token fetched from a token server: any failure is `invalid_token` (terminal),
 /// keeping the VideoSDK error kind (`expired`, `malformed`, ...) as the code.
-pub fn check_fetched(token: &str, server_now_unix: i64, leeway_secs: i64) -> Result<videosdk::VideoSdkClaims> {
-    videosdk::check(token, server_now_unix, leeway_secs).map_err(|e| {
+pub fn check_fetched(token: &str, server_now_unix: i64, leeway_secs: i64) -> Result<videosdk_claims::VideoSdkClaims> {
+    videosdk_claims::check(token, server_now_unix, leeway_secs).map_err(|e| {
         let mut err = Error::new(ErrorKind::InvalidToken, format!("the token server issued an unusable token: {}", e.message()));
         if let Some(c) = e.code() {
             err = err.with_code(c);
@@ -59,7 +66,7 @@ pub fn check_fetched(token: &str, server_now_unix: i64, leeway_secs: i64) -> Res
 }
 
 /// Parse a token server's `{"token": "..."}` body and check the token. Public for fuzzing.
-pub fn parse_token_server_body(body: &[u8], server_now_unix: i64, leeway_secs: i64) -> Result<(Secret, videosdk::VideoSdkClaims)> {
+pub fn parse_token_server_body(body: &[u8], server_now_unix: i64, leeway_secs: i64) -> Result<(Secret, videosdk_claims::VideoSdkClaims)> {
     let o = json_object(body, "the VideoSDK token server")?;
     let token = match o.get("token") {
         Some(Value::String(s)) if !s.trim().is_empty() => Secret::new(s.trim()),
@@ -72,14 +79,12 @@ pub fn parse_token_server_body(body: &[u8], server_now_unix: i64, leeway_secs: i
 
 #[async_trait]
 impl TokenSource for VideoSdkSource {
-    fn kind(&self) -> SourceKind {
-        SourceKind::VideoSdk
+    fn info(&self) -> &SourceInfo {
+        &self.info
     }
-    fn identity(&self) -> Option<String> {
-        self.participant_id.clone()
-    }
-    fn store_key(&self) -> String {
-        format!("videosdk.{}", key_digest(&[self.url.as_str(), self.room_id.as_deref().unwrap_or("")]))
+    /// The claims are read again from the stored token itself.
+    fn restore_details(&self, token: &Secret, _saved: Option<&str>) -> Result<TokenDetails> {
+        videosdk_claims::decode_unchecked_time(token.expose()).map(TokenDetails::VideoSdk)
     }
     async fn fetch(&self, ctx: &FetchContext<'_>) -> Result<FetchedToken> {
         let resp = ctx.http.send(HttpRequest::get(self.url.clone())).await?;

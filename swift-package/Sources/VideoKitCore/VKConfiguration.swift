@@ -2,7 +2,9 @@ import Foundation
 import VideoKitFFI
 
 /// Settings applied by ``VKSession/configure(_:)`` before `start`. Every field has a default;
-/// the defaults suit a production app.
+/// the defaults suit a production app. A `nil` duration or count takes the SDK's default,
+/// which lives in one place, the Rust core (`SessionConfig::default()`): 10 s connect, 30 s
+/// per request, 4 start attempts, 60 s retry-delay cap.
 ///
 /// ```swift
 /// VKSession.current.configure(VKConfiguration(store: VKKeychainStore(), logLevel: .info))
@@ -13,18 +15,19 @@ public struct VKConfiguration: Sendable {
 
     /// The VideoKit gateway base URL (API-token mode posts to `{gatewayURL}/v1/sessions`).
     public var gatewayURL: String
-    /// Connect timeout of one request, in seconds.
-    public var connectTimeout: TimeInterval
-    /// Total time of one request, in seconds.
-    public var requestTimeout: TimeInterval
+    /// Connect timeout of one request, in seconds; `nil` = the SDK's default (10 s).
+    public var connectTimeout: TimeInterval?
+    /// Total time of one request, in seconds; `nil` = the SDK's default (30 s).
+    public var requestTimeout: TimeInterval?
     /// Renew this long before expiry; `nil` = the smaller of 5 minutes and 10% of the token's
     /// lifetime (always clamped to half the lifetime).
     public var renewalLead: TimeInterval?
     /// Attempts `start` makes on transient failures (network, timeout, 5xx, 429) before it
-    /// fails. Renewal keeps retrying while the session runs.
-    public var startAttempts: Int
-    /// Cap of one retry delay, in seconds (exponential backoff with full jitter below it).
-    public var maxRetryDelay: TimeInterval
+    /// fails; `nil` = the SDK's default (4). Renewal keeps retrying while the session runs.
+    public var startAttempts: Int?
+    /// Cap of one retry delay, in seconds (exponential backoff with full jitter below it);
+    /// `nil` = the SDK's default (60 s).
+    public var maxRetryDelay: TimeInterval?
     /// Allow plain `http://` to non-loopback hosts. Development only; loopback (127.0.0.1,
     /// ::1, localhost) is always allowed.
     public var allowInsecureHTTP: Bool
@@ -42,9 +45,9 @@ public struct VKConfiguration: Sendable {
 
     /// A configuration; every argument has the production default.
     public init(
-        gatewayURL: String = VKConfiguration.defaultGatewayURL, connectTimeout: TimeInterval = 10,
-        requestTimeout: TimeInterval = 30, renewalLead: TimeInterval? = nil, startAttempts: Int = 4,
-        maxRetryDelay: TimeInterval = 60, allowInsecureHTTP: Bool = false, store: VKSessionStore? = nil,
+        gatewayURL: String = VKConfiguration.defaultGatewayURL, connectTimeout: TimeInterval? = nil,
+        requestTimeout: TimeInterval? = nil, renewalLead: TimeInterval? = nil, startAttempts: Int? = nil,
+        maxRetryDelay: TimeInterval? = nil, allowInsecureHTTP: Bool = false, store: VKSessionStore? = nil,
         logger: VKLogger? = nil, logLevel: VKLogLevel = .warn, callbackQueue: DispatchQueue = .main
     ) {
         self.gatewayURL = gatewayURL
@@ -60,15 +63,15 @@ public struct VKConfiguration: Sendable {
         self.callbackQueue = callbackQueue
     }
 
-    /// The FFI record, with the same checks as the Kotlin layer (the core checks the rest:
-    /// zero timeouts, an empty gateway URL).
-    /// What the app wrote, for Rust to validate (`VkConfig::to_core`): a start then fails with
-    /// ``VKErrorKind/invalidArgument`` for a bad value. The body limit keeps Rust's default.
+    /// What the app wrote, for Rust to fill in and validate (`VkConfig::to_core`): a start
+    /// then fails with ``VKErrorKind/invalidArgument`` for a bad value. The body limit keeps
+    /// Rust's default.
     var ffi: VkConfig {
         VkConfig(
-            gatewayUrl: gatewayURL, connectTimeoutMs: signedMillis(connectTimeout), requestTimeoutMs: signedMillis(requestTimeout),
-            renewalLeadMs: renewalLead.map(signedMillis), startAttempts: Int32(clamping: startAttempts),
-            maxRetryDelayMs: signedMillis(maxRetryDelay), allowInsecureHttp: allowInsecureHTTP)
+            gatewayUrl: gatewayURL, connectTimeoutMs: connectTimeout.map(signedMillis),
+            requestTimeoutMs: requestTimeout.map(signedMillis), renewalLeadMs: renewalLead.map(signedMillis),
+            startAttempts: startAttempts.map { Int32(clamping: $0) }, maxRetryDelayMs: maxRetryDelay.map(signedMillis),
+            allowInsecureHttp: allowInsecureHTTP)
     }
 }
 

@@ -122,11 +122,11 @@ internal fun VKKalturaConfiguration.toFfi(): VkKalturaConfig = VkKalturaConfig(
 internal fun VKConfiguration.toFfi(): VkConfig {
     return VkConfig(
         gatewayUrl = gatewayUrl,
-        connectTimeoutMs = connectTimeout.millis(),
-        requestTimeoutMs = requestTimeout.millis(),
+        connectTimeoutMs = connectTimeout?.millis(),
+        requestTimeoutMs = requestTimeout?.millis(),
         renewalLeadMs = renewalLead?.millis(),
         startAttempts = startAttempts,
-        maxRetryDelayMs = maxRetryDelay.millis(),
+        maxRetryDelayMs = maxRetryDelay?.millis(),
         allowInsecureHttp = allowInsecureHttp,
     )
 }

@@ -16,13 +16,15 @@ import kotlinx.coroutines.withContext
  *
  * @property gatewayUrl the VideoKit gateway base URL (API-token mode posts to
  *   `{gatewayUrl}/v1/sessions`).
- * @property connectTimeout connect timeout of one request.
- * @property requestTimeout total time of one request.
+ * @property connectTimeout connect timeout of one request; `null` = the SDK's default (10 s).
+ * @property requestTimeout total time of one request; `null` = the SDK's default (30 s).
  * @property renewalLead renew this long before expiry; `null` = the smaller of 5 minutes
  *   and 10% of the token's lifetime (always clamped to half the lifetime).
  * @property startAttempts attempts `start` makes on transient failures (network, timeout,
- *   5xx, 429) before it fails. Renewal keeps retrying while the session runs.
- * @property maxRetryDelay cap of one retry delay (exponential backoff with full jitter).
+ *   5xx, 429) before it fails; `null` = the SDK's default (4). Renewal keeps retrying while
+ *   the session runs.
+ * @property maxRetryDelay cap of one retry delay (exponential backoff with full jitter);
+ *   `null` = the SDK's default (60 s).
  * @property allowInsecureHttp allow plain `http://` to non-loopback hosts. Development only;
  *   loopback (127.0.0.1, ::1, localhost) is always allowed.
  * @property store where the session is persisted so that the next `start` resumes it
@@ -38,6 +40,9 @@ import kotlinx.coroutines.withContext
  *   not one that runs tasks inline on the calling thread: that thread is the SDK's own
  *   worker, and a callback blocking on the SDK there would wait on itself.
  *
+ * The defaults of durations and counts live in one place, the Rust core
+ * (`SessionConfig::default()`); a `null` here takes them from there.
+ *
  * Any values are accepted here; the engine alone judges them (a zero or negative timeout, a
  * negative lead or delay, `startAttempts < 1`, an empty gateway are invalid): an invalid
  * configuration given to [VKSession.configure] is then [VKSession.lastError] and every start's
@@ -45,11 +50,11 @@ import kotlinx.coroutines.withContext
  */
 data class VKConfiguration @JvmOverloads constructor(
     val gatewayUrl: String = DEFAULT_GATEWAY_URL,
-    val connectTimeout: Duration = Duration.ofSeconds(10),
-    val requestTimeout: Duration = Duration.ofSeconds(30),
+    val connectTimeout: Duration? = null,
+    val requestTimeout: Duration? = null,
     val renewalLead: Duration? = null,
-    val startAttempts: Int = 4,
-    val maxRetryDelay: Duration = Duration.ofSeconds(60),
+    val startAttempts: Int? = null,
+    val maxRetryDelay: Duration? = null,
     val allowInsecureHttp: Boolean = false,
     val store: VKSessionStore? = null,
     val logger: VKLogger? = null,
@@ -78,19 +83,19 @@ data class VKConfiguration @JvmOverloads constructor(
         fun gatewayUrl(value: String) = apply { c = c.copy(gatewayUrl = value) }
 
         /** See [VKConfiguration.connectTimeout]. */
-        fun connectTimeout(value: Duration) = apply { c = c.copy(connectTimeout = value) }
+        fun connectTimeout(value: Duration?) = apply { c = c.copy(connectTimeout = value) }
 
         /** See [VKConfiguration.requestTimeout]. */
-        fun requestTimeout(value: Duration) = apply { c = c.copy(requestTimeout = value) }
+        fun requestTimeout(value: Duration?) = apply { c = c.copy(requestTimeout = value) }
 
         /** See [VKConfiguration.renewalLead]. */
         fun renewalLead(value: Duration?) = apply { c = c.copy(renewalLead = value) }
 
         /** See [VKConfiguration.startAttempts]. */
-        fun startAttempts(value: Int) = apply { c = c.copy(startAttempts = value) }
+        fun startAttempts(value: Int?) = apply { c = c.copy(startAttempts = value) }
 
         /** See [VKConfiguration.maxRetryDelay]. */
-        fun maxRetryDelay(value: Duration) = apply { c = c.copy(maxRetryDelay = value) }
+        fun maxRetryDelay(value: Duration?) = apply { c = c.copy(maxRetryDelay = value) }
 
         /** See [VKConfiguration.allowInsecureHttp]. */
         fun allowInsecureHttp(value: Boolean) = apply { c = c.copy(allowInsecureHttp = value) }

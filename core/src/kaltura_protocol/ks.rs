@@ -45,9 +45,7 @@ fn malformed(message: impl Into<String>) -> Error {
 /// Standard alphabet, padding optional, trailing bits tolerated.
 const LENIENT: GeneralPurpose = GeneralPurpose::new(
     &base64::alphabet::STANDARD,
-    GeneralPurposeConfig::new()
-        .with_decode_padding_mode(DecodePaddingMode::Indifferent)
-        .with_decode_allow_trailing_bits(true),
+    GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent).with_decode_allow_trailing_bits(true),
 );
 
 /// Decode standard or URL-safe base64, padded or unpadded.
@@ -92,10 +90,7 @@ pub fn decode_ks(ks: &str) -> Result<KsInfo> {
 
 /// `rest` is what follows `v2|`: `<partnerId>|<encrypted>`.
 fn decode_v2(rest: &[u8]) -> Result<KsInfo> {
-    let sep = rest
-        .iter()
-        .position(|&b| b == b'|')
-        .ok_or_else(|| malformed("the v2 KS has no '|' after its partner id"))?;
+    let sep = rest.iter().position(|&b| b == b'|').ok_or_else(|| malformed("the v2 KS has no '|' after its partner id"))?;
     let (pid, encrypted) = rest.split_at(sep);
     let partner_id = parse_partner_id(pid).ok_or_else(|| malformed("the v2 KS has no valid partner id"))?;
     // `encrypted` still starts with the '|'.
@@ -107,9 +102,7 @@ fn decode_v2(rest: &[u8]) -> Result<KsInfo> {
 
 fn decode_v1(bytes: &[u8]) -> Result<KsInfo> {
     let text = std::str::from_utf8(bytes).map_err(|_| malformed("the KS is neither a v2 KS nor readable v1 text"))?;
-    let (signature, fields) = text
-        .split_once('|')
-        .ok_or_else(|| malformed("the KS is neither v2 nor v1 (no '|' after the signature)"))?;
+    let (signature, fields) = text.split_once('|').ok_or_else(|| malformed("the KS is neither v2 nor v1 (no '|' after the signature)"))?;
     if signature.len() != 40 || !signature.bytes().all(|b| b.is_ascii_hexdigit()) {
         return Err(malformed("the v1 KS does not start with a SHA-1 signature"));
     }

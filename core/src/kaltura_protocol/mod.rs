@@ -1,5 +1,5 @@
-//! Kaltura: the pure pieces of the appToken flow (no I/O here; the token source in
-//! `sources::kaltura` does the requests).
+//! Kaltura's protocol: the pure pieces of the appToken flow and of reading a KS (no I/O here;
+//! the token source in [`crate::sources::kaltura`] does the requests).
 //!
 //! ## The appToken flow
 //! Apps must not ship a partner's admin secret. Instead an administrator creates an
@@ -35,8 +35,45 @@ pub mod hash;
 pub mod ks;
 
 pub use api::{
-    is_retryable_widget_error, parse_session_info, parse_widget_session, KalturaSessionInfo, WidgetSession,
-    API_EXCEPTION, INVALID_KS,
+    is_retryable_widget_error, parse_session_info, parse_widget_session, KalturaSessionInfo, WidgetSession, API_EXCEPTION, INVALID_KS,
 };
 pub use hash::{token_hash, HashType};
 pub use ks::{decode_ks, KsInfo, MAX_KS_LEN};
+
+/// Kaltura session type (KalturaSessionType): USER = 0, ADMIN = 2; `Other` keeps any other
+/// number a server sends (Kaltura defines none, but a KS with one still works).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KalturaSessionType {
+    User,
+    Admin,
+    Other(i32),
+}
+
+impl KalturaSessionType {
+    pub fn wire(self) -> i32 {
+        match self {
+            KalturaSessionType::User => 0,
+            KalturaSessionType::Admin => 2,
+            KalturaSessionType::Other(v) => v,
+        }
+    }
+    /// The type a server reported: never fails ([`Other`](Self::Other) beyond 0 and 2).
+    pub fn from_server(v: i32) -> Self {
+        Self::from_wire(v).unwrap_or(KalturaSessionType::Other(v))
+    }
+    /// USER or ADMIN from their numbers; `None` for any other.
+    pub fn from_wire(v: i32) -> Option<Self> {
+        match v {
+            0 => Some(KalturaSessionType::User),
+            2 => Some(KalturaSessionType::Admin),
+            _ => None,
+        }
+    }
+    pub fn as_str(self) -> &'static str {
+        match self {
+            KalturaSessionType::User => "user",
+            KalturaSessionType::Admin => "admin",
+            KalturaSessionType::Other(_) => "other",
+        }
+    }
+}

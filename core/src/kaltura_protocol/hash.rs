@@ -4,7 +4,6 @@ use crate::error::{Error, Result};
 use md5::Md5;
 use sha1::Sha1;
 use sha2::{Digest, Sha256, Sha512};
-use std::fmt;
 use std::str::FromStr;
 
 /// The hash function an appToken was created with (its `hashType`).
@@ -51,11 +50,7 @@ impl HashType {
     }
 }
 
-impl fmt::Display for HashType {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+crate::wire_names::display_as_str!(HashType);
 
 impl FromStr for HashType {
     type Err = Error;
@@ -113,10 +108,7 @@ mod tests {
         // Well-known digests of "abc" split across the two inputs.
         assert_eq!(token_hash(HashType::Md5, "a", "bc"), "900150983cd24fb0d6963f7d28e17f72");
         assert_eq!(token_hash(HashType::Sha1, "ab", "c"), "a9993e364706816aba3e25717850c26c9cd0d89d");
-        assert_eq!(
-            token_hash(HashType::Sha256, "", "abc"),
-            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
-        );
+        assert_eq!(token_hash(HashType::Sha256, "", "abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
         for h in HashType::ALL {
             let out = token_hash(h, "ks", "token");
             assert_eq!(out.len(), h.hex_len());

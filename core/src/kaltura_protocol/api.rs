@@ -13,6 +13,7 @@
 
 use super::ks::decode_ks;
 use crate::error::{scrub, Error, ErrorKind, Result};
+use crate::http::json_type_name;
 use crate::secret::Secret;
 use serde_json::{Map, Value};
 
@@ -60,11 +61,7 @@ pub struct KalturaSessionInfo {
 pub fn parse_widget_session(body: &[u8], secrets: &[&str]) -> Result<WidgetSession> {
     const WHAT: &str = "session.startWidgetSession";
     let obj = parse_object(body, WHAT, secrets)?;
-    Ok(WidgetSession {
-        ks: ks_field(&obj, WHAT)?,
-        partner_id: int_field(&obj, "partnerId", WHAT)?,
-        user_id: user_id(&obj, WHAT)?,
-    })
+    Ok(WidgetSession { ks: ks_field(&obj, WHAT)?, partner_id: int_field(&obj, "partnerId", WHAT)?, user_id: user_id(&obj, WHAT)? })
 }
 
 /// Parse an `appToken.startSession` response body (`KalturaSessionInfo`). `secrets` are
@@ -77,8 +74,8 @@ pub fn parse_session_info(body: &[u8], secrets: &[&str]) -> Result<KalturaSessio
     const WHAT: &str = "appToken.startSession";
     let obj = parse_object(body, WHAT, secrets)?;
     let session_type = int_field(&obj, "sessionType", WHAT)?;
-    let session_type = i32::try_from(session_type)
-        .map_err(|_| Error::malformed(format!("the {WHAT} response has an out-of-range sessionType")))?;
+    let session_type =
+        i32::try_from(session_type).map_err(|_| Error::malformed(format!("the {WHAT} response has an out-of-range sessionType")))?;
     Ok(KalturaSessionInfo {
         ks: ks_field(&obj, WHAT)?,
         session_type,
@@ -87,7 +84,9 @@ pub fn parse_session_info(body: &[u8], secrets: &[&str]) -> Result<KalturaSessio
         expiry: {
             let e = int_field(&obj, "expiry", WHAT)?;
             if !crate::clock::unix_secs_in_range(e) {
-                return Err(Error::malformed(format!("the {WHAT} response has an expiry out of range (not a time in the years 1 to 9999)")));
+                return Err(Error::malformed(format!(
+                    "the {WHAT} response has an expiry out of range (not a time in the years 1 to 9999)"
+                )));
             }
             e
         },
@@ -104,16 +103,10 @@ pub fn is_retryable_widget_error(e: &Error) -> bool {
 /// Parse the body as a JSON object, turning a `KalturaAPIException` into a `Rejected` error.
 fn parse_object(body: &[u8], what: &str, secrets: &[&str]) -> Result<Map<String, Value>> {
     let body = body.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(body);
-    let value: Value = serde_json::from_slice(body)
-        .map_err(|_| Error::malformed(format!("the {what} response is not valid JSON")))?;
+    let value: Value = serde_json::from_slice(body).map_err(|_| Error::malformed(format!("the {what} response is not valid JSON")))?;
     let obj = match value {
         Value::Object(m) => m,
-        other => {
-            return Err(Error::malformed(format!(
-                "the {what} response is {}, not a JSON object",
-                json_type(&other)
-            )))
-        }
+        other => return Err(Error::malformed(format!("the {what} response is {}, not a JSON object", json_type_name(&other)))),
     };
     if is_exception(&obj) {
         return Err(api_exception(&obj, what, secrets));
@@ -147,11 +140,7 @@ fn api_exception(obj: &Map<String, Value>, what: &str, secrets: &[&str]) -> Erro
         Some(Value::String(m)) => sanitize(m, &all),
         _ => String::new(),
     };
-    let text = if message.is_empty() {
-        format!("Kaltura refused {what}")
-    } else {
-        format!("Kaltura refused {what}: {message}")
-    };
+    let text = if message.is_empty() { format!("Kaltura refused {what}") } else { format!("Kaltura refused {what}: {message}") };
     let e = Error::new(ErrorKind::Rejected, text);
     match obj.get("code") {
         Some(Value::String(c)) if !c.trim().is_empty() => e.with_code(scrub(c.trim(), &all)),
@@ -204,9 +193,7 @@ fn strip_quoted_ks(text: &str) -> String {
 fn preceded_by_ks(before: &str) -> bool {
     let t = before.trim_end_matches([' ', ':', '=']);
     let b = t.as_bytes();
-    b.len() >= 2
-        && b[b.len() - 2..].eq_ignore_ascii_case(b"ks")
-        && (b.len() == 2 || !b[b.len() - 3].is_ascii_alphanumeric())
+    b.len() >= 2 && b[b.len() - 2..].eq_ignore_ascii_case(b"ks") && (b.len() == 2 || !b[b.len() - 3].is_ascii_alphanumeric())
 }
 
 /// Replace runs of base64 characters that look like a KS: 32 or more characters, or anything
@@ -237,23 +224,12 @@ fn strip_ks_like_runs(text: &str) -> String {
     out
 }
 
-fn json_type(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
-}
-
 fn ks_field(obj: &Map<String, Value>, what: &str) -> Result<Secret> {
     match obj.get("ks") {
         Some(Value::String(s)) if !s.trim().is_empty() => Ok(Secret::new(s.trim())),
         Some(Value::String(_)) => Err(Error::malformed(format!("the {what} response has an empty ks"))),
         None | Some(Value::Null) => Err(Error::malformed(format!("the {what} response has no ks"))),
-        Some(v) => Err(Error::malformed(format!("the {what} response's ks is {}, not a string", json_type(v)))),
+        Some(v) => Err(Error::malformed(format!("the {what} response's ks is {}, not a string", json_type_name(v)))),
     }
 }
 
@@ -283,7 +259,7 @@ fn user_id(obj: &Map<String, Value>, what: &str) -> Result<String> {
         None | Some(Value::Null) => Ok(String::new()),
         Some(Value::String(s)) => Ok(s.clone()),
         Some(Value::Number(n)) => Ok(n.to_string()),
-        Some(v) => Err(Error::malformed(format!("the {what} response's userId is {}", json_type(v)))),
+        Some(v) => Err(Error::malformed(format!("the {what} response's userId is {}", json_type_name(v)))),
     }
 }
 
@@ -292,7 +268,7 @@ fn opt_string(obj: &Map<String, Value>, name: &str, what: &str) -> Result<String
     match obj.get(name) {
         None | Some(Value::Null) => Ok(String::new()),
         Some(Value::String(s)) => Ok(s.clone()),
-        Some(v) => Err(Error::malformed(format!("the {what} response's {name} is {}, not a string", json_type(v)))),
+        Some(v) => Err(Error::malformed(format!("the {what} response's {name} is {}, not a string", json_type_name(v)))),
     }
 }
 
@@ -358,7 +334,8 @@ mod tests {
 
     #[test]
     fn exceptions_keep_code_and_lose_ks() {
-        let ks = "djJ8MTg1MTU3MXxTyx_N36iHyrx7ET5DpeW2_Ub9kxzUe5JG8v6IMtuG7yMeAZyxR3nkAQ3vChePYgcPHZHhzQlK9q76FXvjeViIef39GLhBKbCn4jGmALTVmg==";
+        let ks =
+            "djJ8MTg1MTU3MXxTyx_N36iHyrx7ET5DpeW2_Ub9kxzUe5JG8v6IMtuG7yMeAZyxR3nkAQ3vChePYgcPHZHhzQlK9q76FXvjeViIef39GLhBKbCn4jGmALTVmg==";
         let body = format!(
             r#"{{"code":"INVALID_KS","message":"Invalid KS \"{ks}\", Error \"-1,INVALID_STR\"","objectType":"KalturaAPIException","args":{{"KSID":"{ks}"}}}}"#
         );
