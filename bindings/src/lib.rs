@@ -91,14 +91,25 @@ pub trait VkStateListener: Send + Sync {
     fn on_state_change(&self, change: VkStateChange) -> Result<(), VkError>;
 }
 
-pub(crate) struct ProviderAdapter(pub(crate) Arc<dyn VkTokenProvider>);
+/// The app's provider, with a deadline: the request timeout, as for a request the SDK makes
+/// itself (a provider that never answered held its start, or its renewal, for ever). Past
+/// it the attempt is a `timeout`, retried like one; the provider's call is dropped (a
+/// Kotlin coroutine is cancelled, a Swift task too).
+pub(crate) struct ProviderAdapter {
+    pub(crate) provider: Arc<dyn VkTokenProvider>,
+    pub(crate) deadline: Duration,
+}
 
 #[async_trait::async_trait]
 impl TokenProvider for ProviderAdapter {
     async fn fetch_token(&self, identity: Option<String>) -> videokit_core::Result<ProvidedToken> {
-        match self.0.fetch_token(identity).await {
-            Ok(t) => Ok(ProvidedToken { token: Secret::new(t.token), expires_at: t.expires_at }),
-            Err(e) => Err(e.into_core()),
+        match tokio::time::timeout(self.deadline, self.provider.fetch_token(identity)).await {
+            Ok(Ok(t)) => Ok(ProvidedToken { token: Secret::new(t.token), expires_at: t.expires_at }),
+            Ok(Err(e)) => Err(e.into_core()),
+            Err(_) => Err(videokit_core::Error::new(
+                videokit_core::ErrorKind::Timeout,
+                format!("the token provider did not answer within {} ms", self.deadline.as_millis()),
+            )),
         }
     }
 }

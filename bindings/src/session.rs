@@ -535,7 +535,8 @@ impl VkSession {
 
     /// The app's own provider.
     pub fn start_provider(&self, provider: Arc<dyn VkTokenProvider>, identity: Option<String>) -> Arc<VkCall> {
-        let src = CustomSource::new(Arc::new(crate::ProviderAdapter(provider)), identity).map(|s| Arc::new(s) as Arc<dyn TokenSource>);
+        let src = CustomSource::new(Arc::new(crate::ProviderAdapter { provider, deadline: self.request_timeout() }), identity)
+            .map(|s| Arc::new(s) as Arc<dyn TokenSource>);
         self.shared.start(src)
     }
 
@@ -613,6 +614,12 @@ impl VkSession {
 }
 
 impl VkSession {
+    fn request_timeout(&self) -> Duration {
+        // An invalid configuration fails the start before the provider is called.
+        let default = videokit_core::SessionConfig::default().http.request_timeout;
+        lock(&self.shared.state).config.config.to_core().map_or(default, |c| c.http.request_timeout)
+    }
+
     fn gateway(&self) -> (String, bool) {
         let st = lock(&self.shared.state);
         (st.config.config.gateway().to_string(), st.config.config.allow_insecure_http)

@@ -250,3 +250,32 @@ fn two_sessions_run_side_by_side_each_with_its_own_token_and_renewal() {
     a.stop();
     assert_eq!(b.snapshot().state, VkSessionState::Active, "stopping one leaves the other");
 }
+
+/// A provider that never answers.
+struct Silent;
+
+#[async_trait::async_trait]
+impl VkTokenProvider for Silent {
+    async fn fetch_token(&self, _identity: Option<String>) -> Result<VkProvidedToken, VkError> {
+        std::future::pending().await
+    }
+}
+
+#[test]
+fn a_provider_that_never_answers_times_out_after_the_request_timeout() {
+    // From the outside test: such a provider held its start for ever.
+    let srv = server();
+    let cfg = VkConfig { request_timeout_ms: Some(300), ..config(&srv.base_url()) };
+    let s = VkSession::new(cfg, None, None, None).unwrap();
+    let t0 = Instant::now();
+    let e = block(s.start_provider(Arc::new(Silent), Some("alice".into())).wait()).unwrap_err();
+    let waited = t0.elapsed();
+    match e {
+        VkError::Failure { kind, detail, .. } => {
+            assert_eq!(kind, VkErrorKind::Timeout);
+            assert_eq!(detail, "the token provider did not answer within 300 ms");
+        }
+    }
+    assert!(waited >= Duration::from_millis(300), "{waited:?}");
+    assert_eq!(s.snapshot().state, VkSessionState::Failed);
+}

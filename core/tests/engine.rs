@@ -283,6 +283,22 @@ async fn retry_after_is_honoured_exactly() {
 }
 
 #[tokio::test(start_paused = true)]
+async fn a_start_does_not_wait_longer_than_the_longest_retry_delay_for_retry_after() {
+    // From the outside test: `Retry-After: 999999999` held a start for an hour per attempt.
+    let c = clock();
+    let t = Script::new(c.clone(), |n, _, now| match n {
+        1 => Ok(status(503, Some(3600))),
+        _ => Ok(ok_session(n, now, 600)),
+    });
+    let rig = rig_with(config(), c.clone(), t.clone(), Arc::new(MemoryStore::new()));
+    let e = rig.session.start(api_source()).await.unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::HttpStatus);
+    assert_eq!(e.status(), Some(503));
+    assert_eq!(t.count(), 1);
+    assert_eq!(rig.session.state(), SessionState::Failed);
+}
+
+#[tokio::test(start_paused = true)]
 async fn terminal_errors_stop_at_once() {
     for (resp, kind, code) in [
         (json(401, r#"{"error":"invalid app token"}"#), ErrorKind::Unauthorized, None),

@@ -14,6 +14,9 @@ use std::time::Duration;
 use tokio::sync::watch;
 use tokio::time::Instant;
 
+/// The longest `Retry-After` a start honours unless the app's longest retry delay is longer.
+const START_RETRY_AFTER_LIMIT: Duration = Duration::from_secs(60);
+
 #[derive(Clone, Copy, PartialEq)]
 enum Phase {
     Start,
@@ -106,6 +109,17 @@ impl Inner {
             log::warn!(target: "videokit", "giving up after {attempt} attempts");
             self.fail(gen, e.clone());
             return None;
+        }
+        if let (Phase::Start, Some(ra)) = (phase, e.retry_after()) {
+            // A start is waited for by a person: a server that asks for more than a minute
+            // (or the app's longest retry delay, if longer) ends it now, with its error,
+            // instead of holding the start for up to an hour per attempt.
+            let longest = self.config.retry.max_delay.max(START_RETRY_AFTER_LIMIT);
+            if ra > longest {
+                log::warn!(target: "videokit", "the server asks to retry in {} s, more than a start waits ({} s): giving up", ra.as_secs(), longest.as_secs());
+                self.fail(gen, e.clone());
+                return None;
+            }
         }
         let delay = match e.retry_after() {
             Some(ra) => ra.min(self.config.retry.max_retry_after),

@@ -22,7 +22,18 @@ pub(super) struct Current {
     pub data: SessionData,
     pub expires_mono: Option<Instant>,
     pub lead: Duration,
+    /// No renewal before this (a fetched token only): a backend that hands out tokens with
+    /// less time left than the lead, or a `Date` far ahead, cannot drive renewals back to back.
+    /// On both clocks (monotonic, server time): passed when either says so, so a device
+    /// that slept (its monotonic clock stood still) does not wait for it after waking.
+    pub not_before: Option<(Instant, SystemTime)>,
 }
+
+/// The shortest time a fetched token is kept before its renewal: this, or half the token's
+/// remaining time if that is less, but never under [`RENEWAL_FLOOR`].
+const MIN_RENEWAL_INTERVAL: Duration = Duration::from_secs(5);
+/// At most one renewal a second, even for a token that arrives already lapsed.
+const RENEWAL_FLOOR: Duration = Duration::from_secs(1);
 
 impl Current {
     /// The held form of a token that arrived (or was restored) at `now`.
@@ -32,9 +43,23 @@ impl Current {
             (Some(e), Some(i)) if e > i => e.duration_since(i).ok(),
             _ => remaining,
         };
+        let mut lead = renewal.lead_for(lifetime);
+        let mut not_before = None;
+        if !resumed {
+            // The lead comes from the token's whole lifetime (iat..exp); a token that arrives
+            // with less time left (a backend's cached token, a skewed clock) is renewed at
+            // half its remaining time at the earliest, and never within the interval.
+            if let Some(r) = remaining {
+                lead = lead.min(r / 2);
+            }
+            let interval = remaining.map_or(MIN_RENEWAL_INTERVAL, |r| MIN_RENEWAL_INTERVAL.min(r / 2));
+            let wait = interval.max(RENEWAL_FLOOR);
+            not_before = Some((now.mono + wait, now.server + wait));
+        }
         Current {
             expires_mono: remaining.map(|r| now.mono + r),
-            lead: renewal.lead_for(lifetime),
+            lead,
+            not_before,
             data: SessionData {
                 identity: tok.identity,
                 token: tok.token,
@@ -70,7 +95,11 @@ impl Current {
         if !renewable {
             return None;
         }
-        Some(self.remaining(now)?.saturating_sub(self.lead))
+        let by_lead = self.remaining(now)?.saturating_sub(self.lead);
+        let floor = self.not_before.map_or(Duration::ZERO, |(mono, server)| {
+            mono.saturating_duration_since(now.mono).min(server.duration_since(now.server).unwrap_or(Duration::ZERO))
+        });
+        Some(by_lead.max(floor))
     }
 }
 
@@ -89,12 +118,16 @@ pub(super) fn plan(current: Option<&Current>, renewable: bool, force_refresh: bo
         return Plan::RenewNow;
     }
     let Some(cur) = current else { return Plan::WaitForKick };
+    if renewable {
+        return match cur.renewal_due_in(true, now) {
+            None => Plan::WaitForKick,
+            Some(d) if d.is_zero() => Plan::RenewNow,
+            Some(d) => Plan::WaitUntil(now.mono + d),
+        };
+    }
     match cur.remaining(now) {
         None => Plan::WaitForKick,
-        Some(r) if r.is_zero() && renewable => Plan::RenewNow,
         Some(r) if r.is_zero() => Plan::ExpireNow,
-        Some(r) if renewable && r <= cur.lead => Plan::RenewNow,
-        Some(r) if renewable => Plan::WaitUntil(now.mono + (r - cur.lead)),
         Some(r) => Plan::WaitUntil(now.mono + r),
     }
 }
@@ -134,6 +167,26 @@ mod tests {
         t.expires_at = expires.map(|s| UNIX_EPOCH + Duration::from_secs(s));
         t.issued_at = issued.map(|s| UNIX_EPOCH + Duration::from_secs(s));
         t
+    }
+
+    #[test]
+    fn a_token_with_less_time_left_than_its_lead_is_not_renewed_back_to_back() {
+        // From the outside test: a backend's cached token (issued 3400 s ago, 200 s left) has
+        // a lead of 300 s from its lifetime; renewing "now" gave ~20 requests a second.
+        let m0 = Instant::now();
+        let cur = Current::new(token(Some(10_200), Some(6_600)), SourceKind::Backend, false, &RenewalPolicy::default(), at(m0, 10_000));
+        assert_eq!(cur.lead, Duration::from_secs(100));
+        assert_eq!(cur.renewal_due_in(true, at(m0, 10_000)), Some(Duration::from_secs(100)));
+        assert_eq!(plan(Some(&cur), true, false, at(m0, 10_000)), Plan::WaitUntil(m0 + Duration::from_secs(100)));
+        // A token that arrives lapsed (or with a second left) waits for the floor: 1 a second at most.
+        let lapsed = Current::new(token(Some(10_000), Some(6_400)), SourceKind::Backend, false, &RenewalPolicy::default(), at(m0, 10_000));
+        assert_eq!(plan(Some(&lapsed), true, false, at(m0, 10_000)), Plan::WaitUntil(m0 + Duration::from_secs(1)));
+        assert_eq!(plan(Some(&lapsed), true, false, at(m0 + Duration::from_secs(1), 10_001)), Plan::RenewNow);
+        // A forced refresh (the app's refresh()) is not held back.
+        assert_eq!(plan(Some(&cur), true, true, at(m0, 10_000)), Plan::RenewNow);
+        // A restored token keeps the whole lead (the store decides whether to resume it).
+        let restored = Current::new(token(Some(10_200), Some(6_600)), SourceKind::Backend, true, &RenewalPolicy::default(), at(m0, 10_000));
+        assert_eq!(restored.lead, Duration::from_secs(300));
     }
 
     #[test]
