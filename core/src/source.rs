@@ -123,7 +123,8 @@ pub struct FetchContext<'a> {
 
 /// What the engine knows of a source besides how to fetch: fixed when the source is made,
 /// so nothing here is computed again per `start` (the store key's digest included).
-#[derive(Clone)]
+/// `Debug` shows the secrets as `Secret(***)`.
+#[derive(Clone, Debug)]
 pub struct SourceInfo {
     pub kind: SourceKind,
     /// The identity this source signs in, when known up front.
@@ -143,16 +144,6 @@ impl SourceInfo {
     pub fn new(kind: SourceKind, identity: Option<String>, key_parts: &[&str], secrets: Vec<Secret>) -> Self {
         let store_key = format!("{kind}.{}", key_digest(key_parts));
         SourceInfo { kind, identity, store_key, renewable: true, secrets }
-    }
-}
-
-impl fmt::Debug for SourceInfo {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SourceInfo")
-            .field("kind", &self.kind)
-            .field("identity", &self.identity)
-            .field("store_key", &self.store_key)
-            .finish_non_exhaustive()
     }
 }
 

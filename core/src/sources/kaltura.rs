@@ -24,8 +24,8 @@ pub const WIDGET_SESSION_EXPIRY_SECS: u64 = 86_400;
 const WIDGET_MARGIN: Duration = Duration::from_secs(300);
 
 /// What an app gives to get a KS. The appToken token is a secret; the admin secret is never
-/// needed (that is the point of application tokens).
-#[derive(Clone)]
+/// needed (that is the point of application tokens). `Debug` shows the token as `Secret(***)`.
+#[derive(Clone, Debug)]
 pub struct KalturaConfig {
     /// `https://www.kaltura.com` or an on-prem host.
     pub service_url: String,
@@ -42,19 +42,6 @@ pub struct KalturaConfig {
     /// Requested KS lifetime in seconds (the server caps it at the token's sessionDuration).
     pub expiry: Option<u64>,
     pub privileges: Option<String>,
-}
-
-impl std::fmt::Debug for KalturaConfig {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("KalturaConfig")
-            .field("service_url", &self.service_url)
-            .field("partner_id", &self.partner_id)
-            .field("app_token_id", &self.app_token_id)
-            .field("app_token", &self.app_token)
-            .field("hash_type", &self.hash_type)
-            .field("user_id", &self.user_id)
-            .finish_non_exhaustive()
-    }
 }
 
 impl KalturaConfig {
