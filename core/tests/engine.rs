@@ -432,6 +432,27 @@ async fn expiry_is_judged_on_server_time_from_the_date_header() {
 }
 
 #[tokio::test(start_paused = true)]
+async fn an_error_page_with_a_skewed_date_does_not_expire_a_valid_token() {
+    // From the outside test: a proxy's 503 dated 3 h ahead expired a token with 595 s left.
+    let c = clock();
+    let t = Script::new(c.clone(), |n, _, now| match n {
+        1 => Ok(ok_session(n, now, 600)),
+        2 => {
+            let mut r = status(503, Some(5));
+            r.headers.push(("date".into(), httpdate::fmt_http_date(now + Duration::from_secs(3 * 3600))));
+            Ok(r)
+        }
+        _ => Ok(ok_session(n, now, 600)),
+    });
+    let rig = rig_with(config(), c.clone(), t.clone(), Arc::new(MemoryStore::new()));
+    rig.session.start(api_source()).await.unwrap();
+    let _ = rig.session.refresh().await;
+    settle().await;
+    assert_ne!(rig.session.state(), SessionState::Expired, "{:?}", rig.states());
+    assert!(!rig.states().contains(&"refreshing>expired".to_string()), "{:?}", rig.states());
+}
+
+#[tokio::test(start_paused = true)]
 async fn a_stored_valid_session_resumes_without_a_request() {
     let store: Arc<dyn SessionStore> = Arc::new(MemoryStore::new());
     let c = clock();

@@ -38,11 +38,17 @@ const RENEWAL_FLOOR: Duration = Duration::from_secs(1);
 impl Current {
     /// The held form of a token that arrived (or was restored) at `now`.
     pub fn new(tok: FetchedToken, source: SourceKind, resumed: bool, renewal: &RenewalPolicy, now: Now) -> Current {
-        let remaining = tok.expires_at.map(|e| e.duration_since(now.server).unwrap_or(Duration::ZERO));
-        let lifetime = match (tok.expires_at, tok.issued_at) {
+        let issued_for = match (tok.expires_at, tok.issued_at) {
             (Some(e), Some(i)) if e > i => e.duration_since(i).ok(),
-            _ => remaining,
+            _ => None,
         };
+        // Never more than the token was issued for: a server `Date` far in the past would
+        // otherwise keep a lapsed token "valid" (and unrenewed) for as long as it is off.
+        let remaining = tok.expires_at.map(|e| {
+            let left = e.duration_since(now.server).unwrap_or(Duration::ZERO);
+            issued_for.map_or(left, |l| left.min(l))
+        });
+        let lifetime = issued_for.or(remaining);
         let mut lead = renewal.lead_for(lifetime);
         let mut not_before = None;
         if !resumed {
@@ -187,6 +193,15 @@ mod tests {
         // A restored token keeps the whole lead (the store decides whether to resume it).
         let restored = Current::new(token(Some(10_200), Some(6_600)), SourceKind::Backend, true, &RenewalPolicy::default(), at(m0, 10_000));
         assert_eq!(restored.lead, Duration::from_secs(300));
+    }
+
+    #[test]
+    fn a_token_never_has_more_time_left_than_it_was_issued_for() {
+        // From the outside test: a `Date` 3 h in the past made a 120 s token look valid for 3 h.
+        let m0 = Instant::now();
+        let cur = Current::new(token(Some(20_920), Some(20_800)), SourceKind::Backend, false, &RenewalPolicy::default(), at(m0, 10_000));
+        assert_eq!(cur.remaining(at(m0, 10_000)), Some(Duration::from_secs(120)));
+        assert!(cur.lapsed(at(m0 + Duration::from_secs(120), 10_120)));
     }
 
     #[test]

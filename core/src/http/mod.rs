@@ -192,7 +192,7 @@ impl Http {
         self.server_time.now(self.clock.as_ref())
     }
 
-    /// Send after the transport check; record the server's `Date`. The status is not judged.
+    /// Send after the transport check; record the server's `Date` of a 2xx. The status is not judged.
     pub async fn send(&self, req: HttpRequest) -> Result<HttpResponse> {
         check_transport(&req.url, self.config.allow_insecure_http)?;
         if req.url.as_str().len() > MAX_URL_LEN {
@@ -208,7 +208,10 @@ impl Http {
         let method = req.method;
         log::debug!(target: "videokit::http", "{method:?} {}://{host}{}", req.url.scheme(), req.url.path());
         let resp = self.transport.send(req, self.config.max_body_bytes).await?;
-        if let Some(d) = resp.date() {
+        // The clock difference is learnt from answers only: an error page may come from a
+        // proxy or a load balancer with a clock of its own, and one skewed 503 expired a
+        // valid session (outside test).
+        if let (true, Some(d)) = (resp.is_success(), resp.date()) {
             self.server_time.observe(d, self.clock.wall());
         }
         log::debug!(target: "videokit::http", "{method:?} {host} -> {} ({} bytes)", resp.status, resp.body.len());

@@ -4,6 +4,8 @@ package io.videokit.core
 import java.time.Duration
 import java.util.concurrent.Executor
 import kotlinx.coroutines.Dispatchers
+import kotlinx.coroutines.runInterruptible
+import kotlinx.coroutines.sync.withLock
 import kotlinx.coroutines.withContext
 
 /**
@@ -144,12 +146,18 @@ interface VKTokenProvider {
  * ```
  */
 abstract class VKBlockingTokenProvider : VKTokenProvider {
-    /** A fresh session token for [identity]; may block. */
+    /** A fresh session token for [identity]; may block (an interrupt means: give up). */
     abstract fun fetchTokenBlocking(identity: String?): VKProvidedToken
 
-    /** Runs [fetchTokenBlocking] on `Dispatchers.IO`. */
+    private val oneAtATime = kotlinx.coroutines.sync.Mutex()
+
+    /**
+     * Runs [fetchTokenBlocking] on `Dispatchers.IO`, one call at a time. A call that outlives
+     * the request timeout is interrupted; until it returns, the next attempt waits for it
+     * (cancellably) instead of starting a second blocked thread.
+     */
     final override suspend fun fetchToken(identity: String?): VKProvidedToken =
-        withContext(Dispatchers.IO) { fetchTokenBlocking(identity) }
+        oneAtATime.withLock { withContext(Dispatchers.IO) { runInterruptible { fetchTokenBlocking(identity) } } }
 }
 
 /**

@@ -1,6 +1,7 @@
 package io.videokit.core
 
 import java.net.URI
+import java.time.Duration
 import java.net.http.HttpClient
 import java.net.http.HttpRequest
 import java.net.http.HttpResponse
@@ -232,6 +233,40 @@ class StartModesTest : SessionTestBase() {
         }
         assertTrue(isUnicode("emoji \uD83D\uDE00 ok"))
         assertEquals(0, DevServer.count("sessions"))
+    }
+
+    @Test
+    fun aBlockingProviderThatHangsIsInterruptedAndNeverRunsTwiceAtOnce() {
+        // From the outside test: each timed-out attempt left a thread blocked in the provider
+        // and started another, until Dispatchers.IO was exhausted.
+        val running = AtomicInteger()
+        val most = AtomicInteger()
+        val interrupted = AtomicInteger()
+        val calls = AtomicInteger()
+        val provider = object : VKBlockingTokenProvider() {
+            override fun fetchTokenBlocking(identity: String?): VKProvidedToken {
+                calls.incrementAndGet()
+                most.accumulateAndGet(running.incrementAndGet(), ::maxOf)
+                try {
+                    Thread.sleep(10_000)
+                } catch (e: InterruptedException) {
+                    interrupted.incrementAndGet()
+                    throw e
+                } finally {
+                    running.decrementAndGet()
+                }
+                return VKProvidedToken("never")
+            }
+        }
+        session.configure(testConfig(requestTimeout = Duration.ofMillis(300), startAttempts = 3))
+        val probe = CompletionProbe()
+        session.start(provider = provider, identity = "jo", completion = probe)
+        val r = probe.await()
+        assertEquals(VKErrorKind.TIMEOUT, r.error!!.kind)
+        assertEquals("the token provider did not answer within 300 ms", r.error.detail)
+        assertEquals(3, calls.get())
+        assertEquals("one call at a time", 1, most.get())
+        assertEquals("each timed-out call was interrupted", 3, interrupted.get())
     }
 
     @Test
