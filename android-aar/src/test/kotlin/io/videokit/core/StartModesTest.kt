@@ -132,13 +132,7 @@ class StartModesTest : SessionTestBase() {
 
     @Test
     fun providerThrowingUnauthorizedStopsAtOnce() {
-        val calls = AtomicInteger()
-        val provider = object : VKTokenProvider {
-            override suspend fun fetchToken(identity: String?): VKProvidedToken {
-                calls.incrementAndGet()
-                throw VKException(VKErrorKind.UNAUTHORIZED, "the app's backend said no", code = "no_user", httpStatus = 401)
-            }
-        }
+        val provider = CountingProvider { throw VKException(VKErrorKind.UNAUTHORIZED, "the app's backend said no", code = "no_user", httpStatus = 401) }
         session.configure(testConfig(startAttempts = 4))
         val probe = CompletionProbe()
         session.start(provider = provider, identity = "frank", completion = probe)
@@ -148,20 +142,14 @@ class StartModesTest : SessionTestBase() {
         assertEquals(VKErrorKind.UNAUTHORIZED, r.error!!.kind)
         assertEquals("no_user", r.error.code)
         assertEquals(401, r.error.httpStatus)
-        assertEquals("terminal: no retry", 1, calls.get())
+        assertEquals("terminal: no retry", 1, provider.calls.get())
         assertEquals(VKSessionState.FAILED, session.state)
         assertEquals(VKErrorKind.UNAUTHORIZED, session.lastError!!.kind)
     }
 
     @Test
     fun providerThrowingAnythingElseIsRetriedThenFails() {
-        val calls = AtomicInteger()
-        val provider = object : VKTokenProvider {
-            override suspend fun fetchToken(identity: String?): VKProvidedToken {
-                calls.incrementAndGet()
-                throw IllegalStateException("backend down; secret=hunter2")
-            }
-        }
+        val provider = CountingProvider { throw IllegalStateException("backend down; secret=hunter2") }
         session.configure(testConfig(startAttempts = 2))
         val r = runBlocking {
             try {
@@ -173,7 +161,7 @@ class StartModesTest : SessionTestBase() {
         }
         assertNotNull("start must fail", r)
         assertEquals("an unexpected exception is transient", VKErrorKind.NETWORK, r!!.kind)
-        assertEquals("retried up to startAttempts", 2, calls.get())
+        assertEquals("retried up to startAttempts", 2, provider.calls.get())
         assertFalse("the app's exception message (could hold a secret) is not passed on", r.detail.contains("hunter2"))
         assertEquals(VKSessionState.FAILED, session.state)
     }
@@ -182,13 +170,7 @@ class StartModesTest : SessionTestBase() {
     fun providerTokenThatIsNotUnicodeFailsTheStartAsInvalidArgument() {
         // A lone UTF-16 surrogate cannot be encoded as UTF-8: found by an outside test, where it
         // threw on a coroutine worker after the provider returned and the start never ended.
-        val calls = AtomicInteger()
-        val provider = object : VKTokenProvider {
-            override suspend fun fetchToken(identity: String?): VKProvidedToken {
-                calls.incrementAndGet()
-                return VKProvidedToken("tok\uD800en")
-            }
-        }
+        val provider = CountingProvider { VKProvidedToken("tok\uD800en") }
         session.configure(testConfig(startAttempts = 3))
         val probe = CompletionProbe()
         session.start(provider = provider, identity = "ivy", completion = probe)
@@ -196,7 +178,7 @@ class StartModesTest : SessionTestBase() {
         assertEquals(VKSessionState.FAILED, r.state)
         assertEquals(VKErrorKind.INVALID_ARGUMENT, r.error!!.kind)
         assertEquals("the token provider's token is not valid Unicode (it holds a lone UTF-16 surrogate)", r.error.detail)
-        assertEquals("terminal: not retried", 1, calls.get())
+        assertEquals("terminal: not retried", 1, provider.calls.get())
         assertEquals(VKSessionState.FAILED, session.state)
     }
 
@@ -204,10 +186,7 @@ class StartModesTest : SessionTestBase() {
     fun providerErrorWhoseTextsAreNotUnicodeStillEndsTheStart() {
         // From the outside test: the surrogate in the app's own VKException (detail or code)
         // threw on a coroutine worker and the start never ended.
-        val provider = object : VKTokenProvider {
-            override suspend fun fetchToken(identity: String?): VKProvidedToken =
-                throw VKException(VKErrorKind.REJECTED, "no \uD800", code = "c\uDC00", httpStatus = 403)
-        }
+        val provider = CountingProvider { throw VKException(VKErrorKind.REJECTED, "no \uD800", code = "c\uDC00", httpStatus = 403) }
         val probe = CompletionProbe()
         session.start(provider = provider, identity = "ivy", completion = probe)
         val r = probe.await()
@@ -296,5 +275,15 @@ class StartModesTest : SessionTestBase() {
         assertEquals("jack", second.identity)
         assertEquals("jack", Jwt.sub(session.token()))
         assertEquals(2, DevServer.count("sessions"))
+    }
+
+    /** A provider that counts its calls and answers with [answer] (or throws what it throws). */
+    private class CountingProvider(private val answer: () -> VKProvidedToken) : VKTokenProvider {
+        val calls = AtomicInteger()
+
+        override suspend fun fetchToken(identity: String?): VKProvidedToken {
+            calls.incrementAndGet()
+            return answer()
+        }
     }
 }
