@@ -136,6 +136,11 @@ impl Transport for PlatformTransport {
         if resp.body.len() > max_body_bytes {
             return Err(Error::malformed(format!("the response from {host} is over the {max_body_bytes}-byte limit")));
         }
+        // One rule for both platforms (Swift clamps a status to u16, Kotlin refuses it): a
+        // status line HTTP does not allow is a broken exchange, not an HTTP status.
+        if resp.status > 999 {
+            return Err(Error::new(ErrorKind::Network, format!("{host} sent no valid HTTP status ({})", resp.status)));
+        }
         let headers = resp.headers.into_iter().map(|h| (h.name.to_ascii_lowercase(), h.value)).collect();
         Ok(HttpResponse { status: resp.status, headers, body: resp.body })
     }
@@ -236,6 +241,19 @@ mod tests {
             assert!(err.to_string().contains("api.example.com"), "{err}");
             assert!(!err.to_string().contains("app-key-123456"), "{err}");
         }
+    }
+
+    #[tokio::test]
+    async fn a_status_http_does_not_allow_is_a_network_error() {
+        // Swift clamps `HTTP/1.1 999999` to 65535; it used to be reported as HTTP_STATUS 65535.
+        for status in [1000, 65535] {
+            let (_, t) = transport(ok(status, b"{}"), false);
+            let err = t.send(request(), 1024).await.unwrap_err();
+            assert_eq!(err.kind(), ErrorKind::Network);
+            assert_eq!(err.message(), format!("api.example.com sent no valid HTTP status ({status})"));
+        }
+        let (_, t) = transport(ok(999, b"{}"), false);
+        assert_eq!(t.send(request(), 1024).await.unwrap().status, 999);
     }
 
     #[tokio::test]
