@@ -12,7 +12,10 @@
 #   build/generated/library-path   (the library the bindings were generated from)
 #
 # Bindings are generated in library mode from an *unstripped* library (the UniFFI metadata
-# lives in its symbols), with the options of uniffi.toml. Prerequisite: Rust (cargo).
+# lives in its symbols), with the options of uniffi.toml. Our uniffi-bindgen
+# (bindings/uniffi-bindgen/main.rs) is UniFFI's, plus two steps on the Kotlin output for the
+# cold start: unused `external fun`s removed, callback vtables registered on first use.
+# Prerequisite: Rust (cargo).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
