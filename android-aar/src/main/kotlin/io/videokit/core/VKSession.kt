@@ -68,6 +68,12 @@ class VKSession(configuration: VKConfiguration) : VKSessionApi {
         val current: VKSession by lazy { VKSession(VKConfiguration()).also { defaultMade = true } }
 
         @Volatile private var defaultMade = false
+
+        // java.util's empty collections, not Kotlin's emptyList()/emptyMap(): those load the
+        // stdlib's CollectionsKt/MapsKt facades, about 15 ms of class loading on the app's
+        // thread in a fresh JVM (issue 11: `start` returns in a few ms).
+        private val NO_SCOPES: List<String> = java.util.Collections.emptyList()
+        private val NO_HEADERS: Map<String, String> = java.util.Collections.emptyMap()
     }
 
     /**
@@ -92,7 +98,7 @@ class VKSession(configuration: VKConfiguration) : VKSessionApi {
 
     /** API-token mode (development only): `POST {gatewayUrl}/v1/sessions` with [apiToken] for [identity]. */
     @JvmOverloads
-    fun start(apiToken: String, identity: String, scopes: List<String> = emptyList(), completion: VKCompletion? = null) =
+    fun start(apiToken: String, identity: String, scopes: List<String> = NO_SCOPES, completion: VKCompletion? = null) =
         launchStart(completion) { it.startApiToken(apiToken, identity, scopes) }
 
     /** A session token the app already has (not renewable: `EXPIRED` when it lapses). */
@@ -103,7 +109,7 @@ class VKSession(configuration: VKConfiguration) : VKSessionApi {
     /** The app's backend: `GET tokenUrl` with `{identity}` filled in (and [headers], treated as secrets); re-fetched before expiry. */
     @JvmOverloads
     @JvmName("startWithTokenUrl")
-    fun start(tokenUrl: String, identity: String, headers: Map<String, String> = emptyMap(), completion: VKCompletion? = null) =
+    fun start(tokenUrl: String, identity: String, headers: Map<String, String> = NO_HEADERS, completion: VKCompletion? = null) =
         launchStart(completion) { it.startTokenUrl(tokenUrl, identity, headers) }
 
     /** The app's own [provider], called for the first token and before each expiry. */
@@ -133,14 +139,14 @@ class VKSession(configuration: VKConfiguration) : VKSessionApi {
     // ---- start: suspend variants (cancelling the coroutine cancels a still-starting start) ----
 
     /** Like `start(apiToken, identity, scopes)`, suspending until active; throws [VKException]. */
-    suspend fun awaitStart(apiToken: String, identity: String, scopes: List<String> = emptyList()): VKSessionData =
+    suspend fun awaitStart(apiToken: String, identity: String, scopes: List<String> = NO_SCOPES): VKSessionData =
         startCall { it.startApiToken(apiToken, identity, scopes) }
 
     /** Like `start(sessionToken)`, suspending until active; throws [VKException]. */
     suspend fun awaitStart(sessionToken: String): VKSessionData = startCall { it.startSessionToken(sessionToken) }
 
     /** Like `start(tokenUrl, identity, headers)`, suspending until active; throws [VKException]. */
-    suspend fun awaitStart(tokenUrl: String, identity: String, headers: Map<String, String> = emptyMap()): VKSessionData =
+    suspend fun awaitStart(tokenUrl: String, identity: String, headers: Map<String, String> = NO_HEADERS): VKSessionData =
         startCall { it.startTokenUrl(tokenUrl, identity, headers) }
 
     /** Like `start(provider, identity)`, suspending until active; throws [VKException]. */
