@@ -7,8 +7,15 @@
 #   sdk_libdir the same with the library on jna.library.path, as an Android app finds it in
 #              its APK's lib/ folder
 #   plain      a plain HttpURLConnection POST to the same route (/v1/sessions), timed the same
-#   breakdown  the SDK's cold-start work step by step on one thread (where the time goes)
-# Runs interleave (sdk, sdk_libdir, plain, breakdown, sdk, ...) so drift in machine load hits all alike.
+#   breakdown  the SDK's cold-start work step by step on one thread (where the time goes), with
+#              the library on jna.library.path
+#   *_cds      sdk_libdir, plain and breakdown again, each with an AppCDS archive of the classes
+#              it loads (made by one training run of that mode before the measured runs): the
+#              classes come parsed and verified, as ART has them from install-time dex2oat. The
+#              desktop JVM's own cost of reading and verifying classes out of jars is then gone
+#              from both sides, SDK and plain alike.
+# Runs interleave (sdk, sdk_libdir, plain, breakdown, the *_cds modes, sdk, ...) so drift in
+# machine load hits all alike.
 # Prints every run and a markdown table of medians; leaves build/bench/coldstart.md.
 #
 #   bash scripts/bench-coldstart.sh [RUNS]            # default 8
@@ -48,19 +55,38 @@ source scripts/lib/serve.sh
 serve_start "$cli" || exit 1
 base="$SERVE_BASE"
 
-cp_run="$out/coldstart-classes:$VIDEOKIT_CP"
+# In a jar, as an app's classes are (AppCDS archives classes from jars only).
+(cd "$out/coldstart-classes" && jar cf ../coldstart.jar .)
+cp_run="$out/coldstart.jar:$VIDEOKIT_CP"
+libdir=(-Djna.library.path="build/jvm/$VIDEOKIT_PLATFORM")
 runs_file="$out/coldstart-runs.txt"
 : > "$runs_file"
+
+# One training run per *_cds mode writes its archive; its own numbers are not kept.
+for mode in sdk plain breakdown; do
+  rm -f "$out/coldstart-$mode.jsa"
+  java -XX:ArchiveClassesAtExit="$out/coldstart-$mode.jsa" -Xlog:cds=off -Xlog:cds+dynamic=off "${libdir[@]}" -cp "$cp_run" ColdStartKt "$mode" "$base" >/dev/null
+  [[ -f "$out/coldstart-$mode.jsa" ]] || { echo "bench-coldstart.sh: no AppCDS archive was written for $mode" >&2; exit 1; }
+done
+
+run() { # run MODE-LABEL JAVA-ARGS... : one fresh JVM, its line relabelled
+  local label="$1"; shift
+  java "$@" | sed "s/^[a-z]* /$label /"
+}
 log "$RUNS runs of each mode, fresh JVM each, against $base"
 for i in $(seq 1 "$RUNS"); do
-  for mode in sdk sdk_libdir plain breakdown; do
-    if [[ "$mode" == sdk_libdir ]]; then
-      # The library found on jna.library.path, as an app finds it in its APK's lib/ folder:
-      # no copy out of the jar (which only the desktop JVM makes).
-      line="$(java -Djna.library.path="build/jvm/$VIDEOKIT_PLATFORM" -cp "$cp_run" ColdStartKt sdk "$base" | sed 's/^sdk /sdk_libdir /')"
-    else
-      line="$(java -cp "$cp_run" ColdStartKt "$mode" "$base")"
-    fi
+  for mode in sdk sdk_libdir plain breakdown sdk_cds plain_cds breakdown_cds; do
+    case "$mode" in
+      # The library inside the jar: JNA copies it out to a temporary file (desktop JVM only).
+      sdk) line="$(run sdk -cp "$cp_run" ColdStartKt sdk "$base")" ;;
+      # The library found on jna.library.path, as an app finds it in its APK's lib/ folder.
+      sdk_libdir) line="$(run sdk_libdir "${libdir[@]}" -cp "$cp_run" ColdStartKt sdk "$base")" ;;
+      plain) line="$(run plain -cp "$cp_run" ColdStartKt plain "$base")" ;;
+      breakdown) line="$(run breakdown "${libdir[@]}" -cp "$cp_run" ColdStartKt breakdown "$base")" ;;
+      *_cds)
+        m="${mode%_cds}"
+        line="$(run "$mode" -XX:SharedArchiveFile="$out/coldstart-$m.jsa" -Xlog:cds=off "${libdir[@]}" -cp "$cp_run" ColdStartKt "$m" "$base")" ;;
+    esac
     echo "$line" | tee -a "$runs_file" >&2
   done
 done
@@ -81,7 +107,8 @@ def rng(mode, key):
     v = col(mode, key)
     return f"{min(v):.1f}–{max(v):.1f}" if v else "?"
 jv = subprocess.run(["java", "-version"], capture_output=True, text=True).stderr.splitlines()[0]
-print(f"Cold start, fresh JVM per run ({jv}; {platform.machine()}; {sys.argv[2]} runs per mode, interleaved), median (range), ms:\n")
+print(f"Cold start, fresh JVM per run ({jv}; {platform.machine()}; {sys.argv[2]} runs per mode, interleaved), median (range), ms.\n")
+print("Classes read from the jars as the desktop JVM does by default (parsed and verified at run time):\n")
 print("| measure | SDK, library in the jar (extracted by JNA) | SDK, library on `jna.library.path` (as in an APK) | plain `HttpURLConnection` POST | SDK (APK layout) − plain |")
 print("|---|---:|---:|---:|---:|")
 for key, name in (("configure_start_ms", "`configure(...)` + `start(...)` return on the calling thread"), ("configure_ms", "&nbsp;&nbsp;of which `configure(...)` (first touch of `VKSession.current`)")):
@@ -90,15 +117,25 @@ for key, name in (("first_token_from_main_ms", "first token, from `main()`"), ("
     s, l, p = med('sdk', key), med('sdk_libdir', key), med('plain', key)
     print(f"| {name} | {s:.0f} ({rng('sdk', key)}) | {l:.0f} ({rng('sdk_libdir', key)}) | {p:.0f} ({rng('plain', key)}) | {l - p:+.0f} |")
 print()
-print("Where the SDK's cold start goes (the `breakdown` mode: the same work step by step on one thread), median (range), ms:\n")
-print("| step | ms |")
-print("|---|---:|")
-for key, name in (("jna_ms", "JNA classes and its native stub"), ("dlopen_ms", "`libvideokit_ffi.so` found (copied out of the jar) and loaded"),
+print("Classes from an AppCDS archive, parsed and verified beforehand (as ART has an app's classes after install), for SDK and plain alike:\n")
+print("| measure | SDK, library on `jna.library.path` | plain `HttpURLConnection` POST | SDK − plain |")
+print("|---|---:|---:|---:|")
+for key, name in (("configure_start_ms", "`configure(...)` + `start(...)` return on the calling thread"), ("configure_ms", "&nbsp;&nbsp;of which `configure(...)`")):
+    print(f"| {name} | {med('sdk_cds',key):.1f} ({rng('sdk_cds',key)}) | – | – |")
+for key, name in (("first_token_from_main_ms", "first token, from `main()`"), ("first_token_from_jvm_ms", "first token, from JVM start")):
+    l, p = med('sdk_cds', key), med('plain_cds', key)
+    print(f"| {name} | {l:.0f} ({rng('sdk_cds', key)}) | {p:.0f} ({rng('plain_cds', key)}) | {l - p:+.0f} |")
+print()
+print("Where the SDK's cold start goes (the `breakdown` mode: the same work step by step on one thread, library on `jna.library.path`), median (range), ms:\n")
+print("| step | classes from the jars | classes from AppCDS |")
+print("|---|---:|---:|")
+for key, name in (("jna_ms", "JNA classes and its native stub"),
+                  ("dlopen_ms", "`libvideokit_ffi.so` found and loaded (on desktop Linux JNA first runs `ldconfig -p`; not on Android)"),
                   ("integrity_ms", "bindings: `IntegrityCheckingUniffiLib` (register, contract version)"),
-                  ("register_ms", "bindings: `UniffiLib` (register every function, build the callback vtables)"),
+                  ("register_ms", "bindings: `UniffiLib` (register the functions the bindings call)"),
                   ("first_call_ms", "one call (`videokitVersion()`)"),
                   ("layer_ms", "Kotlin layer + kotlinx.coroutines classes (`VKSession(...)`)"),
-                  ("start_to_token_ms", "`awaitStart` → token (native session, SDK runtime thread, first request through HttpURLConnection)"),
+                  ("start_to_token_ms", "`awaitStart` → token (native session, the callback vtables it uses, SDK runtime thread, first request through HttpURLConnection)"),
                   ("warm_request_ms", "for scale: one warm `refresh()` (a request on a warm JVM)")):
-    print(f"| {name} | {med('breakdown', key):.1f} ({rng('breakdown', key)}) |")
+    print(f"| {name} | {med('breakdown', key):.1f} ({rng('breakdown', key)}) | {med('breakdown_cds', key):.1f} ({rng('breakdown_cds', key)}) |")
 PY

@@ -98,7 +98,7 @@ fun main(args: Array<String>) {
             val a = System.nanoTime()
             Class.forName("com.sun.jna.Native") // JNA: its classes and its own native stub
             val b = System.nanoTime()
-            // Found (extracted from the jar off Android) and dlopen()ed, with the options the
+            // Found (on jna.library.path, or copied out of the jar) and dlopen()ed, with the options the
             // bindings' Native.register uses (JNA caches a library per name and options).
             com.sun.jna.NativeLibrary.getInstance(
                 "videokit_ffi",
@@ -109,7 +109,8 @@ fun main(args: Array<String>) {
             // the integrity one (register, contract version, checksums if any) ...
             Class.forName("io.videokit.core.ffi.IntegrityCheckingUniffiLib", true, ClassLoader.getSystemClassLoader())
             val b2 = System.nanoTime()
-            // ... and the main one (register every function, build every callback vtable).
+            // ... and the main one (register the functions the bindings call; each callback
+            // interface's vtable is built when its first object goes to Rust, in awaitStart below).
             Class.forName("io.videokit.core.ffi.UniffiLib", true, ClassLoader.getSystemClassLoader())
             val b3 = System.nanoTime()
             val version = io.videokit.core.ffi.videokitVersion() // one call
