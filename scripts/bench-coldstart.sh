@@ -14,8 +14,13 @@
 #              classes come parsed and verified, as ART has them from install-time dex2oat. The
 #              desktop JVM's own cost of reading and verifying classes out of jars is then gone
 #              from both sides, SDK and plain alike.
-# Runs interleave (sdk, sdk_libdir, plain, breakdown, the *_cds modes, sdk, ...) so drift in
-# machine load hits all alike.
+#   *_android  sdk_cds and plain_cds without the two costs of the desktop JVM that an Android
+#              process does not have: java.util.logging is set up before the clock starts (the
+#              zygote preloads it; JNA's classes log through it) and JNA gets its platform
+#              library path (on desktop Linux it runs `ldconfig -p` to find it; on Android it
+#              never does). Every other cost stays.
+# Runs interleave (sdk, sdk_libdir, plain, breakdown, the *_cds and *_android modes, sdk, ...)
+# so drift in machine load hits all alike.
 # Prints every run and a markdown table of medians; leaves build/bench/coldstart.md.
 #
 #   bash scripts/bench-coldstart.sh [RUNS]            # default 8
@@ -62,12 +67,18 @@ libdir=(-Djna.library.path="build/jvm/$VIDEOKIT_PLATFORM")
 runs_file="$out/coldstart-runs.txt"
 : > "$runs_file"
 
-# One training run per *_cds mode writes its archive; its own numbers are not kept.
-for mode in sdk plain breakdown; do
-  rm -f "$out/coldstart-$mode.jsa"
-  java -XX:ArchiveClassesAtExit="$out/coldstart-$mode.jsa" -Xlog:cds=off -Xlog:cds+dynamic=off "${libdir[@]}" -cp "$cp_run" ColdStartKt "$mode" "$base" >/dev/null
-  [[ -f "$out/coldstart-$mode.jsa" ]] || { echo "bench-coldstart.sh: no AppCDS archive was written for $mode" >&2; exit 1; }
-done
+multiarch="/usr/lib/$(uname -m)-linux-gnu:/lib/$(uname -m)-linux-gnu"
+android_like=(-Dvideokit.bench.zygote=1 -Djna.platform.library.path="$multiarch:/usr/lib:/lib")
+
+# One training run per *_cds and *_android mode writes its archive; its numbers are not kept.
+train() { # train ARCHIVE-NAME MODE JAVA-ARGS...
+  local name="$1" mode="$2"; shift 2
+  rm -f "$out/coldstart-$name.jsa"
+  java -XX:ArchiveClassesAtExit="$out/coldstart-$name.jsa" -Xlog:cds=off -Xlog:cds+dynamic=off "$@" "${libdir[@]}" -cp "$cp_run" ColdStartKt "$mode" "$base" >/dev/null
+  [[ -f "$out/coldstart-$name.jsa" ]] || { echo "bench-coldstart.sh: no AppCDS archive was written for $name" >&2; exit 1; }
+}
+for mode in sdk plain breakdown; do train "$mode" "$mode"; done
+for mode in sdk plain; do train "${mode}_android" "$mode" "${android_like[@]}"; done
 
 run() { # run MODE-LABEL JAVA-ARGS... : one fresh JVM, its line relabelled
   local label="$1"; shift
@@ -75,7 +86,7 @@ run() { # run MODE-LABEL JAVA-ARGS... : one fresh JVM, its line relabelled
 }
 log "$RUNS runs of each mode, fresh JVM each, against $base"
 for i in $(seq 1 "$RUNS"); do
-  for mode in sdk sdk_libdir plain breakdown sdk_cds plain_cds breakdown_cds; do
+  for mode in sdk sdk_libdir plain breakdown sdk_cds plain_cds breakdown_cds sdk_android plain_android; do
     case "$mode" in
       # The library inside the jar: JNA copies it out to a temporary file (desktop JVM only).
       sdk) line="$(run sdk -cp "$cp_run" ColdStartKt sdk "$base")" ;;
@@ -86,6 +97,9 @@ for i in $(seq 1 "$RUNS"); do
       *_cds)
         m="${mode%_cds}"
         line="$(run "$mode" -XX:SharedArchiveFile="$out/coldstart-$m.jsa" -Xlog:cds=off "${libdir[@]}" -cp "$cp_run" ColdStartKt "$m" "$base")" ;;
+      *_android)
+        m="${mode%_android}"
+        line="$(run "$mode" -XX:SharedArchiveFile="$out/coldstart-$mode.jsa" -Xlog:cds=off "${android_like[@]}" "${libdir[@]}" -cp "$cp_run" ColdStartKt "$m" "$base")" ;;
     esac
     echo "$line" | tee -a "$runs_file" >&2
   done
@@ -126,11 +140,22 @@ for key, name in (("first_token_from_main_ms", "first token, from `main()`"), ("
     l, p = med('sdk_cds', key), med('plain_cds', key)
     print(f"| {name} | {l:.0f} ({rng('sdk_cds', key)}) | {p:.0f} ({rng('plain_cds', key)}) | {l - p:+.0f} |")
 print()
+print("As above, and without the desktop JVM's own two costs an Android process does not have (`java.util.logging` set up beforehand, as the zygote preloads it; no `ldconfig -p` from JNA, which Android's JNA never runs), for SDK and plain alike:\n")
+print("| measure | SDK, library on `jna.library.path` | plain `HttpURLConnection` POST | SDK − plain |")
+print("|---|---:|---:|---:|")
+for key, name in (("configure_start_ms", "`configure(...)` + `start(...)` return on the calling thread"),):
+    print(f"| {name} | {med('sdk_android',key):.1f} ({rng('sdk_android',key)}) | – | – |")
+for key, name in (("first_token_from_main_ms", "first token, from `main()`"), ("first_token_from_jvm_ms", "first token, from JVM start")):
+    l, p = med('sdk_android', key), med('plain_android', key)
+    print(f"| {name} | {l:.0f} ({rng('sdk_android', key)}) | {p:.0f} ({rng('plain_android', key)}) | {l - p:+.0f} |")
+print()
 print("Where the SDK's cold start goes (the `breakdown` mode: the same work step by step on one thread, library on `jna.library.path`), median (range), ms:\n")
 print("| step | classes from the jars | classes from AppCDS |")
 print("|---|---:|---:|")
-for key, name in (("jna_ms", "JNA classes and its native stub"),
-                  ("dlopen_ms", "`libvideokit_ffi.so` found and loaded (on desktop Linux JNA first runs `ldconfig -p`; not on Android)"),
+for key, name in (("jul_ms", "`java.util.logging` set up (JNA's classes log through it)"),
+                  ("jna_ms", "JNA classes and its native stub"),
+                  ("searchpath_ms", "JNA's library search path (desktop Linux: `ldconfig -p` in a child process; not on Android)"),
+                  ("dlopen_ms", "`libvideokit_ffi.so` found and loaded"),
                   ("integrity_ms", "bindings: `IntegrityCheckingUniffiLib` (register, contract version)"),
                   ("register_ms", "bindings: `UniffiLib` (register the functions the bindings call)"),
                   ("first_call_ms", "one call (`videokitVersion()`)"),

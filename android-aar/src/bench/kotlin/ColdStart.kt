@@ -56,6 +56,9 @@ private fun startSampler(): (() -> Unit)? {
 }
 
 fun main(args: Array<String>) {
+    // -Dvideokit.bench.zygote: java.util.logging set up before the clock starts, as an Android
+    // app's process has it from the zygote, which preloads it (the `*_android` modes).
+    if (System.getProperty("videokit.bench.zygote") != null) java.util.logging.LogManager.getLogManager()
     val t0 = System.nanoTime()
     val stopSampler = startSampler()
     val mode = args[0]
@@ -95,14 +98,22 @@ fun main(args: Array<String>) {
         }
         "breakdown" -> {
             // The work the init thread does in `sdk`, step by step on this thread.
+            val a0 = System.nanoTime()
+            // java.util.logging, which JNA's classes log through (the desktop JVM reads its
+            // logging configuration here), set up on its own to show its share of JNA's start.
+            java.util.logging.LogManager.getLogManager()
             val a = System.nanoTime()
             Class.forName("com.sun.jna.Native") // JNA: its classes and its own native stub
+            val a1 = System.nanoTime()
+            // JNA's library search path: on desktop Linux its static initialiser runs
+            // `ldconfig -p` in a child process (not on Android).
+            Class.forName("com.sun.jna.NativeLibrary")
             val b = System.nanoTime()
             // Found (on jna.library.path, or copied out of the jar) and dlopen()ed, with the options the
             // bindings' Native.register uses (JNA caches a library per name and options).
             com.sun.jna.NativeLibrary.getInstance(
                 "videokit_ffi",
-                mapOf(com.sun.jna.Library.OPTION_CLASSLOADER to ClassLoader.getSystemClassLoader()),
+                java.util.Collections.singletonMap(com.sun.jna.Library.OPTION_CLASSLOADER, ClassLoader.getSystemClassLoader()),
             )
             val b1 = System.nanoTime()
             // The generated bindings' two direct-mapped JNA objects, initialised one at a time:
@@ -122,7 +133,7 @@ fun main(args: Array<String>) {
             val again = kotlinx.coroutines.runBlocking { session.refresh() }
             val f = System.nanoTime()
             println("breakdown main_from_jvm_ms=${sinceJvmStart(System.currentTimeMillis() - (f - t0) / 1_000_000)} " +
-                "jna_ms=${ms(a, b)} dlopen_ms=${ms(b, b1)} integrity_ms=${ms(b1, b2)} register_ms=${ms(b2, b3)} first_call_ms=${ms(b3, c)} " +
+                "jul_ms=${ms(a0, a)} jna_ms=${ms(a, a1)} searchpath_ms=${ms(a1, b)} dlopen_ms=${ms(b, b1)} integrity_ms=${ms(b1, b2)} register_ms=${ms(b2, b3)} first_call_ms=${ms(b3, c)} " +
                 "layer_ms=${ms(c, d)} start_to_token_ms=${ms(d, e)} " +
                 "warm_request_ms=${ms(e, f)} ok=${version.isNotEmpty() && data.token.isNotEmpty() && again.token.isNotEmpty()}")
         }
