@@ -279,3 +279,27 @@ fn a_provider_that_never_answers_times_out_after_the_request_timeout() {
     assert!(waited >= Duration::from_millis(300), "{waited:?}");
     assert_eq!(s.snapshot().state, VkSessionState::Failed);
 }
+
+#[test]
+fn while_a_start_retries_the_sink_gets_each_failed_attempts_error() {
+    // From the outside test: `lastError` stayed null on both platforms while a start retried.
+    let srv = server();
+    srv.controls().inject(Fault::once("sessions", FaultKind::Status { status: 503, retry_after: None, body: None }));
+    let snaps = Recorder::new();
+    let cfg = VkConfig { start_attempts: Some(2), ..config(&srv.base_url()) };
+    let s = VkSession::new(cfg, None, None, Some(Arc::new(Sink(snaps.clone())))).unwrap();
+    block(s.start_api_token("vk_dev_app_token".into(), "alice".into(), vec![]).wait()).unwrap();
+    let got = snaps.wait_until(|v| v.iter().any(|s| s.state == VkSessionState::Active));
+    let seen: Vec<_> = got.iter().map(|s| (s.state, s.last_error.as_ref().map(|e| (e.kind, e.http_status)))).collect();
+    assert_eq!(
+        seen,
+        [
+            (VkSessionState::Starting, None),
+            (VkSessionState::Starting, Some((VkErrorKind::HttpStatus, Some(503)))),
+            (VkSessionState::Active, None),
+        ]
+    );
+    assert_eq!(got.iter().map(|s| s.version).collect::<Vec<_>>(), [1, 2, 3]);
+    let detail = got[1].last_error.as_ref().map(|e| e.detail.clone()).unwrap_or_default();
+    assert_eq!(detail, "the VideoKit gateway answered HTTP 503: fault injected: status 503");
+}

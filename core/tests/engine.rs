@@ -12,7 +12,8 @@ use videokit_core::sources::generic::FixedTokenSource;
 use videokit_core::sources::videokit::{ApiTokenSource, BackendSource};
 use videokit_core::store::MemoryStore;
 use videokit_core::{
-    Clock, ErrorKind, FakeClock, Jitter, RetryPolicy, Secret, Session, SessionConfig, SessionDeps, SessionState, SessionStore, StateChange,
+    Clock, EngineSnapshot, ErrorKind, FakeClock, Jitter, RetryPolicy, Secret, Session, SessionConfig, SessionDeps, SessionState,
+    SessionStore, StateChange, TransitionHook,
 };
 
 const T0: u64 = 1_795_305_600; // 2026-11-22T00:00:00Z
@@ -252,6 +253,52 @@ async fn transient_failures_back_off_exponentially_then_succeed() {
     assert_eq!(started.elapsed(), Duration::from_millis(15_500));
     settle().await;
     assert_eq!(rig.states(), ["idle>idle", "idle>starting", "starting>active"]);
+}
+
+/// What a [`TransitionHook`] is shown: state, the last error (kind, message), and whether a
+/// transition made the snapshot.
+struct Seen(Mutex<Vec<(SessionState, Option<(ErrorKind, String)>, bool)>>);
+
+impl TransitionHook for Seen {
+    fn on_transition(&self, s: EngineSnapshot) {
+        self.0.lock().unwrap().push((s.state, s.last_error.map(|e| (e.kind(), e.message().to_string())), s.change.is_some()));
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_retried_start_shows_each_failed_attempts_error_while_starting() {
+    // From the outside test: `lastError` stayed null on both platforms while a start retried,
+    // and the error of a start that ran out of attempts said "will retry".
+    let c = clock();
+    let t = Script::new(c.clone(), |n, _, now| match n {
+        1 => Ok(json(503, r#"{"error":"down for maintenance"}"#)),
+        2 => Ok(status(502, None)),
+        _ => Ok(ok_session(n, now, 600)),
+    });
+    let seen = Arc::new(Seen(Mutex::new(vec![])));
+    let deps = SessionDeps {
+        clock: c.clone(),
+        transport: Some(t.clone()),
+        store: Arc::new(MemoryStore::new()),
+        jitter_seed: Some(7),
+        hook: Some(seen.clone()),
+    };
+    let session = Session::with_deps(config(), deps, tokio::runtime::Handle::current()).unwrap();
+    session.start(api_source()).await.unwrap();
+    let seen = seen.0.lock().unwrap().clone();
+    let summary: Vec<_> = seen.iter().map(|(state, e, by_change)| (*state, e.as_ref().map(|(k, _)| *k), *by_change)).collect();
+    assert_eq!(
+        summary,
+        [
+            (SessionState::Starting, None, true),
+            (SessionState::Starting, Some(ErrorKind::HttpStatus), false),
+            (SessionState::Starting, Some(ErrorKind::HttpStatus), false),
+            (SessionState::Active, None, true),
+        ]
+    );
+    let message = |i: usize| seen[i].1.as_ref().map(|(_, m)| m.clone()).unwrap_or_default();
+    assert!(message(1).ends_with("answered HTTP 503: down for maintenance"), "{}", message(1));
+    assert!(message(2).ends_with("answered HTTP 502"), "{}", message(2));
 }
 
 #[tokio::test(start_paused = true)]

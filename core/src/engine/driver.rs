@@ -126,7 +126,9 @@ impl Inner {
             None => self.config.retry.delay(attempt, &mut self.rng.lock().unwrap_or_else(|p| p.into_inner())),
         };
         log::warn!(target: "videokit", "attempt {attempt} failed ({e}); retrying in {} ms", delay.as_millis());
-        self.lock_gen(gen)?.last_error = Some(e.clone());
+        let mut core = self.lock_gen(gen)?;
+        self.note_error(&mut core, e.clone());
+        drop(core);
         if phase == Phase::Renew {
             // No valid token: callers waiting in token() get this attempt's error.
             let lapsed = self.expire_if_lapsed(gen, Some(e));

@@ -125,6 +125,15 @@ impl Inner {
         let _ = self.events.send(Event::Change(change));
     }
 
+    /// Records the error of a failed attempt that is retried (no transition): the hook sees
+    /// it too, so a platform's `lastError` shows why a start or renewal is taking long.
+    pub fn note_error(&self, core: &mut Core, e: Error) {
+        core.last_error = Some(e);
+        if let Some(hook) = &self.hook {
+            hook.on_transition(self.snapshot_locked(core, None, self.now()));
+        }
+    }
+
     pub fn snapshot_locked(&self, core: &Core, change: Option<StateChange>, now: Now) -> EngineSnapshot {
         EngineSnapshot {
             seq: core.seq,

@@ -132,6 +132,8 @@ pub struct EngineSnapshot {
 
 /// Sees every transition as it happens, under the engine's lock, before any observer hears of
 /// it: so the order of calls across several sessions is the order the transitions happened.
+/// Also sees each error a failed, retried attempt records without a transition (`change` is
+/// `None` then), so a snapshot's `last_error` is current while a start or renewal retries.
 /// It must not block or call into the session (push the snapshot to a queue and return).
 pub trait TransitionHook: Send + Sync + 'static {
     fn on_transition(&self, snapshot: EngineSnapshot);

@@ -236,7 +236,15 @@ impl Http {
                     None => format!("{what} refused the credentials (HTTP {status})"),
                 },
             ),
-            408 | 429 | 500..=599 => Error::new(ErrorKind::HttpStatus, format!("{what} answered HTTP {status}; will retry")),
+            // Transient: the engine retries it, and says so in its log; the error itself only
+            // says what happened (it is also a start's final error when the attempts run out).
+            408 | 429 | 500..=599 => Error::new(
+                ErrorKind::HttpStatus,
+                match &backend_msg {
+                    Some(m) => format!("{what} answered HTTP {status}: {m}"),
+                    None => format!("{what} answered HTTP {status}"),
+                },
+            ),
             _ => match &backend_msg {
                 Some(m) => Error::new(ErrorKind::Rejected, format!("{what} rejected the request (HTTP {status}): {m}")),
                 None => Error::new(ErrorKind::HttpStatus, format!("{what} answered HTTP {status}")),
