@@ -255,9 +255,11 @@ async fn transient_failures_back_off_exponentially_then_succeed() {
     assert_eq!(rig.states(), ["idle>idle", "idle>starting", "starting>active"]);
 }
 
-/// What a [`TransitionHook`] is shown: state, the last error (kind, message), and whether a
-/// transition made the snapshot.
-struct Seen(Mutex<Vec<(SessionState, Option<(ErrorKind, String)>, bool)>>);
+/// One snapshot as a [`TransitionHook`] sees it: state, the last error (kind, message), and
+/// whether a transition made it.
+type SeenSnapshot = (SessionState, Option<(ErrorKind, String)>, bool);
+
+struct Seen(Mutex<Vec<SeenSnapshot>>);
 
 impl TransitionHook for Seen {
     fn on_transition(&self, s: EngineSnapshot) {
