@@ -181,6 +181,9 @@ async fn videokit_flows(d: &mut Demo, base: &str, controls: &videokit_devserver:
         "retried after Retry-After: 1 and renewed",
         controls.request_count("token") == before + 2 && session.state() == SessionState::Active,
     );
+    // The renewed token, for step 3: the first one may have lapsed by then on a loaded machine
+    // (the demo's tokens can live 2 s, and the retry above waits 1 s).
+    let renewed_token = session.token().await?;
     session.stop();
     wait_for(&session, &seen, 5, Duration::from_secs(1)).await;
 
@@ -188,7 +191,7 @@ async fn videokit_flows(d: &mut Demo, base: &str, controls: &videokit_devserver:
     d.section("VideoKit: a fixed session token");
     let session = new_session()?;
     let seen = watch(&session, d.t0);
-    let data = session.start(Arc::new(FixedTokenSource::new(backend_token)?)).await?;
+    let data = session.start(Arc::new(FixedTokenSource::new(renewed_token)?)).await?;
     d.check("fixed token accepted; expiry read from its JWT exp", data.expiry_known());
     session.stop();
     wait_for(&session, &seen, 3, Duration::from_secs(1)).await;
