@@ -98,6 +98,23 @@ final class ErrorsTests: SessionTestCase {
         XCTAssertGreaterThanOrEqual(took, 0.9, "Retry-After: 1 honoured")
     }
 
+    func testLastErrorShowsTheFailedAttemptWhileAStartRetries() throws {
+        // From the outside test: lastError stayed nil while a start retried.
+        session.configure(makeConfig(startAttempts: 2))
+        try server.fault("sessions", "status", ["status": 503, "retry_after": 2, "count": 1])
+        let probe = CompletionProbe()
+        session.start(apiToken: server.appToken, identity: "alice", completion: probe.completion)
+        eventually(5, "lastError set while starting") { self.session.lastError != nil }
+        XCTAssertEqual(session.state, .starting)
+        XCTAssertEqual(session.lastError?.kind, .httpStatus)
+        XCTAssertEqual(session.lastError?.httpStatus, 503)
+        XCTAssertEqual(session.lastError?.detail, "the VideoKit gateway answered HTTP 503: fault injected: status 503")
+        let r = try probe.wait(30)
+        XCTAssertNotNil(r.data)
+        XCTAssertEqual(session.state, .active)
+        XCTAssertNil(session.lastError, "a success clears it")
+    }
+
     func testStatus503ExhaustingAttemptsIsHTTPStatus() throws {
         session.configure(makeConfig(startAttempts: 2))
         try server.fault("sessions", "status", ["status": 503, "count": 5])

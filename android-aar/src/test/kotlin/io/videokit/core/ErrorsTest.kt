@@ -4,6 +4,7 @@ import java.time.Duration
 import kotlinx.coroutines.runBlocking
 import org.junit.Assert.assertEquals
 import org.junit.Assert.assertFalse
+import org.junit.Assert.assertNotNull
 import org.junit.Assert.assertNull
 import org.junit.Assert.assertTrue
 import org.junit.Test
@@ -35,6 +36,24 @@ class ErrorsTest : SessionTestBase() {
         // token() after a terminal failure reports that failure.
         val e = runBlocking { runCatching { session.token() }.exceptionOrNull() as VKException }
         assertEquals(VKErrorKind.UNAUTHORIZED, e.kind)
+    }
+
+    @Test
+    fun lastErrorShowsTheFailedAttemptWhileAStartRetries() {
+        // From the outside test: lastError stayed null while a start retried.
+        session.configure(testConfig(startAttempts = 2))
+        DevServer.fault("sessions", "status", "\"status\": 503, \"retry_after\": 2, \"count\": 1")
+        val probe = CompletionProbe()
+        session.start(apiToken = DevServer.appToken, identity = "alice", completion = probe)
+        eventually(5, "lastError set while STARTING") { session.lastError != null }
+        assertEquals(VKSessionState.STARTING, session.state)
+        assertEquals(VKErrorKind.HTTP_STATUS, session.lastError?.kind)
+        assertEquals(503, session.lastError?.httpStatus)
+        assertEquals("the VideoKit gateway answered HTTP 503: fault injected: status 503", session.lastError?.detail)
+        val r = probe.await(30)
+        assertNotNull(r.data)
+        assertEquals(VKSessionState.ACTIVE, session.state)
+        assertNull("a success clears it", session.lastError)
     }
 
     @Test

@@ -237,12 +237,14 @@ class StartModesTest : SessionTestBase() {
                 return VKProvidedToken("never")
             }
         }
-        session.configure(testConfig(requestTimeout = Duration.ofMillis(300), startAttempts = 3))
+        // 1 s per attempt: each attempt's call must have begun by then, even on a loaded
+        // machine (at 300 ms a CI run once saw an attempt time out before its call started).
+        session.configure(testConfig(requestTimeout = Duration.ofSeconds(1), startAttempts = 3))
         val probe = CompletionProbe()
         session.start(provider = provider, identity = "jo", completion = probe)
         val r = probe.await()
         assertEquals(VKErrorKind.TIMEOUT, r.error!!.kind)
-        assertEquals("the token provider did not answer within 300 ms", r.error.detail)
+        assertEquals("the token provider did not answer within 1000 ms", r.error.detail)
         assertEquals(3, calls.get())
         assertEquals("one call at a time", 1, most.get())
         assertEquals("each timed-out call was interrupted", 3, interrupted.get())
