@@ -131,24 +131,18 @@ for key, name in (("first_token_from_main_ms", "first token, from `main()`"), ("
     s, l, p = med('sdk', key), med('sdk_libdir', key), med('plain', key)
     print(f"| {name} | {s:.0f} ({rng('sdk', key)}) | {l:.0f} ({rng('sdk_libdir', key)}) | {p:.0f} ({rng('plain', key)}) | {l - p:+.0f} |")
 print()
-print("Classes from an AppCDS archive, parsed and verified beforehand (as ART has an app's classes after install), for SDK and plain alike:\n")
-print("| measure | SDK, library on `jna.library.path` | plain `HttpURLConnection` POST | SDK − plain |")
-print("|---|---:|---:|---:|")
-for key, name in (("configure_start_ms", "`configure(...)` + `start(...)` return on the calling thread"), ("configure_ms", "&nbsp;&nbsp;of which `configure(...)`")):
-    print(f"| {name} | {med('sdk_cds',key):.1f} ({rng('sdk_cds',key)}) | – | – |")
-for key, name in (("first_token_from_main_ms", "first token, from `main()`"), ("first_token_from_jvm_ms", "first token, from JVM start")):
-    l, p = med('sdk_cds', key), med('plain_cds', key)
-    print(f"| {name} | {l:.0f} ({rng('sdk_cds', key)}) | {p:.0f} ({rng('plain_cds', key)}) | {l - p:+.0f} |")
-print()
-print("As above, and without the desktop JVM's own two costs an Android process does not have (`java.util.logging` set up beforehand, as the zygote preloads it; no `ldconfig -p` from JNA, which Android's JNA never runs), for SDK and plain alike:\n")
-print("| measure | SDK, library on `jna.library.path` | plain `HttpURLConnection` POST | SDK − plain |")
-print("|---|---:|---:|---:|")
-for key, name in (("configure_start_ms", "`configure(...)` + `start(...)` return on the calling thread"),):
-    print(f"| {name} | {med('sdk_android',key):.1f} ({rng('sdk_android',key)}) | – | – |")
-for key, name in (("first_token_from_main_ms", "first token, from `main()`"), ("first_token_from_jvm_ms", "first token, from JVM start")):
-    l, p = med('sdk_android', key), med('plain_android', key)
-    print(f"| {name} | {l:.0f} ({rng('sdk_android', key)}) | {p:.0f} ({rng('plain_android', key)}) | {l - p:+.0f} |")
-print()
+def sdk_vs_plain(title, sdk, plain):
+    print(title + ", for SDK and plain alike:\n")
+    print("| measure | SDK, library on `jna.library.path` | plain `HttpURLConnection` POST | SDK − plain |")
+    print("|---|---:|---:|---:|")
+    for key, name in (("configure_start_ms", "`configure(...)` + `start(...)` return on the calling thread"), ("configure_ms", "&nbsp;&nbsp;of which `configure(...)`")):
+        print(f"| {name} | {med(sdk,key):.1f} ({rng(sdk,key)}) | – | – |")
+    for key, name in (("first_token_from_main_ms", "first token, from `main()`"), ("first_token_from_jvm_ms", "first token, from JVM start")):
+        l, p = med(sdk, key), med(plain, key)
+        print(f"| {name} | {l:.0f} ({rng(sdk, key)}) | {p:.0f} ({rng(plain, key)}) | {l - p:+.0f} |")
+    print()
+sdk_vs_plain("Classes from an AppCDS archive, parsed and verified beforehand (as ART has an app's classes after install)", "sdk_cds", "plain_cds")
+sdk_vs_plain("As above, and without the desktop JVM's own two costs an Android process does not have (`java.util.logging` set up beforehand, as the zygote preloads it; no `ldconfig -p` from JNA, which Android's JNA never runs)", "sdk_android", "plain_android")
 print("Where the SDK's cold start goes (the `breakdown` mode: the same work step by step on one thread, library on `jna.library.path`), median (range), ms:\n")
 print("| step | classes from the jars | classes from AppCDS |")
 print("|---|---:|---:|")
