@@ -31,6 +31,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 RUNS=${1:-8}
 log() { echo "bench-coldstart: $*" >&2; }
+[[ "$RUNS" =~ ^[1-9][0-9]*$ ]] || { echo "bench-coldstart.sh: RUNS must be a whole number from 1 (got '$RUNS')" >&2; exit 2; }
 
 if [[ -z "${VIDEOKIT_BENCH_NO_BUILD:-}" ]]; then
   log "building the Kotlin layer against the release-mobile library"
@@ -107,10 +108,13 @@ done
 
 python3 - "$runs_file" "$RUNS" <<'PY' | tee "$out/coldstart.md"
 import sys, statistics, platform, subprocess
-rows = {}
+rows, failed = {}, {}
 for line in open(sys.argv[1]):
     mode, *kv = line.split()
     d = dict(x.split("=", 1) for x in kv)
+    if d.get("ok") != "true":  # a run that got no token measures nothing: counted, not averaged
+        failed[mode] = failed.get(mode, 0) + 1
+        continue
     rows.setdefault(mode, []).append(d)
 def col(mode, key):
     return [float(d[key]) for d in rows.get(mode, []) if d.get(key) not in (None, "?")]
@@ -120,6 +124,8 @@ def med(mode, key):
 def rng(mode, key):
     v = col(mode, key)
     return f"{min(v):.1f}–{max(v):.1f}" if v else "?"
+if failed:
+    print("Runs that got no token, left out of the tables: " + ", ".join(f"{m} {n}" for m, n in sorted(failed.items())) + "\n")
 jv = subprocess.run(["java", "-version"], capture_output=True, text=True).stderr.splitlines()[0]
 print(f"Cold start, fresh JVM per run ({jv}; {platform.machine()}; {sys.argv[2]} runs per mode, interleaved), median (range), ms.\n")
 print("Classes read from the jars as the desktop JVM does by default (parsed and verified at run time):\n")
@@ -158,3 +164,7 @@ for key, name in (("jul_ms", "`java.util.logging` set up (JNA's classes log thro
                   ("warm_request_ms", "for scale: one warm `refresh()` (a request on a warm JVM)")):
     print(f"| {name} | {med('breakdown', key):.1f} ({rng('breakdown', key)}) | {med('breakdown_cds', key):.1f} ({rng('breakdown_cds', key)}) |")
 PY
+if grep -qv ' ok=true$' "$runs_file"; then
+  echo "bench-coldstart.sh: $(grep -cv ' ok=true$' "$runs_file") run(s) got no token (see $runs_file); the tables leave them out" >&2
+  exit 1
+fi
