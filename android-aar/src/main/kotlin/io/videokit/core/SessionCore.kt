@@ -90,6 +90,10 @@ internal class SessionCore(initial: VKConfiguration, private val executor: () ->
     @Volatile var view: View = View.IDLE
         private set
 
+    /** The state of the newest snapshot received: the session's own, never a queued call's provisional one. */
+    val sessionState: VKSessionState
+        get() = synchronized(lock) { real.state }
+
     /** The state flow, made on first use (kotlinx.coroutines stays off the cold-start path). */
     private var flow: MutableStateFlow<VKSessionState>? = null
     private var readOnlyFlow: StateFlow<VKSessionState>? = null

@@ -74,6 +74,22 @@ class VKSession(configuration: VKConfiguration) : VKSessionApi {
         // thread in a fresh JVM (issue 11: `start` returns in a few ms).
         private val NO_SCOPES: List<String> = java.util.Collections.emptyList()
         private val NO_HEADERS: Map<String, String> = java.util.Collections.emptyMap()
+
+        // A start's arguments are read when it is called, not when its queued call runs (at
+        // cold start, after the library has loaded): a list the app changes afterwards, or
+        // reuses, is not what was asked for. Null when the collection cannot be read; the
+        // start then fails without the collection's own exception text.
+        private fun copyOf(scopes: List<String>): List<String>? = try {
+            java.util.ArrayList(scopes)
+        } catch (_: Exception) {
+            null
+        }
+
+        private fun copyOf(headers: Map<String, String>): Map<String, String>? = try {
+            java.util.LinkedHashMap(headers)
+        } catch (_: Exception) {
+            null
+        }
     }
 
     /**
@@ -98,8 +114,10 @@ class VKSession(configuration: VKConfiguration) : VKSessionApi {
 
     /** API-token mode (development only): `POST {gatewayUrl}/v1/sessions` with [apiToken] for [identity]. */
     @JvmOverloads
-    fun start(apiToken: String, identity: String, scopes: List<String> = NO_SCOPES, completion: VKCompletion? = null) =
-        launchStart(completion) { it.startApiToken(apiToken, identity, scopes) }
+    fun start(apiToken: String, identity: String, scopes: List<String> = NO_SCOPES, completion: VKCompletion? = null) {
+        val s = copyOf(scopes) ?: return refuse(completion, "the scopes could not be read")
+        launchStart(completion) { it.startApiToken(apiToken, identity, s) }
+    }
 
     /** A session token the app already has (not renewable: `EXPIRED` when it lapses). */
     @JvmOverloads
@@ -109,8 +127,10 @@ class VKSession(configuration: VKConfiguration) : VKSessionApi {
     /** The app's backend: `GET tokenUrl` with `{identity}` filled in (and [headers], treated as secrets); re-fetched before expiry. */
     @JvmOverloads
     @JvmName("startWithTokenUrl")
-    fun start(tokenUrl: String, identity: String, headers: Map<String, String> = NO_HEADERS, completion: VKCompletion? = null) =
-        launchStart(completion) { it.startTokenUrl(tokenUrl, identity, headers) }
+    fun start(tokenUrl: String, identity: String, headers: Map<String, String> = NO_HEADERS, completion: VKCompletion? = null) {
+        val h = copyOf(headers) ?: return refuse(completion, "the headers could not be read")
+        launchStart(completion) { it.startTokenUrl(tokenUrl, identity, h) }
+    }
 
     /** The app's own [provider], called for the first token and before each expiry. */
     @JvmOverloads
@@ -139,15 +159,19 @@ class VKSession(configuration: VKConfiguration) : VKSessionApi {
     // ---- start: suspend variants (cancelling the coroutine cancels a still-starting start) ----
 
     /** Like `start(apiToken, identity, scopes)`, suspending until active; throws [VKException]. */
-    suspend fun awaitStart(apiToken: String, identity: String, scopes: List<String> = NO_SCOPES): VKSessionData =
-        startCall { it.startApiToken(apiToken, identity, scopes) }
+    suspend fun awaitStart(apiToken: String, identity: String, scopes: List<String> = NO_SCOPES): VKSessionData {
+        val s = copyOf(scopes) ?: throw VKException(VKErrorKind.INVALID_ARGUMENT, "the scopes could not be read")
+        return startCall { it.startApiToken(apiToken, identity, s) }
+    }
 
     /** Like `start(sessionToken)`, suspending until active; throws [VKException]. */
     suspend fun awaitStart(sessionToken: String): VKSessionData = startCall { it.startSessionToken(sessionToken) }
 
     /** Like `start(tokenUrl, identity, headers)`, suspending until active; throws [VKException]. */
-    suspend fun awaitStart(tokenUrl: String, identity: String, headers: Map<String, String> = NO_HEADERS): VKSessionData =
-        startCall { it.startTokenUrl(tokenUrl, identity, headers) }
+    suspend fun awaitStart(tokenUrl: String, identity: String, headers: Map<String, String> = NO_HEADERS): VKSessionData {
+        val h = copyOf(headers) ?: throw VKException(VKErrorKind.INVALID_ARGUMENT, "the headers could not be read")
+        return startCall { it.startTokenUrl(tokenUrl, identity, h) }
+    }
 
     /** Like `start(provider, identity)`, suspending until active; throws [VKException]. */
     suspend fun awaitStart(provider: VKTokenProvider, identity: String? = null): VKSessionData =
@@ -253,11 +277,18 @@ class VKSession(configuration: VKConfiguration) : VKSessionApi {
         (config.store as? VKForegroundSource)?.let { attachForeground(it) }
     }
 
+    /** A start refused before it reaches the session: its completion, with the session's state. */
+    private fun refuse(completion: VKCompletion?, detail: String) {
+        val e = VKException(VKErrorKind.INVALID_ARGUMENT, detail)
+        if (completion != null) Platform.callbackExecutor(config).execute { completion.onResult(core.sessionState, null, e) }
+    }
+
     private fun launchStart(completion: VKCompletion?, make: (VkSession) -> VkCall) {
         val whenDone = { state: VKSessionState, data: VKSessionData?, error: VKException? ->
             if (completion != null) Platform.callbackExecutor(config).execute { completion.onResult(state, data, error) }
         }
-        core.submit(VKSessionState.STARTING, { e -> whenDone(core.view.state, null, e) }) { s ->
+        // Refused: the session's own state, not the provisional STARTING of a queued call.
+        core.submit(VKSessionState.STARTING, { e -> whenDone(core.sessionState, null, e) }) { s ->
             val call = make(s)
             core.offer(call.snapshot())
             scope.launch {

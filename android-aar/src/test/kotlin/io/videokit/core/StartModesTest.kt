@@ -215,6 +215,57 @@ class StartModesTest : SessionTestBase() {
     }
 
     @Test
+    fun argumentsAreReadWhenStartIsCalledNotWhenItsQueuedCallRuns() {
+        // From the outside test: at cold start (the call queued until the library is loaded) a
+        // scopes list changed right after start() returned was sent as changed.
+        val s = VKSession(testConfig())
+        try {
+            val scopes = mutableListOf("videos.read")
+            val probe = CompletionProbe()
+            s.start(apiToken = DevServer.appToken, identity = "alice", scopes = scopes, completion = probe)
+            scopes[0] = "admin"
+            val r = probe.await()
+            assertEquals(listOf("videos.read"), r.data!!.scopes)
+        } finally {
+            s.close()
+        }
+    }
+
+    @Test
+    fun collectionsThatCannotBeReadRefuseTheStartWithoutTheirText() {
+        val hostile = object : java.util.AbstractList<String>() {
+            override val size get() = 1
+            override fun get(index: Int): String = throw IllegalStateException("scopes secret")
+        }
+        val probe = CompletionProbe()
+        session.start(apiToken = DevServer.appToken, identity = "alice", scopes = hostile, completion = probe)
+        val r = probe.await()
+        assertEquals(VKErrorKind.INVALID_ARGUMENT, r.error!!.kind)
+        assertEquals("the scopes could not be read", r.error.detail)
+        assertEquals(VKSessionState.IDLE, r.state)
+        val thrown = runBlocking { runCatching { session.awaitStart(apiToken = DevServer.appToken, identity = "alice", scopes = hostile) }.exceptionOrNull() }
+        assertEquals("the scopes could not be read", (thrown as VKException).detail)
+        assertEquals(0, DevServer.count("sessions"))
+    }
+
+    @Test
+    fun aStartRefusedWhileQueuedReportsTheSessionsOwnState() {
+        // From the outside test: refused at cold start, the completion said STARTING (the
+        // queued call's provisional state) while the session was IDLE.
+        val s = VKSession(testConfig())
+        try {
+            val probe = CompletionProbe()
+            s.start(apiToken = DevServer.appToken, identity = "al\uDC00ice", completion = probe)
+            val r = probe.await()
+            assertEquals(VKErrorKind.INVALID_ARGUMENT, r.error!!.kind)
+            assertEquals(VKSessionState.IDLE, r.state)
+            assertEquals(VKSessionState.IDLE, s.state)
+        } finally {
+            s.close()
+        }
+    }
+
+    @Test
     fun aBlockingProviderThatHangsIsInterruptedAndNeverRunsTwiceAtOnce() {
         // From the outside test: each timed-out attempt left a thread blocked in the provider
         // and started another, until Dispatchers.IO was exhausted.
