@@ -36,6 +36,11 @@ pub struct VkConfig {
     /// Allow plain http:// to non-loopback hosts. Development only.
     #[uniffi(default = false)]
     pub allow_insecure_http: bool,
+    /// The session's name, put before its keys in the store so that sessions sharing one
+    /// store keep their own records; `None` for the default session. 1 to 64 of
+    /// `A-Z a-z 0-9 _ -`.
+    #[uniffi(default = None)]
+    pub name: Option<String>,
 }
 
 impl VkConfig {
@@ -70,6 +75,7 @@ impl VkConfig {
             c.retry.start_attempts = u32::try_from(v).unwrap_or(0);
         }
         c.http.allow_insecure_http = self.allow_insecure_http;
+        c.name = self.name.clone();
         Ok(c) // judged by Session::with_deps (SessionConfig::validate)
     }
 

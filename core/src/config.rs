@@ -104,6 +104,11 @@ pub struct SessionConfig {
     pub http: HttpConfig,
     pub renewal: RenewalPolicy,
     pub retry: RetryPolicy,
+    /// The session's name, put before every key it uses in the store (`name.` + key), so that
+    /// sessions sharing one store never read, overwrite or clear one another's record (two
+    /// token-provider sessions with no identity would otherwise have the same key). `None`:
+    /// the keys as they are (the default session). 1 to 64 of `A-Z a-z 0-9 _ -`.
+    pub name: Option<String>,
 }
 
 impl SessionConfig {
@@ -114,9 +119,18 @@ impl SessionConfig {
         rule(!self.http.connect_timeout.is_zero(), "the connect timeout must be greater than zero")?;
         rule(!self.http.request_timeout.is_zero(), "the request timeout must be greater than zero")?;
         rule(self.retry.start_attempts >= 1, "start attempts must be at least 1")?;
-        rule(self.http.max_body_bytes >= MIN_BODY_BYTES, "the body limit must be at least 1024 bytes")
+        rule(self.http.max_body_bytes >= MIN_BODY_BYTES, "the body limit must be at least 1024 bytes")?;
+        rule(
+            self.name.as_deref().is_none_or(|n| {
+                (1..=MAX_NAME_LEN).contains(&n.len()) && n.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+            }),
+            "a session name must be 1 to 64 letters, digits, '_' or '-'",
+        )
     }
 }
+
+/// The longest session name ([`SessionConfig::name`]).
+pub const MAX_NAME_LEN: usize = 64;
 
 /// The smallest body limit accepted ([`HttpConfig::max_body_bytes`]).
 pub const MIN_BODY_BYTES: usize = 1024;
@@ -149,6 +163,19 @@ mod tests {
         let mut c = SessionConfig::default();
         c.http.max_body_bytes = MIN_BODY_BYTES - 1;
         assert_eq!(c.validate().unwrap_err().kind(), crate::ErrorKind::InvalidArgument);
+    }
+
+    #[test]
+    fn a_session_name_is_1_to_64_letters_digits_underscores_or_dashes() {
+        let named = |n: &str| SessionConfig { name: Some(n.into()), ..Default::default() }.validate();
+        for ok in ["kaltura", "videoSdk_2", "a", "A-b_9", &"n".repeat(64)] {
+            assert!(named(ok).is_ok(), "{ok}");
+        }
+        for bad in ["", "a.b", "a/b", "a b", "ka\nltura", "é", &"n".repeat(65)] {
+            let e = named(bad).unwrap_err();
+            assert_eq!(e.kind(), crate::ErrorKind::InvalidArgument, "{bad}");
+            assert_eq!(e.message(), "a session name must be 1 to 64 letters, digits, '_' or '-'");
+        }
     }
 
     #[test]

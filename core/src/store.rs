@@ -31,6 +31,44 @@ pub trait SessionStore: Send + Sync + 'static {
     }
 }
 
+/// A store as one named session sees it: every key is `name.` + key, in the bytes and in the
+/// record's own `key` field, so sessions that share a store ([`crate::SessionConfig::name`])
+/// never see one another's records, and a record moved from one name to another is refused.
+/// Source keys are `kind.hexdigest` and names have no `.`, so a named key never equals an
+/// unnamed one or one of another name.
+pub struct NamedStore {
+    inner: std::sync::Arc<dyn SessionStore>,
+    prefix: String,
+}
+
+impl NamedStore {
+    pub fn new(inner: std::sync::Arc<dyn SessionStore>, name: &str) -> Self {
+        NamedStore { inner, prefix: format!("{name}.") }
+    }
+    fn key(&self, key: &str) -> String {
+        format!("{}{key}", self.prefix)
+    }
+}
+
+impl SessionStore for NamedStore {
+    fn load(&self, key: &str) -> Result<Option<Vec<u8>>> {
+        self.inner.load(&self.key(key))
+    }
+    fn save(&self, key: &str, record: &[u8]) -> Result<()> {
+        self.inner.save(&self.key(key), record)
+    }
+    fn clear(&self, key: &str) -> Result<()> {
+        self.inner.clear(&self.key(key))
+    }
+    fn save_record(&self, mut record: StoredSession) -> Result<()> {
+        record.key = self.key(&record.key);
+        self.inner.save_record(record)
+    }
+    fn load_record(&self, key: &str) -> Result<Option<Result<StoredSession>>> {
+        self.inner.load_record(&self.key(key))
+    }
+}
+
 /// Process-lifetime storage (the default: nothing survives a restart). Records saved by the
 /// engine are kept as values; bytes saved through [`SessionStore::save`] as bytes.
 #[derive(Default)]

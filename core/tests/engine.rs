@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tokio::time::Instant;
 use videokit_core::http::{HttpRequest, HttpResponse, Transport};
-use videokit_core::sources::generic::FixedTokenSource;
+use videokit_core::sources::generic::{CustomSource, FixedTokenSource, ProvidedToken, TokenProvider};
 use videokit_core::sources::videokit::{ApiTokenSource, BackendSource};
 use videokit_core::store::MemoryStore;
 use videokit_core::{
@@ -561,7 +561,7 @@ async fn a_version_1_record_is_discarded_and_fetched_anew() {
 trait KeyForTest {
     fn store_key_for_test(&self) -> String;
 }
-impl KeyForTest for ApiTokenSource {
+impl<S: videokit_core::TokenSource> KeyForTest for S {
     fn store_key_for_test(&self) -> String {
         videokit_core::TokenSource::store_key(self)
     }
@@ -770,4 +770,69 @@ async fn token_lease_of_a_token_without_expiry_is_zero() {
     rig.session.start(Arc::new(src)).await.unwrap();
     let l = rig.session.token_lease().await.unwrap();
     assert_eq!((l.token.expose(), l.seq, l.reuse_for), ("opaque-token-value", 2, Duration::ZERO));
+}
+
+/// An app's token provider that hands out `token` (valid an hour) and counts its calls.
+struct Provider {
+    token: &'static str,
+    clock: Arc<FakeClock>,
+    calls: AtomicUsize,
+}
+
+#[async_trait]
+impl TokenProvider for Provider {
+    async fn fetch_token(&self, _identity: Option<String>) -> videokit_core::Result<ProvidedToken> {
+        self.calls.fetch_add(1, Ordering::SeqCst);
+        Ok(ProvidedToken { token: Secret::new(self.token), expires_at: Some(self.clock.wall() + Duration::from_secs(3600)) })
+    }
+}
+
+/// Two token-provider sessions without an identity have the same source key. Sharing one
+/// store under different names, neither resumes, overwrites or clears the other's record.
+#[tokio::test(start_paused = true)]
+async fn named_sessions_sharing_a_store_keep_their_own_records() {
+    let store = Arc::new(MemoryStore::new());
+    let c = clock();
+    let t = Script::new(c.clone(), |_, _, _| panic!("a provider session makes no request"));
+    let named = |name: &str| SessionConfig { name: Some(name.into()), ..config() };
+    let provider = |token| Arc::new(Provider { token, clock: c.clone(), calls: AtomicUsize::new(0) });
+    let (ks, vsdk) = (provider("ks-token"), provider("videosdk-token"));
+    let source = |p: &Arc<Provider>| Arc::new(CustomSource::new(p.clone(), None).unwrap());
+    let key = source(&ks).store_key_for_test();
+    {
+        let a = rig_with(named("kaltura"), c.clone(), t.clone(), store.clone());
+        let b = rig_with(named("videosdk"), c.clone(), t.clone(), store.clone());
+        assert_eq!(a.session.start(source(&ks)).await.unwrap().token.expose(), "ks-token");
+        let d = b.session.start(source(&vsdk)).await.unwrap();
+        assert_eq!((d.resumed, d.token.expose()), (false, "videosdk-token"));
+        // Dropped without stop (the app was killed): both records stay, each under its name.
+    }
+    assert!(store.load(&key).unwrap().is_none());
+    for (name, token) in [("kaltura", "ks-token"), ("videosdk", "videosdk-token")] {
+        let rec = store.load_record(&format!("{name}.{key}")).unwrap().unwrap().unwrap();
+        assert_eq!((rec.key.as_str(), rec.token.as_str()), (format!("{name}.{key}").as_str(), token));
+    }
+    // The next launch resumes each session's own token, and stopping one leaves the other.
+    let a = rig_with(named("kaltura"), c.clone(), t.clone(), store.clone());
+    let b = rig_with(named("videosdk"), c.clone(), t.clone(), store.clone());
+    let d = a.session.start(source(&ks)).await.unwrap();
+    assert_eq!((d.resumed, d.token.expose()), (true, "ks-token"));
+    a.session.stop();
+    let d = b.session.start(source(&vsdk)).await.unwrap();
+    assert_eq!((d.resumed, d.token.expose()), (true, "videosdk-token"));
+    assert_eq!((ks.calls.load(Ordering::SeqCst), vsdk.calls.load(Ordering::SeqCst)), (1, 1));
+    // Unnamed, the same store key is the default session's: it does not see a named record.
+    let unnamed = rig_with(config(), c.clone(), t.clone(), store.clone());
+    assert!(!unnamed.session.start(source(&vsdk)).await.unwrap().resumed);
+    assert_eq!(vsdk.calls.load(Ordering::SeqCst), 2);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_bad_session_name_is_refused_when_the_session_is_made() {
+    let c = clock();
+    let t = Script::new(c.clone(), |_, _, _| panic!("no request"));
+    let cfg = SessionConfig { name: Some("kaltura.ks".into()), ..config() };
+    let deps = SessionDeps { clock: c, transport: Some(t), store: Arc::new(MemoryStore::new()), jitter_seed: None, hook: None };
+    let e = Session::with_deps(cfg, deps, tokio::runtime::Handle::current()).err().unwrap();
+    assert_eq!((e.kind(), e.message()), (ErrorKind::InvalidArgument, "a session name must be 1 to 64 letters, digits, '_' or '-'"));
 }

@@ -12,6 +12,7 @@ use crate::error::{Error, Result};
 use crate::http::{Http, Transport};
 use crate::secret::Secret;
 use crate::source::TokenSource;
+use crate::store::NamedStore;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 use tokio::sync::{mpsc, watch};
@@ -36,11 +37,15 @@ impl Session {
         let (outcomes, _) = watch::channel(Outcome { seq: 0, settled: false, result: None });
         let (kick, _) = watch::channel(0u64);
         let rng = deps.jitter_seed.map_or_else(fastrand::Rng::new, fastrand::Rng::with_seed);
+        let store: Arc<dyn crate::store::SessionStore> = match &config.name {
+            Some(name) => Arc::new(NamedStore::new(deps.store, name)),
+            None => deps.store,
+        };
         let inner = Arc::new(Inner {
             config,
             clock: deps.clock,
             http,
-            store: deps.store,
+            store,
             runtime: runtime.clone(),
             core: Mutex::new(Core::new()),
             events,

@@ -42,13 +42,22 @@ public struct VKConfiguration: Sendable {
     /// Where completions, token completions and listeners run (main by default). Use a
     /// serial queue if the order of listener calls matters to you.
     public var callbackQueue: DispatchQueue
+    /// The session's name, put before its keys in the ``store``: give each session of your own
+    /// (`VKSession(configuration:)`) that shares a store with another one a name of its own,
+    /// e.g. `"kaltura"` and `"videosdk"`, and each resumes, saves and clears only its own
+    /// record. Without one, two sessions whose starts look alike to the store (two token
+    /// providers with no identity, say) share a record: one can resume the other's token.
+    /// `nil` = unnamed (`VKSession.current`). 1 to 64 of `A-Z a-z 0-9 _ -`; any other is
+    /// every start's ``VKErrorKind/invalidArgument``.
+    public var name: String?
 
     /// A configuration; every argument has the production default.
     public init(
         gatewayURL: String = VKConfiguration.defaultGatewayURL, connectTimeout: TimeInterval? = nil,
         requestTimeout: TimeInterval? = nil, renewalLead: TimeInterval? = nil, startAttempts: Int? = nil,
         maxRetryDelay: TimeInterval? = nil, allowInsecureHTTP: Bool = false, store: VKSessionStore? = nil,
-        logger: VKLogger? = nil, logLevel: VKLogLevel = .warn, callbackQueue: DispatchQueue = .main
+        logger: VKLogger? = nil, logLevel: VKLogLevel = .warn, callbackQueue: DispatchQueue = .main,
+        name: String? = nil
     ) {
         self.gatewayURL = gatewayURL
         self.connectTimeout = connectTimeout
@@ -61,6 +70,7 @@ public struct VKConfiguration: Sendable {
         self.logger = logger
         self.logLevel = logLevel
         self.callbackQueue = callbackQueue
+        self.name = name
     }
 
     /// What the app wrote, for Rust to fill in and validate (`VkConfig::to_core`): a start
@@ -71,7 +81,7 @@ public struct VKConfiguration: Sendable {
             gatewayUrl: gatewayURL, connectTimeoutMs: connectTimeout.map(signedMillis),
             requestTimeoutMs: requestTimeout.map(signedMillis), renewalLeadMs: renewalLead.map(signedMillis),
             startAttempts: startAttempts.map { Int32(clamping: $0) }, maxRetryDelayMs: maxRetryDelay.map(signedMillis),
-            allowInsecureHttp: allowInsecureHTTP)
+            allowInsecureHttp: allowInsecureHTTP, name: name)
     }
 }
 

@@ -77,4 +77,69 @@ final class StoreTests: SessionTestCase {
             throw XCTSkip("Keychain: needs iOS (the Security framework with a Keychain entitlement)")
         #endif
     }
+
+    /// A token provider with no identity, as two sessions of one app might each have.
+    final class FixedProvider: VKTokenProvider {
+        let token: String
+        let calls = Locked(0)
+        init(_ token: String) { self.token = token }
+
+        func fetchToken(identity: String?) async throws -> VKProvidedToken {
+            calls.update { $0 += 1 }
+            return VKProvidedToken(token: token, expiresAt: Date().addingTimeInterval(3600))
+        }
+    }
+
+    func testNamedSessionsSharingAStoreKeepTheirOwnRecords() throws {
+        let store = MapStore()
+        let ks = FixedProvider("ks-token")
+        let vsdk = FixedProvider("videosdk-token")
+        func named(_ name: String) -> VKConfiguration {
+            var c = makeConfig(store: store)
+            c.name = name
+            return c
+        }
+        let kaltura = VKSession(configuration: named("kaltura"))
+        let videoSdk = VKSession(configuration: VKConfiguration(store: store, name: "videosdk"))
+        XCTAssertEqual(try runBlocking { try await kaltura.start(provider: ks) }.token, "ks-token")
+        let own = try runBlocking { try await videoSdk.start(provider: vsdk) }
+        XCTAssertEqual(own.token, "videosdk-token")
+        XCTAssertFalse(own.resumed)
+        XCTAssertEqual(Set(store.records.get().keys.map { $0.prefix { $0 != "." } }), ["kaltura", "videosdk"])
+        XCTAssertEqual(store.records.get().count, 2)
+        // "The app restarts" (stop() would clear the records): each name resumes its own
+        // token, and stopping one keeps the other's record.
+        let persisted = MapStore(store.records.get())
+        kaltura.stop()
+        videoSdk.stop()
+        XCTAssertEqual(store.records.get().count, 0)
+        func restarted(_ name: String) -> VKConfiguration {
+            var c = makeConfig(store: persisted)
+            c.name = name
+            return c
+        }
+        let kaltura2 = VKSession(configuration: restarted("kaltura"))
+        let videoSdk2 = VKSession(configuration: restarted("videosdk"))
+        defer { videoSdk2.stop() }
+        let k = try runBlocking { try await kaltura2.start(provider: ks) }
+        XCTAssertEqual(k.token, "ks-token")
+        XCTAssertTrue(k.resumed)
+        kaltura2.stop()
+        XCTAssertEqual(persisted.records.get().keys.map { String($0.prefix { $0 != "." }) }, ["videosdk"])
+        let v = try runBlocking { try await videoSdk2.start(provider: vsdk) }
+        XCTAssertEqual(v.token, "videosdk-token")
+        XCTAssertTrue(v.resumed)
+        XCTAssertEqual(ks.calls.get(), 1)
+        XCTAssertEqual(vsdk.calls.get(), 1)
+    }
+
+    func testASessionNameWithOtherCharactersIsInvalidArgument() throws {
+        var c = makeConfig()
+        c.name = "kaltura.ks"
+        session.configure(c)
+        let e = vkError { try await self.session.start(provider: FixedProvider("t")) }
+        XCTAssertEqual(e?.kind, .invalidArgument)
+        XCTAssertEqual(e?.detail, "a session name must be 1 to 64 letters, digits, '_' or '-'")
+        XCTAssertEqual(session.lastError?.kind, .invalidArgument)
+    }
 }

@@ -128,6 +128,7 @@ internal fun VKConfiguration.toFfi(): VkConfig {
         startAttempts = startAttempts,
         maxRetryDelayMs = maxRetryDelay?.millis(),
         allowInsecureHttp = allowInsecureHttp,
+        name = name,
     )
 }
 

@@ -41,12 +41,19 @@ import kotlinx.coroutines.withContext
  *   ("videokit-callbacks"). Give a serial executor if listener order matters to you, and
  *   not one that runs tasks inline on the calling thread: that thread is the SDK's own
  *   worker, and a callback blocking on the SDK there would wait on itself.
+ * @property name the session's name, put before its keys in the [store]: give each session
+ *   of your own (`VKSession(configuration)`) that shares a store with another one a name of
+ *   its own, e.g. `"kaltura"` and `"videosdk"`, and each resumes, saves and clears only its
+ *   own record. Without one, two sessions whose starts look alike to the store (two token
+ *   providers with no identity, say) share a record: one can resume the other's token.
+ *   `null` = unnamed (`VKSession.current`). 1 to 64 of `A-Z a-z 0-9 _ -`.
  *
  * The defaults of durations and counts live in one place, the Rust core
  * (`SessionConfig::default()`); a `null` here takes them from there.
  *
  * Any values are accepted here; the engine alone judges them (a zero or negative timeout, a
- * negative lead or delay, `startAttempts < 1`, an empty gateway are invalid): an invalid
+ * negative lead or delay, `startAttempts < 1`, an empty gateway, a name with other characters
+ * are invalid): an invalid
  * configuration given to [VKSession.configure] is then [VKSession.lastError] and every start's
  * [VKErrorKind.INVALID_ARGUMENT] error, the same on every platform.
  */
@@ -62,6 +69,7 @@ data class VKConfiguration @JvmOverloads constructor(
     val logger: VKLogger? = null,
     val logLevel: VKLogLevel = VKLogLevel.WARN,
     val callbackExecutor: Executor? = null,
+    val name: String? = null,
 ) {
     /** @suppress */
     companion object {
@@ -113,6 +121,9 @@ data class VKConfiguration @JvmOverloads constructor(
 
         /** See [VKConfiguration.callbackExecutor]. */
         fun callbackExecutor(value: Executor?) = apply { c = c.copy(callbackExecutor = value) }
+
+        /** See [VKConfiguration.name]. */
+        fun name(value: String?) = apply { c = c.copy(name = value) }
 
         /** The configuration. */
         fun build(): VKConfiguration = c

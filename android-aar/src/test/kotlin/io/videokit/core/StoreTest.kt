@@ -1,5 +1,7 @@
 package io.videokit.core
 
+import java.time.Instant
+import java.util.concurrent.atomic.AtomicInteger
 import kotlinx.coroutines.runBlocking
 import org.junit.Assert.assertEquals
 import org.junit.Assert.assertFalse
@@ -57,5 +59,52 @@ class StoreTest : SessionTestBase() {
         assertEquals(data.token, session.token())
         session.stop()
         assertEquals(VKSessionState.STOPPED, session.state)
+    }
+
+    /** A token provider with no identity, as two sessions of one app might each have. */
+    private class FixedProvider(private val token: String) : VKTokenProvider {
+        val calls = AtomicInteger()
+        override suspend fun fetchToken(identity: String?): VKProvidedToken {
+            calls.incrementAndGet()
+            return VKProvidedToken(token, Instant.now().plusSeconds(3600))
+        }
+    }
+
+    @Test
+    fun namedSessionsSharingAStoreKeepTheirOwnRecords() = runBlocking {
+        val store = MapStore()
+        val ks = FixedProvider("ks-token")
+        val vsdk = FixedProvider("videosdk-token")
+        val kaltura = VKSession(testConfig(store = store).copy(name = "kaltura"))
+        val videoSdk = VKSession(VKConfiguration.builder().store(store).name("videosdk").build())
+        assertEquals("ks-token", kaltura.awaitStart(provider = ks).token)
+        val own = videoSdk.awaitStart(provider = vsdk)
+        assertEquals("videosdk-token" to false, own.token to own.resumed)
+        assertEquals(setOf("kaltura.", "videosdk."), store.records.keys.map { it.substringBefore('.') + "." }.toSet())
+        assertEquals(2, store.records.size)
+        // "The app restarts" (close() would clear the records): each name resumes its own
+        // token, and stopping one keeps the other's record.
+        val persisted = MapStore(store.snapshot())
+        kaltura.close(); videoSdk.close()
+        assertEquals(0, store.records.size)
+        val kaltura2 = VKSession(testConfig(store = persisted).copy(name = "kaltura"))
+        val videoSdk2 = VKSession(testConfig(store = persisted).copy(name = "videosdk"))
+        val k = kaltura2.awaitStart(provider = ks)
+        assertEquals("ks-token" to true, k.token to k.resumed)
+        kaltura2.close()
+        assertEquals(listOf("videosdk"), persisted.records.keys.map { it.substringBefore('.') })
+        val v = videoSdk2.awaitStart(provider = vsdk)
+        assertEquals("videosdk-token" to true, v.token to v.resumed)
+        assertEquals(1 to 1, ks.calls.get() to vsdk.calls.get())
+        videoSdk2.close()
+    }
+
+    @Test
+    fun aSessionNameWithOtherCharactersIsInvalidArgument() = runBlocking {
+        session.configure(testConfig().copy(name = "kaltura.ks"))
+        val e = runCatching { session.awaitStart(provider = FixedProvider("t")) }.exceptionOrNull() as VKException
+        assertEquals(VKErrorKind.INVALID_ARGUMENT, e.kind)
+        assertEquals("a session name must be 1 to 64 letters, digits, '_' or '-'", e.message)
+        assertEquals(VKErrorKind.INVALID_ARGUMENT, session.lastError?.kind)
     }
 }
