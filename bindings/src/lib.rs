@@ -48,7 +48,8 @@ use videokit_core::Secret;
 
 /// A current-thread runtime driven by one dedicated thread ("videokit-worker"): the same one
 /// worker as a 1-thread multi-thread runtime, without compiling in the work-stealing
-/// scheduler (smaller library). Blocking work (DNS) uses at most 2 short-lived threads.
+/// scheduler (smaller library). Blocking work (DNS, and the calls into an app's session store,
+/// one at a time per session) uses at most 2 short-lived threads ("videokit-blocking").
 static RUNTIME: Lazy<Result<tokio::runtime::Handle, String>> = Lazy::new(|| {
     let rt = tokio::runtime::Builder::new_current_thread()
         .max_blocking_threads(2)

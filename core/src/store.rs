@@ -29,6 +29,13 @@ pub trait SessionStore: Send + Sync + 'static {
     fn load_record(&self, key: &str) -> Result<Option<Result<StoredSession>>> {
         Ok(self.load(key)?.map(|bytes| StoredSession::decode(&bytes, key)))
     }
+    /// Whether a call can block (a disk, the Keychain, a platform store): the engine then
+    /// makes its calls on the runtime's blocking pool, one at a time per session, so a slow
+    /// store never holds up other sessions' requests and timers. A store that only touches
+    /// memory answers `false` and is called in place.
+    fn may_block(&self) -> bool {
+        true
+    }
 }
 
 /// A store as one named session sees it: every key is `name.` + key, in the bytes and in the
@@ -66,6 +73,9 @@ impl SessionStore for NamedStore {
     }
     fn load_record(&self, key: &str) -> Result<Option<Result<StoredSession>>> {
         self.inner.load_record(&self.key(key))
+    }
+    fn may_block(&self) -> bool {
+        self.inner.may_block()
     }
 }
 
@@ -114,6 +124,9 @@ impl SessionStore for MemoryStore {
             Entry::Bytes(b) => StoredSession::decode(b, key),
             Entry::Record(r) => Ok(r.clone()),
         }))
+    }
+    fn may_block(&self) -> bool {
+        false
     }
 }
 

@@ -3,6 +3,7 @@
 
 use super::dispatch::{dispatch, Event};
 use super::driver::drive;
+use super::persist::StoreLane;
 use super::state::{cannot_renew, Core, Inner, Outcome};
 use super::types::{default_transport, EngineSnapshot, SessionData, SessionDeps, SessionObserver, SessionState, StateChange, TokenLease};
 use super::Session;
@@ -45,7 +46,7 @@ impl Session {
             config,
             clock: deps.clock,
             http,
-            store,
+            store: StoreLane::new(store, &runtime),
             runtime: runtime.clone(),
             core: Mutex::new(Core::new()),
             events,

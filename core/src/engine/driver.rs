@@ -26,7 +26,7 @@ enum Phase {
 /// The driver of one started session (generation `gen`).
 pub(super) async fn drive(inner: Arc<Inner>, gen: u64, source: Arc<dyn TokenSource>) {
     let mut kick = inner.kick.subscribe();
-    let resumed = inner.try_resume(gen, source.as_ref());
+    let resumed = inner.try_resume(gen, source.as_ref()).await;
     if !resumed && !inner.fetch(gen, source.as_ref(), Phase::Start, &mut kick).await {
         return;
     }
@@ -84,10 +84,10 @@ impl Inner {
                 return false;
             }
             let e = match source.fetch(&FetchContext { http: &self.http }).await {
-                Ok(tok) => return self.activate(gen, source, tok),
+                Ok(tok) => return self.activate(gen, source, tok).await,
                 Err(e) => e,
             };
-            let Some(delay) = self.after_failure(gen, &e, phase, attempt) else { return false };
+            let Some(delay) = self.after_failure(gen, &e, phase, attempt).await else { return false };
             if !self.wait_to_retry(gen, delay, &e, kick).await {
                 return false;
             }
@@ -96,18 +96,18 @@ impl Inner {
 
     /// Judge a failed attempt: `None` when it ended the session (`failed`), otherwise the
     /// delay before the next attempt (the error recorded and, at renewal, published).
-    fn after_failure(&self, gen: u64, e: &Error, phase: Phase, attempt: u32) -> Option<Duration> {
+    async fn after_failure(&self, gen: u64, e: &Error, phase: Phase, attempt: u32) -> Option<Duration> {
         // A garbled body while a valid token is still held is more likely a proxy or
         // backend hiccup than a permanent fault: renewal retries it (with backoff) and
         // keeps serving the token; at start it fails at once.
         let retry = e.is_transient() || (phase == Phase::Renew && e.kind() == ErrorKind::MalformedResponse);
         if !retry {
-            self.fail(gen, e.clone());
+            self.fail(gen, e.clone()).await;
             return None;
         }
         if phase == Phase::Start && attempt >= self.config.retry.start_attempts {
             log::warn!(target: "videokit", "giving up after {attempt} attempts");
-            self.fail(gen, e.clone());
+            self.fail(gen, e.clone()).await;
             return None;
         }
         if let (Phase::Start, Some(ra)) = (phase, e.retry_after()) {
@@ -117,7 +117,7 @@ impl Inner {
             let longest = self.config.retry.max_delay.max(START_RETRY_AFTER_LIMIT);
             if ra > longest {
                 log::warn!(target: "videokit", "the server asks to retry in {} s, more than a start waits ({} s): giving up", ra.as_secs(), longest.as_secs());
-                self.fail(gen, e.clone());
+                self.fail(gen, e.clone()).await;
                 return None;
             }
         }

@@ -9,23 +9,100 @@ use super::types::{SessionData, SessionState};
 use crate::clock::{add_ms, diff_ms};
 use crate::secret::Secret;
 use crate::source::{FetchedToken, TokenSource};
-use crate::store::{StoredSession, RECORD_VERSION};
+use crate::store::{SessionStore, StoredSession, RECORD_VERSION};
+use std::sync::Arc;
 use std::time::UNIX_EPOCH;
+use tokio::sync::{mpsc, oneshot};
+
+type Job = Box<dyn FnOnce(&dyn SessionStore) + Send>;
+
+/// A session's store, and the lane its calls take. A store that may block (disk, Keychain, a
+/// platform store) is called on the runtime's blocking pool, one job at a time in the order
+/// they were queued: a slow store holds up only its own session, and a clear queued before a
+/// load (a failed or stopped session's record) always runs first. A store that only touches
+/// memory is called in place.
+pub(super) struct StoreLane {
+    store: Arc<dyn SessionStore>,
+    /// `None`: the store never blocks; every job runs in place.
+    jobs: Option<mpsc::UnboundedSender<Job>>,
+}
+
+impl StoreLane {
+    pub fn new(store: Arc<dyn SessionStore>, runtime: &tokio::runtime::Handle) -> StoreLane {
+        if !store.may_block() {
+            return StoreLane { store, jobs: None };
+        }
+        let (tx, mut rx) = mpsc::unbounded_channel::<Job>();
+        let s = store.clone();
+        // Ends when the session (the sender) is gone.
+        runtime.spawn(async move {
+            while let Some(job) = rx.recv().await {
+                let s = s.clone();
+                // A job that panics (a store's bug) ends only itself: its waiter gets `None`.
+                let _ = tokio::task::spawn_blocking(move || job(s.as_ref())).await;
+            }
+        });
+        StoreLane { store, jobs: Some(tx) }
+    }
+
+    /// `f` with the store, after every job queued before it. `None` when it could not run
+    /// (the runtime is shutting down, or the store panicked).
+    pub async fn run<T: Send + 'static>(&self, f: impl FnOnce(&dyn SessionStore) -> T + Send + 'static) -> Option<T> {
+        let Some(jobs) = &self.jobs else { return Some(f(self.store.as_ref())) };
+        let (tx, rx) = oneshot::channel();
+        jobs.send(Box::new(move |s| {
+            let _ = tx.send(f(s));
+        }))
+        .ok()?;
+        rx.await.ok()
+    }
+
+    /// Clear `key` after every job queued so far, without waiting (a save still queued
+    /// cannot outlive the clear).
+    pub fn clear_later(&self, key: String) {
+        match &self.jobs {
+            Some(jobs) => {
+                let _ = jobs.send(Box::new(move |s| clear_logged(s, &key)));
+            }
+            None => clear_logged(self.store.as_ref(), &key),
+        }
+    }
+
+    /// Clear `key` now, on the calling thread (`stop()`: the record is gone when it returns).
+    pub fn clear_now(&self, key: &str) {
+        clear_logged(self.store.as_ref(), key);
+    }
+}
+
+fn clear_logged(store: &dyn SessionStore, key: &str) {
+    if let Err(e) = store.clear(key) {
+        log::warn!(target: "videokit", "could not clear the stored session: {e}");
+    }
+}
 
 impl Inner {
     /// Resume a stored, still-valid session for this source, without a request.
-    pub(super) fn try_resume(&self, gen: u64, source: &dyn TokenSource) -> bool {
+    pub(super) async fn try_resume(&self, gen: u64, source: &dyn TokenSource) -> bool {
         let info = source.info();
-        let key = info.store_key.as_str();
-        let rec = match self.store.load_record(key) {
-            Ok(None) => return false,
-            Ok(Some(Ok(r))) => r,
-            Ok(Some(Err(e))) => {
-                log::warn!(target: "videokit", "discarding the stored session: {}", e.message());
-                let _ = self.store.clear(key);
+        let key = info.store_key.clone();
+        let loaded = self
+            .store
+            .run(move |s| {
+                let r = s.load_record(&key);
+                if let Ok(Some(Err(_))) = &r {
+                    clear_logged(s, &key); // unusable: discard it
+                }
+                r
+            })
+            .await;
+        let rec = match loaded {
+            None | Some(Ok(None)) => return false,
+            Some(Ok(Some(Ok(r)))) => r,
+            Some(Ok(Some(Err(e)))) => {
+                log::warn!(target: "videokit", "discarded the stored session: {}", e.message());
                 return false;
             }
-            Err(e) => {
+            Some(Err(e)) => {
                 log::warn!(target: "videokit", "could not read the stored session, fetching a new one: {e}");
                 return false;
             }
@@ -61,7 +138,7 @@ impl Inner {
 
     /// Save a new token, when it has a known expiry (without one nothing can be resumed
     /// safely). A store that fails is logged, never fatal.
-    pub(super) fn save(&self, source: &dyn TokenSource, data: &SessionData) {
+    pub(super) async fn save(&self, source: &dyn TokenSource, data: &SessionData) {
         let Some(expires_at) = data.expires_at else { return };
         let rec = StoredSession {
             v: RECORD_VERSION,
@@ -74,7 +151,7 @@ impl Inner {
             scopes: data.scopes.clone(),
             details: source.save_details(&data.details),
         };
-        if let Err(e) = self.store.save_record(rec) {
+        if let Some(Err(e)) = self.store.run(move |s| s.save_record(rec)).await {
             log::warn!(target: "videokit", "could not save the session: {e}");
         }
     }

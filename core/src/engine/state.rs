@@ -3,6 +3,7 @@
 //! and the moves to `active`, `failed`, `expired` and `stopped`.
 
 use super::dispatch::Event;
+use super::persist::StoreLane;
 use super::timing::{self, Current, Now};
 use super::types::{EngineSnapshot, SessionData, SessionState, StateChange, TransitionHook};
 use crate::clock::Clock;
@@ -10,7 +11,6 @@ use crate::config::SessionConfig;
 use crate::error::{Error, ErrorKind, Result};
 use crate::http::Http;
 use crate::source::{FetchedToken, TokenSource};
-use crate::store::SessionStore;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 use tokio::sync::{mpsc, watch};
@@ -66,7 +66,7 @@ pub(super) struct Inner {
     pub config: SessionConfig,
     pub clock: Arc<dyn Clock>,
     pub http: Http,
-    pub store: Arc<dyn SessionStore>,
+    pub store: StoreLane,
     pub runtime: tokio::runtime::Handle,
     pub core: Mutex<Core>,
     pub events: mpsc::UnboundedSender<Event>,
@@ -149,12 +149,6 @@ impl Inner {
         timing::reuse_for(core.state, core.force_refresh, core.current.as_ref(), core.renewable(), now)
     }
 
-    pub fn clear_stored(&self, key: &str) {
-        if let Err(e) = self.store.clear(key) {
-            log::warn!(target: "videokit", "could not clear the stored session: {e}");
-        }
-    }
-
     pub fn stop_locked(&self, core: &mut Core) {
         core.generation += 1;
         if let Some(d) = core.driver.take() {
@@ -163,7 +157,11 @@ impl Inner {
         core.current = None;
         core.force_refresh = false;
         if let Some(src) = core.source.take() {
-            self.clear_stored(&src.info().store_key);
+            // Now, so the record is gone when stop() returns; and again behind any save
+            // still queued on the store lane, which must not bring it back.
+            let key = &src.info().store_key;
+            self.store.clear_now(key);
+            self.store.clear_later(key.clone());
         }
         if core.state != SessionState::Stopped {
             self.transition(core, SessionState::Stopped, None);
@@ -174,7 +172,7 @@ impl Inner {
 
     /// A new token from the source: `active` (or `failed` when it arrived already expired).
     /// Returns whether the driver goes on.
-    pub fn activate(&self, gen: u64, source: &dyn TokenSource, tok: FetchedToken) -> bool {
+    pub async fn activate(&self, gen: u64, source: &dyn TokenSource, tok: FetchedToken) -> bool {
         let now = self.now();
         let cur = Current::new(tok, source.info().kind, false, &self.config.renewal, now);
         if cur.lapsed(now) {
@@ -182,17 +180,17 @@ impl Inner {
                 ErrorKind::Expired,
                 "the backend issued a token that is already expired (check the backend's clock and token lifetime)",
             );
-            self.fail(gen, e);
+            self.fail(gen, e).await;
             return false;
         }
         let data = cur.data.clone();
         // Persist before publishing: once callers see the new token, a stop() they make must
         // find (and clear) the record, never have it written after the clear.
-        self.save(source, &data);
+        self.save(source, &data).await;
         {
             let Some(mut core) = self.lock_gen(gen) else {
                 // Stopped or restarted while we were saving: undo the write.
-                let _ = self.store.clear(&source.info().store_key);
+                self.store.clear_later(source.info().store_key.clone());
                 return false;
             };
             core.current = Some(cur.clone());
@@ -211,14 +209,21 @@ impl Inner {
         true
     }
 
-    pub fn fail(&self, gen: u64, e: Error) {
+    pub async fn fail(&self, gen: u64, e: Error) {
+        // A failed session is not resumed: its record is cleared first, on the store lane, so
+        // that a start made once `failed` is seen loads after the clear.
+        let Some(key) = self.lock_gen(gen).map(|core| core.source.as_ref().map(|s| s.info().store_key.clone())) else { return };
+        if let Some(key) = key {
+            self.store
+                .run(move |s| {
+                    let _ = s.clear(&key);
+                })
+                .await;
+        }
         let Some(mut core) = self.lock_gen(gen) else { return };
         log::warn!(target: "videokit", "session failed: {e}");
         core.current = None;
         core.last_error = Some(e.clone());
-        if let Some(src) = &core.source {
-            let _ = self.store.clear(&src.info().store_key);
-        }
         self.transition(&mut core, SessionState::Failed, Some(e.clone()));
         self.publish(true, Err(e));
     }

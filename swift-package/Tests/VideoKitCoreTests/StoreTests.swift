@@ -142,4 +142,41 @@ final class StoreTests: SessionTestCase {
         XCTAssertEqual(e?.detail, "a session name must be 1 to 64 letters, digits, '_' or '-'")
         XCTAssertEqual(session.lastError?.kind, .invalidArgument)
     }
+
+    /// A store whose loads wait until released (a Keychain that takes its time).
+    final class SlowStore: VKSessionStore, @unchecked Sendable {
+        let entered = DispatchSemaphore(value: 0)
+        let release = DispatchSemaphore(value: 0)
+        func load(key: String) throws -> Data? {
+            entered.signal()
+            _ = release.wait(timeout: .now() + 20)
+            release.signal()  // later loads pass
+            return nil
+        }
+        func save(key: String, record: Data) throws {}
+        func clear(key: String) throws {}
+    }
+
+    func testASlowStoreHoldsUpOnlyItsOwnSession() throws {
+        let slow = SlowStore()
+        var ca = makeConfig(store: slow)
+        ca.name = "a"
+        var cb = makeConfig(store: MapStore())
+        cb.name = "b"
+        let a = VKSession(configuration: ca)
+        let b = VKSession(configuration: cb)
+        defer {
+            slow.release.signal()
+            a.stop()
+            b.stop()
+        }
+        let aProbe = CompletionProbe()
+        a.start(provider: FixedProvider("a-token"), completion: aProbe.completion)
+        XCTAssertEqual(slow.entered.wait(timeout: .now() + 20), .success)
+        let d = try runBlocking { try await b.start(provider: FixedProvider("b-token")) }
+        XCTAssertEqual(d.token, "b-token")
+        XCTAssertEqual(a.state, .starting, "b's first token while a's store is still held")
+        slow.release.signal()
+        XCTAssertEqual(try aProbe.wait().data?.token, "a-token")
+    }
 }

@@ -175,8 +175,10 @@ abstract class VKBlockingTokenProvider : VKTokenProvider {
  * Byte storage for session records, so that a restarted app resumes its session without a
  * request. Records contain the session token: keep them where the platform keeps secrets
  * (on Android, `VKSharedPreferencesStore` encrypts them with a key from the Android
- * Keystore). Called on SDK threads, and by `start`/`stop` on the caller's thread; may
- * block briefly, must not call back into [VKSession]. A failure (any exception) is logged as
+ * Keystore). Loads and saves run on an SDK background thread, one call at a time per
+ * session, so a slow store holds up only its own session; a `start` that replaces a running
+ * session and `stop` clear the record on the caller's thread (it is gone when they return).
+ * Must not call back into [VKSession]. A failure (any exception) is logged as
  * a [VKErrorKind.STORAGE] error (its text is not passed on) and never stops a session.
  */
 interface VKSessionStore {

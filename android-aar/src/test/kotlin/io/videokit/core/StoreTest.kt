@@ -1,8 +1,13 @@
 package io.videokit.core
 
 import java.time.Instant
+import java.util.concurrent.CountDownLatch
+import java.util.concurrent.TimeUnit
 import java.util.concurrent.atomic.AtomicInteger
+import kotlinx.coroutines.Dispatchers
+import kotlinx.coroutines.async
 import kotlinx.coroutines.runBlocking
+import kotlinx.coroutines.withTimeout
 import org.junit.Assert.assertEquals
 import org.junit.Assert.assertFalse
 import org.junit.Assert.assertTrue
@@ -106,5 +111,32 @@ class StoreTest : SessionTestBase() {
         assertEquals(VKErrorKind.INVALID_ARGUMENT, e.kind)
         assertEquals("a session name must be 1 to 64 letters, digits, '_' or '-'", e.message)
         assertEquals(VKErrorKind.INVALID_ARGUMENT, session.lastError?.kind)
+    }
+
+    @Test
+    fun aSlowStoreHoldsUpOnlyItsOwnSession() = runBlocking {
+        val entered = CountDownLatch(1)
+        val release = CountDownLatch(1)
+        val slow = object : VKSessionStore by MapStore() {
+            override fun load(key: String): ByteArray? {
+                entered.countDown()
+                release.await(20, TimeUnit.SECONDS) // a Keystore that takes its time
+                return null
+            }
+        }
+        val a = VKSession(testConfig(store = slow).copy(name = "a"))
+        val b = VKSession(testConfig(store = MapStore()).copy(name = "b"))
+        try {
+            val aStarted = async(Dispatchers.Default) { a.awaitStart(provider = FixedProvider("a-token")) }
+            assertTrue(entered.await(20, TimeUnit.SECONDS))
+            val d = withTimeout(20_000) { b.awaitStart(provider = FixedProvider("b-token")) }
+            assertEquals("b's first token while a's store is still held", 1L, release.count)
+            assertEquals("b-token" to VKSessionState.STARTING, d.token to a.state)
+            release.countDown()
+            assertEquals("a-token", aStarted.await().token)
+        } finally {
+            release.countDown()
+            a.close(); b.close()
+        }
     }
 }

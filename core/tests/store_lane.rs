@@ -1,0 +1,148 @@
+//! The store lane: a store that may block is called off the runtime's threads, one job at a
+//! time per session, in order. Run on a current-thread runtime with two blocking threads, as
+//! the FFI crate runs every session: a store held up must not hold up another session, and
+//! a save still running when `stop()` is called must not leave the stopped session's record.
+
+use async_trait::async_trait;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{mpsc, Arc, Condvar, Mutex};
+use std::time::Duration;
+use videokit_core::http::{HttpRequest, HttpResponse, Transport};
+use videokit_core::sources::videokit::BackendSource;
+use videokit_core::{ErrorKind, Session, SessionConfig, SessionDeps, SessionState, SessionStore};
+
+/// Answers every request with a new token valid for an hour, counting them.
+struct Tokens(AtomicU64);
+
+#[async_trait]
+impl Transport for Tokens {
+    async fn send(&self, _req: HttpRequest, _max: usize) -> Result<HttpResponse, videokit_core::Error> {
+        let n = self.0.fetch_add(1, Ordering::SeqCst) + 1;
+        let exp = videokit_core::clock::format_rfc3339(std::time::SystemTime::now() + Duration::from_secs(3600));
+        Ok(HttpResponse { status: 200, headers: vec![], body: format!(r#"{{"sessionToken":"tok-{n}","expiresAt":"{exp}"}}"#).into_bytes() })
+    }
+}
+
+/// An app's store (may block, as the Keychain or a disk does) whose loads or saves can be
+/// held until the test releases them.
+#[derive(Default)]
+struct HeldStore {
+    records: Mutex<HashMap<String, Vec<u8>>>,
+    hold_loads: AtomicBool,
+    hold_saves: AtomicBool,
+    held: Mutex<bool>,
+    release: Condvar,
+    entered: tokio::sync::Notify,
+}
+
+impl HeldStore {
+    fn wait_if(&self, hold: &AtomicBool) {
+        if hold.load(Ordering::SeqCst) {
+            self.entered.notify_one();
+            let mut held = self.held.lock().unwrap();
+            *held = true;
+            while *held {
+                held = self.release.wait(held).unwrap();
+            }
+        }
+    }
+    fn release(&self) {
+        self.hold_loads.store(false, Ordering::SeqCst);
+        self.hold_saves.store(false, Ordering::SeqCst);
+        *self.held.lock().unwrap() = false;
+        self.release.notify_all();
+    }
+}
+
+impl SessionStore for HeldStore {
+    fn load(&self, key: &str) -> videokit_core::Result<Option<Vec<u8>>> {
+        self.wait_if(&self.hold_loads);
+        Ok(self.records.lock().unwrap().get(key).cloned())
+    }
+    fn save(&self, key: &str, record: &[u8]) -> videokit_core::Result<()> {
+        self.wait_if(&self.hold_saves);
+        self.records.lock().unwrap().insert(key.to_string(), record.to_vec());
+        Ok(())
+    }
+    fn clear(&self, key: &str) -> videokit_core::Result<()> {
+        self.records.lock().unwrap().remove(key);
+        Ok(())
+    }
+}
+
+/// The FFI crate's runtime: one thread, two blocking threads.
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread().max_blocking_threads(2).enable_all().build().unwrap()
+}
+
+fn session(rt: &tokio::runtime::Runtime, store: Arc<HeldStore>, transport: Arc<Tokens>) -> Arc<Session> {
+    let deps = SessionDeps { transport: Some(transport), store, ..Default::default() };
+    Arc::new(Session::with_deps(SessionConfig::default(), deps, rt.handle().clone()).unwrap())
+}
+
+fn source() -> Arc<BackendSource> {
+    Arc::new(BackendSource::new("https://api.example.com/token/{identity}", "alice", vec![], false).unwrap())
+}
+
+/// Releases `store` when told to, or after 10 s: whether it was the timeout is the result
+/// (on the runtime's one thread, a blocking load would hold everything until then).
+fn release_later(store: Arc<HeldStore>) -> (mpsc::Sender<()>, std::thread::JoinHandle<bool>) {
+    let (tx, rx) = mpsc::channel::<()>();
+    let h = std::thread::spawn(move || {
+        let timed_out = rx.recv_timeout(Duration::from_secs(10)).is_err();
+        store.release();
+        timed_out
+    });
+    (tx, h)
+}
+
+#[test]
+fn a_store_held_up_holds_up_only_its_own_session() {
+    let rt = runtime();
+    let slow = Arc::new(HeldStore::default());
+    slow.hold_loads.store(true, Ordering::SeqCst);
+    let (a, b) = (
+        session(&rt, slow.clone(), Arc::new(Tokens(AtomicU64::new(0)))),
+        session(&rt, Arc::default(), Arc::new(Tokens(AtomicU64::new(0)))),
+    );
+    let (done, releaser) = release_later(slow.clone());
+    rt.block_on(async {
+        let a2 = a.clone();
+        let started = tokio::spawn(async move { a2.start(source()).await });
+        slow.entered.notified().await; // a's load is running, and held
+        let d = b.start(source()).await.unwrap();
+        assert_eq!((d.token.expose(), d.resumed), ("tok-1", false));
+        assert_eq!((a.state(), b.state()), (SessionState::Starting, SessionState::Active));
+        done.send(()).unwrap();
+        let d = started.await.unwrap().unwrap();
+        assert_eq!((d.token.expose(), d.resumed), ("tok-1", false));
+    });
+    assert!(!releaser.join().unwrap(), "b's start waited for a's store");
+}
+
+#[test]
+fn a_stop_during_a_save_leaves_no_record_to_resume() {
+    let rt = runtime();
+    let store = Arc::new(HeldStore::default());
+    store.hold_saves.store(true, Ordering::SeqCst);
+    let transport = Arc::new(Tokens(AtomicU64::new(0)));
+    let s = session(&rt, store.clone(), transport.clone());
+    let (done, releaser) = release_later(store.clone());
+    rt.block_on(async {
+        let s2 = s.clone();
+        let started = tokio::spawn(async move { s2.start(source()).await });
+        store.entered.notified().await; // tok-1 is being saved, and held
+        s.stop(); // the user signs out
+        assert_eq!(started.await.unwrap().unwrap_err().kind(), ErrorKind::Cancelled);
+        done.send(()).unwrap(); // the save completes after stop() returned
+                                // The next start (the next launch, say) must not resume the signed-out session.
+        let d = s.start(source()).await.unwrap();
+        assert_eq!((d.token.expose(), d.resumed), ("tok-2", false));
+    });
+    assert!(!releaser.join().unwrap());
+    assert_eq!(transport.0.load(Ordering::SeqCst), 2);
+    let records = store.records.lock().unwrap();
+    assert_eq!(records.len(), 1);
+    assert!(String::from_utf8_lossy(records.values().next().unwrap()).contains("tok-2"));
+}
