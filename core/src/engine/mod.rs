@@ -23,7 +23,8 @@
 //!   renewability rule in one place each;
 //! - `timing`: pure functions of the held token and one reading of the clocks;
 //! - `driver`: the task that fetches, retries and renews;
-//! - `persist`: resuming and saving through the [`SessionStore`](crate::store::SessionStore);
+//! - `persist`: resuming and saving through the [`SessionStore`](crate::store::SessionStore),
+//!   whose calls take a per-session lane off the runtime's threads when the store may block;
 //! - `dispatch`: the observer task.
 
 mod api;
