@@ -83,6 +83,9 @@ internal class SessionCore(initial: VKConfiguration, private val executor: () ->
     /** [close] has run: calls fail with NOT_STARTED, even those queued behind it. */
     private var closed = false
 
+    /** Run once when the session is closed (the token flows end); guarded by [lock]. */
+    private val closeHooks = LinkedHashSet<() -> Unit>()
+
     /** The newest snapshot received (highest version; equal: the later one). */
     private var real = View.IDLE
 
@@ -257,16 +260,25 @@ internal class SessionCore(initial: VKConfiguration, private val executor: () ->
         return r
     }
 
+    /** Runs [hook] when the session is closed (at once if it is); returns its removal. */
+    fun whenClosed(hook: () -> Unit): () -> Unit {
+        val now = synchronized(lock) { closed || !closeHooks.add(hook) }
+        if (now) hook()
+        return { synchronized(lock) { closeHooks.remove(hook) } }
+    }
+
     /** Stops the session and frees the native one; later calls fail with NOT_STARTED. */
     fun close() {
         submit { s ->
             offer(s.stop())
-            synchronized(lock) {
+            val hooks = synchronized(lock) {
                 native = null
                 closed = true
                 initError = VKException(VKErrorKind.NOT_STARTED, "the session was closed")
+                closeHooks.toList().also { closeHooks.clear() }
             }
             s.destroy()
+            hooks.forEach { it() }
         }
     }
 }

@@ -220,11 +220,15 @@ class VKSession(configuration: VKConfiguration) : VKSessionApi {
     /** [refresh] as a future (Java). */
     fun refreshAsync(): CompletableFuture<VKSessionData> = scope.future { refresh() }
 
-    /** Every new token once (see [VKTokenEvent]); each collector gets those from when it starts collecting. */
+    /**
+     * Every new token once (see [VKTokenEvent]); each collector gets those from when it starts
+     * collecting. The flow completes when the session is [close]d.
+     */
     override val tokens: Flow<VKTokenEvent>
         get() = callbackFlow {
             val handle = core.addTokenListener({ trySendBlocking(it) }, direct = true)
-            awaitClose { handle.remove() }
+            val unhook = core.whenClosed { channel.close() }
+            awaitClose { handle.remove(); unhook() }
         }.buffer(kotlinx.coroutines.channels.Channel.UNLIMITED)
 
     /** Every new token once, in order, on the callback thread (e.g. hand it to a room's `renewToken`). */

@@ -24,7 +24,10 @@ interface VKSessionApi {
     /** The state as a (conflated) flow. */
     val states: StateFlow<VKSessionState>
 
-    /** Every new token (the first, each renewal, each [refresh]) once, from when you collect. */
+    /**
+     * Every new token (the first, each renewal, each [refresh]) once, from when you collect;
+     * completes when a session you made is closed.
+     */
     val tokens: Flow<VKTokenEvent>
 
     /** A valid token: the current one, or after the renewal in flight (one request for all callers). */

@@ -90,6 +90,30 @@ class SessionApiTest : SessionTestBase() {
     }
 
     @Test
+    fun closingASessionEndsItsTokenFlows() = runBlocking<Unit> {
+        val own = VKSession(testConfig())
+        val got = java.util.concurrent.CopyOnWriteArrayList<String>()
+        val collector = async(Dispatchers.Default) { own.tokens.collect { got.add(it.token) }; "completed" }
+        try {
+            val first = own.awaitStart(apiToken = DevServer.appToken, identity = "alice")
+            val refreshed = withTimeout(20_000) {
+                var last = first.token
+                while (got.isEmpty()) last = own.refresh().token // until the collector is registered
+                last
+            }
+            own.close()
+            // The collector ends by itself (before, it waited for good), with what it got.
+            assertEquals("completed", withTimeout(10_000) { collector.await() })
+            assertEquals(refreshed, got.last())
+            // A collector that starts after close() ends at once.
+            assertEquals(emptyList<VKTokenEvent>(), withTimeout(10_000) { own.tokens.toList() })
+        } finally {
+            collector.cancel()
+            own.close()
+        }
+    }
+
+    @Test
     fun oneTokenEventPerNewTokenAtStartRenewalAndRefresh() = runBlocking<Unit> {
         DevServer.tokenLifetime(2) // renewal due at 1.8 s
         val rec = TokenRecorder()
