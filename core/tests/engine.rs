@@ -87,6 +87,12 @@ fn ok_session(n: usize, now: SystemTime, lifetime_secs: u64) -> HttpResponse {
     json(200, &format!(r#"{{"sessionToken":"tok-{n}","expiresAt":"{exp}","identity":"alice"}}"#))
 }
 
+/// A session whose token expired 10 s before it was issued (a backend's clock or cache).
+fn expired_session(n: usize, now: SystemTime) -> HttpResponse {
+    let exp = videokit_core::clock::format_rfc3339(now - Duration::from_secs(10));
+    json(200, &format!(r#"{{"sessionToken":"tok-{n}","expiresAt":"{exp}"}}"#))
+}
+
 fn json(status: u16, body: &str) -> HttpResponse {
     HttpResponse { status, headers: vec![("content-type".into(), "application/json".into())], body: body.as_bytes().to_vec() }
 }
@@ -835,4 +841,40 @@ async fn a_bad_session_name_is_refused_when_the_session_is_made() {
     let deps = SessionDeps { clock: c, transport: Some(t), store: Arc::new(MemoryStore::new()), jitter_seed: None, hook: None };
     let e = Session::with_deps(cfg, deps, tokio::runtime::Handle::current()).err().unwrap();
     assert_eq!((e.kind(), e.message()), (ErrorKind::InvalidArgument, "a session name must be 1 to 64 letters, digits, '_' or '-'"));
+}
+
+/// A renewal that brings a token already expired (a backend's clock or cache) is retried
+/// while the held token is served, as a garbled body is; at start it still fails at once.
+#[tokio::test(start_paused = true)]
+async fn a_renewed_token_that_arrives_expired_is_retried_while_the_held_one_serves() {
+    let c = clock();
+    let t = Script::new(c.clone(), |n, _, now| match n {
+        1 | 3 => Ok(ok_session(n, now, 600)),
+        _ => Ok(expired_session(n, now)),
+    });
+    let rig = rig_with(config(), c.clone(), t.clone(), Arc::new(MemoryStore::new()));
+    rig.session.start(api_source()).await.unwrap();
+    // Renewal at 540 s brings tok-2, expired; the retry (1 s backoff, no jitter) brings tok-3.
+    tokio::time::sleep(Duration::from_millis(540_100)).await;
+    settle().await;
+    assert_eq!(t.count(), 2);
+    assert_eq!(rig.session.state(), SessionState::Refreshing);
+    assert_eq!(rig.session.snapshot().last_error.map(|e| e.kind()), Some(ErrorKind::Expired));
+    assert_eq!(rig.session.token().await.unwrap().expose(), "tok-1", "the held token is served");
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    settle().await;
+    assert_eq!(t.count(), 3);
+    assert_eq!(rig.session.token().await.unwrap().expose(), "tok-3");
+    assert_eq!(rig.states(), ["idle>idle", "idle>starting", "starting>active", "active>refreshing", "refreshing>active"]);
+
+    // At start: failed, with the reason.
+    let t = Script::new(c.clone(), |n, _, now| match n {
+        1 => Ok(expired_session(1, now)),
+        _ => panic!("a start is not retried for an expired token"),
+    });
+    let rig = rig_with(config(), c.clone(), t.clone(), Arc::new(MemoryStore::new()));
+    let e = rig.session.start(api_source()).await.unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Expired);
+    assert!(e.message().contains("already expired"), "{e}");
+    assert_eq!(rig.states(), ["idle>idle", "idle>starting", "starting>failed"]);
 }

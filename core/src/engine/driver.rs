@@ -1,8 +1,9 @@
 //! The driver: one task per started session (one generation) does all fetching, so any
 //! number of `token()` / `refresh()` calls share one request. It resumes or fetches the
 //! first token, then follows [`timing::plan`]: wait, renew, or expire. A failed fetch is
-//! retried with backoff (transient errors; at renewal also a garbled body) while the held
-//! token is served; a terminal error, or `start` running out of attempts, is `failed`.
+//! retried with backoff (transient errors; at renewal also a garbled body or a token that
+//! arrived expired) while the held token is served; a terminal error, or `start` running out
+//! of attempts, is `failed`.
 
 use super::state::{cannot_renew, Inner};
 use super::timing::{self, Plan};
@@ -84,7 +85,10 @@ impl Inner {
                 return false;
             }
             let e = match source.fetch(&FetchContext { http: &self.http }).await {
-                Ok(tok) => return self.activate(gen, source, tok).await,
+                Ok(tok) => match self.activate(gen, source, tok).await {
+                    Ok(go_on) => return go_on,
+                    Err(arrived_expired) => arrived_expired,
+                },
                 Err(e) => e,
             };
             let Some(delay) = self.after_failure(gen, &e, phase, attempt).await else { return false };
@@ -97,10 +101,11 @@ impl Inner {
     /// Judge a failed attempt: `None` when it ended the session (`failed`), otherwise the
     /// delay before the next attempt (the error recorded and, at renewal, published).
     async fn after_failure(&self, gen: u64, e: &Error, phase: Phase, attempt: u32) -> Option<Duration> {
-        // A garbled body while a valid token is still held is more likely a proxy or
-        // backend hiccup than a permanent fault: renewal retries it (with backoff) and
-        // keeps serving the token; at start it fails at once.
-        let retry = e.is_transient() || (phase == Phase::Renew && e.kind() == ErrorKind::MalformedResponse);
+        // A garbled body, or a token that arrived already expired, while a valid token is
+        // still held is more likely a proxy, cache or backend hiccup than a permanent fault:
+        // renewal retries it (with backoff) and keeps serving the token; at start it fails
+        // at once.
+        let retry = e.is_transient() || (phase == Phase::Renew && matches!(e.kind(), ErrorKind::MalformedResponse | ErrorKind::Expired));
         if !retry {
             self.fail(gen, e.clone()).await;
             return None;

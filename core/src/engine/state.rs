@@ -170,18 +170,17 @@ impl Inner {
         self.publish(true, Err(Error::cancelled()));
     }
 
-    /// A new token from the source: `active` (or `failed` when it arrived already expired).
-    /// Returns whether the driver goes on.
-    pub async fn activate(&self, gen: u64, source: &dyn TokenSource, tok: FetchedToken) -> bool {
+    /// A new token from the source: `active`. Returns whether the driver goes on, or the
+    /// error of a token that arrived already expired, for the driver to judge as a failed
+    /// attempt (the end of a start; at renewal, retried while the held token is served).
+    pub async fn activate(&self, gen: u64, source: &dyn TokenSource, tok: FetchedToken) -> Result<bool> {
         let now = self.now();
         let cur = Current::new(tok, source.info().kind, false, &self.config.renewal, now);
         if cur.lapsed(now) {
-            let e = Error::new(
+            return Err(Error::new(
                 ErrorKind::Expired,
                 "the backend issued a token that is already expired (check the backend's clock and token lifetime)",
-            );
-            self.fail(gen, e).await;
-            return false;
+            ));
         }
         let data = cur.data.clone();
         // Persist before publishing: once callers see the new token, a stop() they make must
@@ -191,7 +190,7 @@ impl Inner {
             let Some(mut core) = self.lock_gen(gen) else {
                 // Stopped or restarted while we were saving: undo the write.
                 self.store.clear_later(source.info().store_key.clone());
-                return false;
+                return Ok(false);
             };
             core.current = Some(cur.clone());
             core.last_error = None;
@@ -206,7 +205,7 @@ impl Inner {
                 log::info!(target: "videokit", "session active; token {} has no known expiry, so no renewal is scheduled", data.token.fingerprint())
             }
         }
-        true
+        Ok(true)
     }
 
     pub async fn fail(&self, gen: u64, e: Error) {
