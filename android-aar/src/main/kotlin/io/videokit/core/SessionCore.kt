@@ -73,7 +73,7 @@ internal class Registration(private val core: SessionCore, private val unregiste
  * library takes hundreds of milliseconds, which must not be spent on the app's thread).
  */
 internal class SessionCore(initial: VKConfiguration, private val executor: () -> Executor) {
-    private class Op(val run: (VkSession) -> Unit, val fail: (VKException) -> Unit)
+    private class Op(val run: (VkSession) -> Unit, val fail: (VKException) -> Unit, val provisional: VKSessionState? = null)
 
     private val lock = Any()
     private var native: VkSession? = null
@@ -130,7 +130,8 @@ internal class SessionCore(initial: VKConfiguration, private val executor: () ->
         }
         offer(s.snapshot())
         while (true) {
-            val batch = synchronized(lock) {
+            // One at a time: the calls still queued are what `state` answers meanwhile.
+            val op = synchronized(lock) {
                 val q = queue!!
                 if (q.isEmpty()) {
                     if (!closed) native = s
@@ -138,11 +139,10 @@ internal class SessionCore(initial: VKConfiguration, private val executor: () ->
                     publish(real)
                     null
                 } else {
-                    queue = ArrayList()
-                    q
+                    q.removeAt(0)
                 }
             } ?: break
-            for (op in batch) runOp(op, s)
+            runOp(op, s)
         }
     }
 
@@ -159,8 +159,13 @@ internal class SessionCore(initial: VKConfiguration, private val executor: () ->
         if (gone != null) op.fail(gone) else op.run(s)
     } catch (t: Throwable) {
         // A call refused before it reached the session (a string that is not Unicode): what
-        // `state` answers goes back from the provisional state to the session's own.
+        // `state` answers goes back from the provisional state to the session's own (or to
+        // that of a call still queued), before the call's completion can read it.
         runCatching { offer(s.snapshot()) }
+        synchronized(lock) {
+            val queued = queue?.lastOrNull { it.provisional != null }?.provisional
+            if (native == null) publish(if (queued != null) View(real.version, queued, null, null, false, 0, 0) else real)
+        }
         op.fail(t.toVKException())
     }
 
@@ -173,7 +178,7 @@ internal class SessionCore(initial: VKConfiguration, private val executor: () ->
             native ?: run {
                 val e = initError
                 if (e == null) {
-                    queue!!.add(Op(run, fail))
+                    queue!!.add(Op(run, fail, provisional))
                     if (provisional != null) publish(View(real.version, provisional, null, null, false, 0, 0))
                     return
                 }
