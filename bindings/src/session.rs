@@ -491,11 +491,13 @@ impl VkSession {
             // the sink and the listeners, after the old engine's last transition.
             let version = self.shared.version.fetch_add(1, Ordering::SeqCst) + 1;
             let change = StateChange { seq: 0, from, to: SessionState::Idle, at: SystemTime::now(), error: None };
+            // It carries the new configuration's error, as the snapshot returned below does:
+            // with the same version, whichever of the two the platform gets last is kept.
             let snapshot = EngineSnapshot {
                 seq: 0,
                 state: SessionState::Idle,
                 data: None,
-                last_error: None,
+                last_error: st.config_error.clone(),
                 reuse_for: Duration::ZERO,
                 change: Some(change),
             };

@@ -229,6 +229,25 @@ fn an_invalid_configuration_is_every_starts_error_until_a_valid_one() {
     block(s.start_api_token("vk_dev_app_token".into(), "alice".into(), vec![]).wait()).unwrap();
 }
 
+/// A running session configured with an invalid configuration: the idle transition pushed to
+/// the sink has the configuration's error too (it had none, and having the version of the
+/// snapshot `configure` returns, it could replace it on the platform: `lastError` was null).
+#[test]
+fn configuring_a_running_session_badly_pushes_the_error_with_its_idle_transition() {
+    let srv = server();
+    let snaps = Recorder::new();
+    let s = VkSession::new(config(&srv.base_url()), None, None, Some(Arc::new(Sink(snaps.clone())))).unwrap();
+    block(s.start_api_token("vk_dev_app_token".into(), "alice".into(), vec![]).wait()).unwrap();
+    let bad = VkConfig { name: Some("kaltura.ks".into()), ..config(&srv.base_url()) };
+    let returned = s.configure(bad, None, None);
+    assert_eq!(returned.state, VkSessionState::Idle);
+    let kind = |s: &VkSnapshot| s.last_error.as_ref().map(|e| e.kind);
+    assert_eq!(kind(&returned), Some(VkErrorKind::InvalidArgument));
+    let got = snaps.wait_until(|v| v.iter().any(|x| x.version == returned.version));
+    let pushed = got.iter().find(|x| x.version == returned.version).unwrap();
+    assert_eq!((pushed.state, kind(pushed)), (VkSessionState::Idle, Some(VkErrorKind::InvalidArgument)));
+}
+
 #[test]
 fn two_sessions_run_side_by_side_each_with_its_own_token_and_renewal() {
     let srv = server();
