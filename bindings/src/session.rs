@@ -486,23 +486,23 @@ impl VkSession {
         st.config = Config { config, store, http_client };
         st.config_error = None;
         let _ = self.shared.engine(&mut st);
-        if from != SessionState::Idle {
-            // The new engine starts out idle without a transition of its own: this one tells
-            // the sink and the listeners, after the old engine's last transition.
-            let version = self.shared.version.fetch_add(1, Ordering::SeqCst) + 1;
-            let change = StateChange { seq: 0, from, to: SessionState::Idle, at: SystemTime::now(), error: None };
-            // It carries the new configuration's error, as the snapshot returned below does:
-            // with the same version, whichever of the two the platform gets last is kept.
-            let snapshot = EngineSnapshot {
-                seq: 0,
-                state: SessionState::Idle,
-                data: None,
-                last_error: st.config_error.clone(),
-                reuse_for: Duration::ZERO,
-                change: Some(change),
-            };
-            let _ = self.shared.tx.send(Msg::Transition(Box::new(snapshot), version, Instant::now()));
-        }
+        // A new version for the session after it, pushed to the sink and returned alike (with
+        // the version of an earlier push, one could replace the other on the platform, which
+        // keeps the later of equal versions: lastError read null after an invalid configure).
+        // Coming from a running engine it is a transition to idle (the new engine starts out
+        // idle without one of its own), after the old engine's last one.
+        let version = self.shared.version.fetch_add(1, Ordering::SeqCst) + 1;
+        let change =
+            (from != SessionState::Idle).then(|| StateChange { seq: 0, from, to: SessionState::Idle, at: SystemTime::now(), error: None });
+        let snapshot = EngineSnapshot {
+            seq: 0,
+            state: SessionState::Idle,
+            data: None,
+            last_error: st.config_error.clone(),
+            reuse_for: Duration::ZERO,
+            change,
+        };
+        let _ = self.shared.tx.send(Msg::Transition(Box::new(snapshot), version, Instant::now()));
         self.shared.snapshot(&st)
     }
 

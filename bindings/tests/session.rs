@@ -246,6 +246,16 @@ fn configuring_a_running_session_badly_pushes_the_error_with_its_idle_transition
     let got = snaps.wait_until(|v| v.iter().any(|x| x.version == returned.version));
     let pushed = got.iter().find(|x| x.version == returned.version).unwrap();
     assert_eq!((pushed.state, kind(pushed)), (VkSessionState::Idle, Some(VkErrorKind::InvalidArgument)));
+
+    // Configured again while idle (no transition): still a version of its own, newer than
+    // every earlier push, so no earlier push can replace it on the platform.
+    let bad_again = VkConfig { request_timeout_ms: Some(0), ..config(&srv.base_url()) };
+    let again = s.configure(bad_again, None, None);
+    assert!(again.version > returned.version, "{} > {}", again.version, returned.version);
+    let got = snaps.wait_until(|v| v.iter().any(|x| x.version == again.version));
+    assert!(got.iter().all(|x| x.version <= again.version));
+    let pushed = got.iter().find(|x| x.version == again.version).unwrap();
+    assert_eq!(pushed.last_error.as_ref().map(|e| e.detail.as_str()), Some("the request timeout must be greater than zero"));
 }
 
 #[test]

@@ -271,7 +271,9 @@ public struct VKSessionData: CustomStringConvertible, CustomDebugStringConvertib
 
 /// One state transition.
 public struct VKStateChange: Sendable, Equatable, CustomStringConvertible {
-    /// 1, 2, 3… per session; the first event a new listener gets repeats the last one's number.
+    /// Increasing per session, from 1 (a number is skipped where the session changed without a
+    /// transition: a retried attempt's error, a `configure` while idle); the first event a new
+    /// listener gets repeats the last one's number.
     public let seq: UInt64
     /// The state before.
     public let from: VKSessionState

@@ -198,7 +198,9 @@ class VKSessionData @JvmOverloads constructor(
  * One state transition, as a listener sees it. The first event a new listener receives is
  * the current state (`from == to`); then every transition, in order, exactly once.
  *
- * @property seq 1, 2, 3... per session core (the initial event repeats the last one's).
+ * @property seq increasing per session core, from 1 (a number is skipped where the session
+ *   changed without a transition: a retried attempt's error, a `configure` while idle); the
+ *   initial event repeats the last one's.
  * @property from the state before.
  * @property to the state after.
  * @property at local wall-clock time of the transition.
