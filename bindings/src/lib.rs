@@ -49,10 +49,12 @@ use videokit_core::Secret;
 /// A current-thread runtime driven by one dedicated thread ("videokit-worker"): the same one
 /// worker as a 1-thread multi-thread runtime, without compiling in the work-stealing
 /// scheduler (smaller library). Blocking work (DNS, and the calls into an app's session store,
-/// one at a time per session) uses at most 2 short-lived threads ("videokit-blocking").
+/// one at a time per session) runs on short-lived threads ("videokit-blocking"), made when
+/// needed and gone after 10 s idle: up to 32, so that sessions whose stores are slow, or hang
+/// for good, do not hold up the others (a hung store keeps one thread).
 static RUNTIME: Lazy<Result<tokio::runtime::Handle, String>> = Lazy::new(|| {
     let rt = tokio::runtime::Builder::new_current_thread()
-        .max_blocking_threads(2)
+        .max_blocking_threads(32)
         .thread_keep_alive(Duration::from_secs(10))
         .thread_name("videokit-blocking")
         .enable_all()

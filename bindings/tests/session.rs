@@ -1,6 +1,7 @@
 //! The session manager (`VkSession`) against the devserver on 127.0.0.1, through the built-in
 //! Rust HTTP client: start ordering, the snapshot stream, listeners across `configure`, token
 //! events, cancellation, several sessions at once.
+use std::collections::HashMap;
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 use videokit_devserver::{DevServer, DevServerConfig, Fault, FaultKind};
@@ -331,4 +332,68 @@ fn while_a_start_retries_the_sink_gets_each_failed_attempts_error() {
     assert_eq!(got.iter().map(|s| s.version).collect::<Vec<_>>(), [1, 2, 3]);
     let detail = got[1].last_error.as_ref().map(|e| e.detail.clone()).unwrap_or_default();
     assert_eq!(detail, "the VideoKit gateway answered HTTP 503: fault injected: status 503");
+}
+
+/// A store whose loads wait until the test ends (a Keystore that hangs).
+struct HungStore(Arc<(Mutex<bool>, Condvar)>);
+impl VkSessionStore for HungStore {
+    fn load(&self, _key: String) -> Result<Option<Vec<u8>>, VkError> {
+        let (released, cond) = &*self.0;
+        let mut r = released.lock().unwrap();
+        while !*r {
+            r = cond.wait_timeout(r, Duration::from_secs(20)).unwrap().0;
+            if !*r {
+                break;
+            }
+        }
+        Ok(None)
+    }
+    fn save(&self, _key: String, _record: Vec<u8>) -> Result<(), VkError> {
+        Ok(())
+    }
+    fn clear(&self, _key: String) -> Result<(), VkError> {
+        Ok(())
+    }
+}
+
+#[derive(Default)]
+struct MemStore(Mutex<HashMap<String, Vec<u8>>>);
+impl VkSessionStore for MemStore {
+    fn load(&self, key: String) -> Result<Option<Vec<u8>>, VkError> {
+        Ok(self.0.lock().unwrap().get(&key).cloned())
+    }
+    fn save(&self, key: String, record: Vec<u8>) -> Result<(), VkError> {
+        self.0.lock().unwrap().insert(key, record);
+        Ok(())
+    }
+    fn clear(&self, key: String) -> Result<(), VkError> {
+        self.0.lock().unwrap().remove(&key);
+        Ok(())
+    }
+}
+
+/// From the outside test: with two blocking threads for every session's store, two hung
+/// stores held up a third session's, whose start then waited out the store wait and served
+/// its token unsaved. Each session's store calls get a thread of their own.
+#[test]
+fn two_hung_stores_do_not_hold_up_a_third_sessions_store() {
+    let srv = server();
+    let release = Arc::new((Mutex::new(false), Condvar::new()));
+    let hung: Vec<_> = (0..2)
+        .map(|_| {
+            let s = VkSession::new(config(&srv.base_url()), Some(Arc::new(HungStore(release.clone()))), None, None).unwrap();
+            let call = s.start_api_token("vk_dev_app_token".into(), "alice".into(), vec![]);
+            (s, call)
+        })
+        .collect();
+    let mem = Arc::new(MemStore::default());
+    let c = VkSession::new(config(&srv.base_url()), Some(mem.clone()), None, None).unwrap();
+    let d = block(c.start_api_token("vk_dev_app_token".into(), "carol".into(), vec![]).wait()).unwrap();
+    assert_eq!(d.identity.as_deref(), Some("carol"));
+    assert_eq!(mem.0.lock().unwrap().len(), 1, "carol's session was saved before her start returned");
+    *release.0.lock().unwrap() = true;
+    release.1.notify_all();
+    for (_, call) in hung {
+        block(call.wait()).unwrap();
+    }
 }

@@ -146,3 +146,31 @@ fn a_stop_during_a_save_leaves_no_record_to_resume() {
     assert_eq!(records.len(), 1);
     assert!(String::from_utf8_lossy(records.values().next().unwrap()).contains("tok-2"));
 }
+
+#[test]
+fn a_store_that_never_answers_holds_a_start_and_a_stop_only_briefly() {
+    let rt = runtime();
+    let store = Arc::new(HeldStore::default());
+    store.hold_loads.store(true, Ordering::SeqCst);
+    let transport = Arc::new(Tokens(AtomicU64::new(0)));
+    let s = session(&rt, store.clone(), transport.clone());
+    let (done, releaser) = release_later(store.clone());
+    rt.block_on(async {
+        // The load is given up after the store wait, and so is the save queued behind it:
+        // the token is served unsaved.
+        let d = s.start(source()).await.unwrap();
+        assert_eq!((d.token.expose(), d.resumed), ("tok-1", false));
+        assert_eq!(s.state(), SessionState::Active);
+        assert_eq!(s.token().await.unwrap().expose(), "tok-1");
+    });
+    // stop() holds its caller only briefly for the clear queued behind them.
+    s.stop();
+    assert_eq!(s.state(), SessionState::Stopped);
+    done.send(()).unwrap();
+    assert!(!releaser.join().unwrap(), "the start or the stop waited for the store");
+    // Released, the queued save and then the clear run in order: no record is left.
+    rt.block_on(async {
+        let d = s.start(source()).await.unwrap();
+        assert_eq!((d.token.expose(), d.resumed), ("tok-2", false));
+    });
+}

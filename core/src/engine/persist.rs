@@ -11,16 +11,25 @@ use crate::secret::Secret;
 use crate::source::{FetchedToken, TokenSource};
 use crate::store::{SessionStore, StoredSession, RECORD_VERSION};
 use std::sync::Arc;
-use std::time::UNIX_EPOCH;
+use std::time::{Duration, UNIX_EPOCH};
 use tokio::sync::{mpsc, oneshot};
 
 type Job = Box<dyn FnOnce(&dyn SessionStore) + Send>;
 
+/// The longest the engine waits for the store to load or save before it goes on without it
+/// (fetching anew, or serving the new token unsaved); the call still completes in its turn.
+pub(super) const STORE_WAIT: Duration = Duration::from_secs(2);
+
+/// The longest `stop()` holds its caller while the stored record is cleared.
+pub(super) const STOP_CLEAR_WAIT: Duration = Duration::from_secs(1);
+
 /// A session's store, and the lane its calls take. A store that may block (disk, Keychain, a
 /// platform store) is called on the runtime's blocking pool, one job at a time in the order
-/// they were queued: a slow store holds up only its own session, and a clear queued before a
-/// load (a failed or stopped session's record) always runs first. A store that only touches
-/// memory is called in place.
+/// they were queued: a slow store holds up only its own session, a clear queued before a load
+/// (a failed or stopped session's record) always runs first, and a clear queued after a save
+/// always runs after it. The engine waits for a job at most [`STORE_WAIT`] ([`STOP_CLEAR_WAIT`]
+/// in `stop()`), so a store that hangs never holds the session, or the app's thread, for good.
+/// A store that only touches memory is called in place.
 pub(super) struct StoreLane {
     store: Arc<dyn SessionStore>,
     /// `None`: the store never blocks; every job runs in place.
@@ -45,16 +54,23 @@ impl StoreLane {
         StoreLane { store, jobs: Some(tx) }
     }
 
-    /// `f` with the store, after every job queued before it. `None` when it could not run
-    /// (the runtime is shutting down, or the store panicked).
-    pub async fn run<T: Send + 'static>(&self, f: impl FnOnce(&dyn SessionStore) -> T + Send + 'static) -> Option<T> {
+    /// `f` with the store, after every job queued before it, if that is done within
+    /// [`STORE_WAIT`]. `None` when it was not (the job stays queued and runs in its turn), or
+    /// could not run (the runtime is shutting down, or the store panicked).
+    pub async fn run<T: Send + 'static>(&self, what: &str, f: impl FnOnce(&dyn SessionStore) -> T + Send + 'static) -> Option<T> {
         let Some(jobs) = &self.jobs else { return Some(f(self.store.as_ref())) };
         let (tx, rx) = oneshot::channel();
         jobs.send(Box::new(move |s| {
             let _ = tx.send(f(s));
         }))
         .ok()?;
-        rx.await.ok()
+        match tokio::time::timeout(STORE_WAIT, rx).await {
+            Ok(r) => r.ok(),
+            Err(_) => {
+                log::warn!(target: "videokit", "the session store did not {what} within {} s; going on without it", STORE_WAIT.as_secs());
+                None
+            }
+        }
     }
 
     /// Clear `key` after every job queued so far, without waiting (a save still queued
@@ -68,9 +84,19 @@ impl StoreLane {
         }
     }
 
-    /// Clear `key` now, on the calling thread (`stop()`: the record is gone when it returns).
-    pub fn clear_now(&self, key: &str) {
-        clear_logged(self.store.as_ref(), key);
+    /// Clear `key` after every job queued so far, holding the calling thread until it is done
+    /// or [`STOP_CLEAR_WAIT`] has passed (`stop()`: normally the record is gone when it
+    /// returns; a slow or hung store never holds the app's thread longer).
+    pub fn clear_waiting(&self, key: String) {
+        let Some(jobs) = &self.jobs else { return clear_logged(self.store.as_ref(), &key) };
+        let (tx, rx) = std::sync::mpsc::channel();
+        let queued = jobs.send(Box::new(move |s| {
+            clear_logged(s, &key);
+            let _ = tx.send(());
+        }));
+        if queued.is_ok() && rx.recv_timeout(STOP_CLEAR_WAIT).is_err() {
+            log::warn!(target: "videokit", "the session store is slow to clear; the stored session is cleared when it answers");
+        }
     }
 }
 
@@ -87,7 +113,7 @@ impl Inner {
         let key = info.store_key.clone();
         let loaded = self
             .store
-            .run(move |s| {
+            .run("load the stored session", move |s| {
                 let r = s.load_record(&key);
                 if let Ok(Some(Err(_))) = &r {
                     clear_logged(s, &key); // unusable: discard it
@@ -151,7 +177,7 @@ impl Inner {
             scopes: data.scopes.clone(),
             details: source.save_details(&data.details),
         };
-        if let Some(Err(e)) = self.store.run(move |s| s.save_record(rec)).await {
+        if let Some(Err(e)) = self.store.run("save the session", move |s| s.save_record(rec)).await {
             log::warn!(target: "videokit", "could not save the session: {e}");
         }
     }

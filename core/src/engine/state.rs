@@ -157,11 +157,9 @@ impl Inner {
         core.current = None;
         core.force_refresh = false;
         if let Some(src) = core.source.take() {
-            // Now, so the record is gone when stop() returns; and again behind any save
-            // still queued on the store lane, which must not bring it back.
-            let key = &src.info().store_key;
-            self.store.clear_now(key);
-            self.store.clear_later(key.clone());
+            // Behind any save still queued (which must not bring the record back); normally
+            // done when stop() returns.
+            self.store.clear_waiting(src.info().store_key.clone());
         }
         if core.state != SessionState::Stopped {
             self.transition(core, SessionState::Stopped, None);
@@ -214,7 +212,7 @@ impl Inner {
         let Some(key) = self.lock_gen(gen).map(|core| core.source.as_ref().map(|s| s.info().store_key.clone())) else { return };
         if let Some(key) = key {
             self.store
-                .run(move |s| {
+                .run("clear the stored session", move |s| {
                     let _ = s.clear(&key);
                 })
                 .await;

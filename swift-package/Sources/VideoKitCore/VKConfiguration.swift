@@ -114,10 +114,12 @@ public protocol VKTokenProvider: AnyObject, Sendable {
 
 /// Byte storage for session records, so that a restarted app resumes its session without a
 /// request. Records contain the session token: keep them where the platform keeps secrets
-/// (`VKKeychainStore` on iOS and macOS). Loads and saves run on an SDK background thread, one
-/// call at a time per session, so a slow store holds up only its own session; a `start` that
-/// replaces a running session and `stop` clear the record on the caller's thread (it is gone
-/// when they return). Must not call back into ``VKSession``. A failure is logged and never
+/// (`VKKeychainStore` on iOS and macOS). Called on SDK background threads, one call at a time per
+/// session, so a slow store holds up only its own session. The SDK waits for a load or save at
+/// most 2 s, then goes on without it (fetching anew, or serving the new token unsaved; the call
+/// still completes in its turn). `stop()` (and `configure`, a `start` that replaces a running
+/// session) waits at most 1 s for the record's clear, so the record is normally gone when it
+/// returns. Must not call back into ``VKSession``. A failure is logged and never
 /// stops a session.
 public protocol VKSessionStore: AnyObject, Sendable {
     /// The record saved under `key`, or `nil`.
