@@ -27,7 +27,7 @@ let base = args[2]
 /// When `configure` + `start` (or the request's `resume`) returned, in ms since `main` began.
 nonisolated(unsafe) var callsMs = 0.0
 
-func finish(_ calls: Double, _ token: String?) -> Never {
+@Sendable func finish(_ calls: Double, _ token: String?) -> Never {
     let first = msSinceStart()
     print(
         String(format: "mode=%@ calls_ms=%.3f first_token_ms=%.3f ok=%@", mode, calls, first, token?.isEmpty == false ? "true" : "false")
