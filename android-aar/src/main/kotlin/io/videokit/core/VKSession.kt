@@ -299,7 +299,8 @@ class VKSession(configuration: VKConfiguration) : VKSessionApi {
                 val result = runCatching { call.wait().toVK() }
                 val after = runCatching { s.snapshot().also(core::offer).state.toVK() }.getOrNull()
                 call.destroy()
-                result.fold({ whenDone(VKSessionState.ACTIVE, it, null) }, { whenDone(after ?: VKSessionState.FAILED, null, it.toVKException()) })
+                // (A session closed meanwhile has no snapshot to give: its kept state, STOPPED.)
+                result.fold({ whenDone(VKSessionState.ACTIVE, it, null) }, { whenDone(after ?: core.sessionState, null, it.toVKException()) })
             }
         }
     }

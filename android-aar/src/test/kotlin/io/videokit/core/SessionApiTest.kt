@@ -90,6 +90,26 @@ class SessionApiTest : SessionTestBase() {
     }
 
     @Test
+    fun aStartEndedByCloseCompletesCancelledAndStopped() = runBlocking<Unit> {
+        // From the outside test: the completion said FAILED while state and listeners said STOPPED.
+        val own = VKSession(testConfig())
+        val entered = java.util.concurrent.CountDownLatch(1)
+        val hanging = object : VKTokenProvider {
+            override suspend fun fetchToken(identity: String?): VKProvidedToken {
+                entered.countDown()
+                kotlinx.coroutines.awaitCancellation()
+            }
+        }
+        val probe = CompletionProbe()
+        own.start(provider = hanging, completion = probe)
+        assertTrue(entered.await(20, TimeUnit.SECONDS))
+        own.close()
+        val r = probe.await()
+        assertEquals(VKErrorKind.CANCELLED to VKSessionState.STOPPED, r.error!!.kind to r.state)
+        assertEquals(VKSessionState.STOPPED, own.state)
+    }
+
+    @Test
     fun closingASessionEndsItsTokenFlows() = runBlocking<Unit> {
         val own = VKSession(testConfig())
         val got = java.util.concurrent.CopyOnWriteArrayList<String>()
