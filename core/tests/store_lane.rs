@@ -31,6 +31,7 @@ struct HeldStore {
     records: Mutex<HashMap<String, Vec<u8>>>,
     hold_loads: AtomicBool,
     hold_saves: AtomicBool,
+    hold_clears: AtomicBool,
     held: Mutex<bool>,
     release: Condvar,
     entered: tokio::sync::Notify,
@@ -50,6 +51,7 @@ impl HeldStore {
     fn release(&self) {
         self.hold_loads.store(false, Ordering::SeqCst);
         self.hold_saves.store(false, Ordering::SeqCst);
+        self.hold_clears.store(false, Ordering::SeqCst);
         *self.held.lock().unwrap() = false;
         self.release.notify_all();
     }
@@ -66,6 +68,7 @@ impl SessionStore for HeldStore {
         Ok(())
     }
     fn clear(&self, key: &str) -> videokit_core::Result<()> {
+        self.wait_if(&self.hold_clears);
         self.records.lock().unwrap().remove(key);
         Ok(())
     }
@@ -173,4 +176,28 @@ fn a_store_that_never_answers_holds_a_start_and_a_stop_only_briefly() {
         let d = s.start(source()).await.unwrap();
         assert_eq!((d.token.expose(), d.resumed), ("tok-2", false));
     });
+}
+
+/// From the outside test: stop() waits for the clear at most a second; a session made after
+/// it (through configure, or a new one on the same store) has a store lane of its own, and
+/// loaded the record before the slow clear was done: the signed-out token was resumed.
+#[test]
+fn no_session_resumes_a_record_whose_clear_is_still_pending() {
+    let rt = runtime();
+    let store = Arc::new(HeldStore::default());
+    let transport = Arc::new(Tokens(AtomicU64::new(0)));
+    let a = session(&rt, store.clone(), transport.clone());
+    rt.block_on(async { a.start(source()).await.unwrap() });
+    assert_eq!(store.records.lock().unwrap().len(), 1);
+    store.hold_clears.store(true, Ordering::SeqCst);
+    let (done, releaser) = release_later(store.clone());
+    a.stop(); // the user signs out; the clear is held, stop() returns anyway
+    assert_eq!(store.records.lock().unwrap().len(), 1, "the clear has not run yet");
+    let b = session(&rt, store.clone(), transport.clone());
+    rt.block_on(async {
+        let d = b.start(source()).await.unwrap();
+        assert_eq!((d.token.expose(), d.resumed), ("tok-2", false), "the signed-out tok-1 must not be resumed");
+    });
+    done.send(()).unwrap();
+    assert!(!releaser.join().unwrap());
 }

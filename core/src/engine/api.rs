@@ -42,11 +42,12 @@ impl Session {
             Some(name) => Arc::new(NamedStore::new(deps.store, name)),
             None => deps.store,
         };
+        let store = StoreLane::new(store, config.name.as_deref(), &runtime);
         let inner = Arc::new(Inner {
             config,
             clock: deps.clock,
             http,
-            store: StoreLane::new(store, &runtime),
+            store,
             runtime: runtime.clone(),
             core: Mutex::new(Core::new()),
             events,

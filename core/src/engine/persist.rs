@@ -10,7 +10,8 @@ use crate::clock::{add_ms, diff_ms};
 use crate::secret::Secret;
 use crate::source::{FetchedToken, TokenSource};
 use crate::store::{SessionStore, StoredSession, RECORD_VERSION};
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, LazyLock, Mutex};
 use std::time::{Duration, UNIX_EPOCH};
 use tokio::sync::{mpsc, oneshot};
 
@@ -23,6 +24,40 @@ pub(super) const STORE_WAIT: Duration = Duration::from_secs(2);
 /// The longest `stop()` holds its caller while the stored record is cleared.
 pub(super) const STOP_CLEAR_WAIT: Duration = Duration::from_secs(1);
 
+/// Clears queued and not yet done, by the key the store sees (the session's name in it), for
+/// every session of the process. A lane is one session's: a session made after a `stop()`
+/// that returned before its clear was done (a store slower than [`STOP_CLEAR_WAIT`]), through
+/// `configure` or as a new session on the same store, has a lane of its own that could load
+/// the record first. A load of a key with a clear pending finds nothing instead.
+static PENDING_CLEARS: LazyLock<Mutex<HashMap<String, usize>>> = LazyLock::new(Mutex::default);
+
+fn pending_clears() -> std::sync::MutexGuard<'static, HashMap<String, usize>> {
+    // Counts only: a panic elsewhere cannot leave them inconsistent.
+    PENDING_CLEARS.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// One pending clear of a key, from when it is queued until its job has run or is dropped.
+struct PendingClear(String);
+
+impl PendingClear {
+    fn new(key: String) -> PendingClear {
+        *pending_clears().entry(key.clone()).or_insert(0) += 1;
+        PendingClear(key)
+    }
+}
+
+impl Drop for PendingClear {
+    fn drop(&mut self) {
+        let mut p = pending_clears();
+        if let Some(n) = p.get_mut(&self.0) {
+            *n -= 1;
+            if *n == 0 {
+                p.remove(&self.0);
+            }
+        }
+    }
+}
+
 /// A session's store, and the lane its calls take. A store that may block (disk, Keychain, a
 /// platform store) is called on the runtime's blocking pool, one job at a time in the order
 /// they were queued: a slow store holds up only its own session, a clear queued before a load
@@ -34,12 +69,16 @@ pub(super) struct StoreLane {
     store: Arc<dyn SessionStore>,
     /// `None`: the store never blocks; every job runs in place.
     jobs: Option<mpsc::UnboundedSender<Job>>,
+    /// What the store puts before a key (`name.`, or nothing): the key it sees, for
+    /// [`PENDING_CLEARS`].
+    prefix: String,
 }
 
 impl StoreLane {
-    pub fn new(store: Arc<dyn SessionStore>, runtime: &tokio::runtime::Handle) -> StoreLane {
+    pub fn new(store: Arc<dyn SessionStore>, name: Option<&str>, runtime: &tokio::runtime::Handle) -> StoreLane {
+        let prefix = name.map(|n| format!("{n}.")).unwrap_or_default();
         if !store.may_block() {
-            return StoreLane { store, jobs: None };
+            return StoreLane { store, jobs: None, prefix };
         }
         let (tx, mut rx) = mpsc::unbounded_channel::<Job>();
         let s = store.clone();
@@ -51,7 +90,7 @@ impl StoreLane {
                 let _ = tokio::task::spawn_blocking(move || job(s.as_ref())).await;
             }
         });
-        StoreLane { store, jobs: Some(tx) }
+        StoreLane { store, jobs: Some(tx), prefix }
     }
 
     /// `f` with the store, after every job queued before it, if that is done within
@@ -73,25 +112,57 @@ impl StoreLane {
         }
     }
 
+    /// A job that clears `key`, pending in [`PENDING_CLEARS`] until it has run; then `done`.
+    fn clear_job(&self, key: String, done: impl FnOnce() + Send + 'static) -> Job {
+        let pending = PendingClear::new(self.seen_key(&key));
+        Box::new(move |s| {
+            clear_logged(s, &key);
+            drop(pending);
+            done();
+        })
+    }
+
+    /// `key` as the store sees it (for [`PENDING_CLEARS`]).
+    fn seen_key(&self, key: &str) -> String {
+        format!("{}{key}", self.prefix)
+    }
+
     /// Clear `key` after every job queued so far, without waiting (a save still queued
     /// cannot outlive the clear).
     pub fn clear_later(&self, key: String) {
         match &self.jobs {
             Some(jobs) => {
-                let _ = jobs.send(Box::new(move |s| clear_logged(s, &key)));
+                let _ = jobs.send(self.clear_job(key, || {}));
             }
             None => clear_logged(self.store.as_ref(), &key),
         }
     }
 
+    /// Clear `key` after every job queued so far and wait for it (at most [`STORE_WAIT`]).
+    pub async fn clear(&self, key: String) {
+        let Some(jobs) = &self.jobs else { return clear_logged(self.store.as_ref(), &key) };
+        let (tx, rx) = oneshot::channel();
+        if jobs
+            .send(self.clear_job(key, move || {
+                let _ = tx.send(());
+            }))
+            .is_err()
+        {
+            return;
+        }
+        if tokio::time::timeout(STORE_WAIT, rx).await.is_err() {
+            log::warn!(target: "videokit", "the session store did not clear the stored session within {} s; going on without it", STORE_WAIT.as_secs());
+        }
+    }
+
     /// Clear `key` after every job queued so far, holding the calling thread until it is done
     /// or [`STOP_CLEAR_WAIT`] has passed (`stop()`: normally the record is gone when it
-    /// returns; a slow or hung store never holds the app's thread longer).
+    /// returns; a slow or hung store never holds the app's thread longer, and until the clear
+    /// is done no session of the process resumes the record).
     pub fn clear_waiting(&self, key: String) {
         let Some(jobs) = &self.jobs else { return clear_logged(self.store.as_ref(), &key) };
         let (tx, rx) = std::sync::mpsc::channel();
-        let queued = jobs.send(Box::new(move |s| {
-            clear_logged(s, &key);
+        let queued = jobs.send(self.clear_job(key, move || {
             let _ = tx.send(());
         }));
         if queued.is_ok() && rx.recv_timeout(STOP_CLEAR_WAIT).is_err() {
@@ -111,9 +182,13 @@ impl Inner {
     pub(super) async fn try_resume(&self, gen: u64, source: &dyn TokenSource) -> bool {
         let info = source.info();
         let key = info.store_key.clone();
+        let seen_key = self.store.seen_key(&key);
         let loaded = self
             .store
             .run("load the stored session", move |s| {
+                if pending_clears().contains_key(&seen_key) {
+                    return Ok(None); // a stopped session's record, being cleared
+                }
                 let r = s.load_record(&key);
                 if let Ok(Some(Err(_))) = &r {
                     clear_logged(s, &key); // unusable: discard it

@@ -211,11 +211,7 @@ impl Inner {
         // that a start made once `failed` is seen loads after the clear.
         let Some(key) = self.lock_gen(gen).map(|core| core.source.as_ref().map(|s| s.info().store_key.clone())) else { return };
         if let Some(key) = key {
-            self.store
-                .run("clear the stored session", move |s| {
-                    let _ = s.clear(&key);
-                })
-                .await;
+            self.store.clear(key).await;
         }
         let Some(mut core) = self.lock_gen(gen) else { return };
         log::warn!(target: "videokit", "session failed: {e}");
