@@ -78,6 +78,15 @@ pub fn videokit_version() -> String {
     env!("CARGO_PKG_VERSION").to_string()
 }
 
+/// The largest stored session record the core reads. The platform layers' store adapters
+/// pass at most one byte more across the FFI: an oversized record (a corrupt or planted one)
+/// then costs a bounded copy before the core refuses and clears it.
+#[uniffi::export]
+pub fn max_stored_record_bytes() -> u32 {
+    // 64 KiB: fits in a u32.
+    videokit_core::store::MAX_RECORD_BYTES as u32
+}
+
 /// An app-supplied token provider: the app's own code fetches a token (from its backend,
 /// its auth SDK…). Throw `VkError` with kind `unauthorized` or `rejected` to stop the
 /// session; any other error, or an unexpected exception, counts as a transient failure

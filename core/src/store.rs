@@ -211,6 +211,11 @@ impl SessionStore for FileStore {
     }
 }
 
+/// The largest stored record the core reads (a session's record is well under 8 KiB). The
+/// platform layers copy at most one byte more across the FFI, so an oversized record costs a
+/// bounded copy before it is refused and cleared.
+pub const MAX_RECORD_BYTES: usize = 64 * 1024;
+
 /// Current record format version. Version 1 (until 2026-12) kept one vendor's facts in a
 /// field of their own; such a record is discarded (the session fetches a new token).
 pub const RECORD_VERSION: u32 = 2;
@@ -249,7 +254,7 @@ impl StoredSession {
     }
     /// Decode and validate a record for `key`. Any problem is `storage` with a reason.
     pub fn decode(bytes: &[u8], key: &str) -> Result<StoredSession> {
-        if bytes.len() > 64 * 1024 {
+        if bytes.len() > MAX_RECORD_BYTES {
             return Err(Error::new(ErrorKind::Storage, "the stored session record is too large"));
         }
         let r: StoredSession =
@@ -265,6 +270,17 @@ impl StoredSession {
         }
         if r.token.trim().is_empty() || SourceKind::parse(&r.source).is_none() {
             return Err(Error::new(ErrorKind::Storage, "the stored session record is incomplete"));
+        }
+        // What no session of ours saves: a token that could not go in a header (or would
+        // reach the app with a line break in it), an identity no configuration accepts, an
+        // issue time that is not before the expiry.
+        if r.token.chars().any(char::is_control) || r.identity.as_deref().is_some_and(|i| i.chars().any(char::is_control)) {
+            return Err(Error::new(ErrorKind::Storage, "the stored session record holds control characters"));
+        }
+        if let (Some(issued), Some(expires)) = (r.issued_at_ms, r.expires_at_ms) {
+            if issued >= expires {
+                return Err(Error::new(ErrorKind::Storage, "the stored session record was issued after it expires"));
+            }
         }
         Ok(r)
     }
@@ -299,6 +315,25 @@ mod tests {
         bad.v = 9;
         assert_eq!(StoredSession::decode(&bad.encode(), "k").unwrap_err().kind(), ErrorKind::Storage);
         assert!(!format!("{r:?}").contains("t0k"));
+    }
+
+    /// Records no session saves are refused (and so cleared, and a new token fetched): from
+    /// the outside test, which planted them in an app's store and saw them resumed.
+    #[test]
+    fn implausible_records_are_refused() {
+        let refused =
+            |r: StoredSession| StoredSession::decode(&r.encode(), "k").map(|_| ()).map_err(|e| (e.kind(), e.message().to_string()));
+        let control = Err((ErrorKind::Storage, "the stored session record holds control characters".to_string()));
+        for token in ["t0k\r\nX-Injected: 1", "t0k\n", "t\u{0}k", "t0k\u{7f}"] {
+            assert_eq!(refused(StoredSession { token: token.into(), ..rec("k") }), control, "{token:?}");
+        }
+        assert_eq!(refused(StoredSession { identity: Some("al\nice".into()), ..rec("k") }), control);
+        let issued_late = Err((ErrorKind::Storage, "the stored session record was issued after it expires".to_string()));
+        assert_eq!(refused(StoredSession { issued_at_ms: Some(5), ..rec("k") }), issued_late);
+        assert_eq!(refused(StoredSession { issued_at_ms: Some(6), ..rec("k") }), issued_late);
+        assert_eq!(refused(StoredSession { issued_at_ms: Some(4), ..rec("k") }), Ok(()));
+        let big = StoredSession { token: "a".repeat(MAX_RECORD_BYTES), ..rec("k") };
+        assert_eq!(refused(big), Err((ErrorKind::Storage, "the stored session record is too large".to_string())));
     }
 
     /// A version-1 record (written before the details moved to the sources) is refused as

@@ -564,6 +564,46 @@ async fn a_version_1_record_is_discarded_and_fetched_anew() {
     assert!(saved.starts_with(r#"{"v":2,"#) && saved.contains("tok-1") && !saved.contains("kaltura"), "{saved}");
 }
 
+/// Records planted in an app's store (the outside test's): one that claims a year-9999
+/// expiry, one whose token has a line break, one issued after it expires. None is resumed;
+/// each start fetches a new token, which replaces the record. A record valid for 300 days
+/// still resumes.
+#[tokio::test(start_paused = true)]
+async fn implausible_stored_records_are_not_resumed() {
+    let key = api_source().store_key_for_test();
+    let rec = |token: &str, expires_s: i64, issued_s: Option<i64>| {
+        let issued = issued_s.map_or("null".to_string(), |s| (s * 1000).to_string());
+        format!(
+            r#"{{"v":2,"key":"{key}","source":"api_token","token":"{token}","expires_at_ms":{},"issued_at_ms":{issued},"identity":"alice","scopes":[]}}"#,
+            expires_s * 1000
+        )
+    };
+    let t0 = T0 as i64;
+    let cases = [
+        (rec("planted", 253_402_300_799, None), false), // 9999-12-31
+        (rec("planted", 253_402_300_799, Some(253_402_300_000)), false),
+        (rec("planted", t0 + 367 * 86_400, Some(t0)), false),
+        (rec("planted\r\nX-Injected: 1", t0 + 3600, None), false),
+        (rec("planted", t0 + 3600, Some(t0 + 3600)), false),
+        (rec("planted", t0 + 300 * 86_400, Some(t0)), true),
+    ];
+    for (record, resumes) in cases {
+        let store = Arc::new(MemoryStore::new());
+        store.save(&key, record.as_bytes()).unwrap();
+        let c = clock();
+        let t = Script::new(c.clone(), |n, _, now| Ok(ok_session(n, now, 3600)));
+        let rig = rig_with(config(), c.clone(), t.clone(), store.clone());
+        let d = rig.session.start(api_source()).await.unwrap();
+        if resumes {
+            assert_eq!((d.resumed, d.token.expose(), t.count()), (true, "planted", 0), "{record}");
+        } else {
+            assert_eq!((d.resumed, d.token.expose(), t.count()), (false, "tok-1", 1), "{record}");
+            let saved = String::from_utf8(store.load(&key).unwrap().unwrap()).unwrap();
+            assert!(saved.contains("tok-1") && !saved.contains("planted"), "{saved}");
+        }
+    }
+}
+
 trait KeyForTest {
     fn store_key_for_test(&self) -> String;
 }

@@ -23,6 +23,9 @@ pub(super) const STORE_WAIT: Duration = Duration::from_secs(2);
 
 /// The longest `stop()` holds its caller while the stored record is cleared.
 pub(super) const STOP_CLEAR_WAIT: Duration = Duration::from_secs(1);
+/// A stored session that claims to be valid for longer than this is not resumed (a new
+/// token is fetched). Tokens that live longer still work; they are just not resumed.
+pub(super) const MAX_RESUME_AHEAD: Duration = Duration::from_secs(366 * 24 * 3600);
 
 /// Clears queued and not yet done, by the key the store sees (the session's name in it), for
 /// every session of the process. A lane is one session's: a session made after a `stop()`
@@ -209,17 +212,24 @@ impl Inner {
             }
         };
         let Some(exp_ms) = rec.expires_at_ms else { return false };
+        let now = self.now();
+        let expires_at = add_ms(UNIX_EPOCH, exp_ms);
+        if expires_at.duration_since(now.server).is_ok_and(|left| left > MAX_RESUME_AHEAD) {
+            // No token this SDK saved says so: a planted or corrupt record would otherwise
+            // be served, never renewed, for as long as it claims. A new token replaces it.
+            log::warn!(target: "videokit", "discarded the stored session: it claims to be valid for more than a year");
+            return false;
+        }
         let token = Secret::new(rec.token);
         let Ok(details) = source.restore_details(&token, rec.details.as_deref()) else { return false };
         let tok = FetchedToken {
             token,
-            expires_at: Some(add_ms(UNIX_EPOCH, exp_ms)),
+            expires_at: Some(expires_at),
             issued_at: rec.issued_at_ms.map(|ms| add_ms(UNIX_EPOCH, ms)),
             identity: rec.identity,
             scopes: rec.scopes,
             details,
         };
-        let now = self.now();
         let cur = Current::new(tok, info.kind, true, &self.config.renewal, now);
         let remaining = match cur.remaining(now) {
             Some(r) if r > cur.lead => r,

@@ -8,8 +8,15 @@ final class StoreAdapter: VkSessionStore, @unchecked Sendable {
     private let store: VKSessionStore
     init(_ store: VKSessionStore) { self.store = store }
 
+    /// The largest record the core reads; an oversized one crosses the FFI cut to one byte
+    /// more, which the core then refuses and clears.
+    static let maxRecord = Int(maxStoredRecordBytes())
+
     func load(key: String) throws -> Data? {
-        do { return try store.load(key: key) } catch { throw Self.failure("load", error) }
+        let data: Data?
+        do { data = try store.load(key: key) } catch { throw Self.failure("load", error) }
+        guard let data, data.count > Self.maxRecord else { return data }
+        return Data(data.prefix(Self.maxRecord + 1))
     }
     func save(key: String, record: Data) throws {
         do { try store.save(key: key, record: record) } catch { throw Self.failure("save", error) }

@@ -35,6 +35,35 @@ final class StoreTests: SessionTestCase {
         XCTAssertEqual(try server.count("sessions"), 2)
     }
 
+    final class FixedStore: VKSessionStore {
+        let data: Data
+        init(_ data: Data) { self.data = data }
+        func load(key: String) throws -> Data? { data }
+        func save(key: String, record: Data) throws {}
+        func clear(key: String) throws {}
+    }
+
+    /// From the outside test: a 64 MB record took seconds to cross the FFI before the core
+    /// refused it. (Kotlin: anOversizedRecordIsCutAtTheFfiAndReplacedByANewSession.)
+    func testAnOversizedRecordIsCutAtTheFfiAndReplacedByANewSession() throws {
+        let big = Data(repeating: 0x41, count: 8 << 20)
+        XCTAssertEqual(try StoreAdapter(FixedStore(big)).load(key: "k")?.count, 64 * 1024 + 1)
+        XCTAssertEqual(try StoreAdapter(FixedStore(Data(count: 10))).load(key: "k"), Data(count: 10))
+
+        let store = MapStore()
+        session.configure(makeConfig(store: store))
+        _ = try runBlocking { try await self.session.start(apiToken: self.server.appToken, identity: "alice") }
+        let key = try XCTUnwrap(store.records.get().keys.first)
+        let planted = MapStore([key: big])
+        session.configure(makeConfig(store: planted))
+        let second = try runBlocking { try await self.session.start(apiToken: self.server.appToken, identity: "alice") }
+        XCTAssertFalse(second.resumed)
+        XCTAssertEqual(try server.count("sessions"), 2)
+        let record = try XCTUnwrap(planted.records.get()[key])
+        XCTAssertLessThan(record.count, 4096)
+        XCTAssertTrue(String(decoding: record, as: UTF8.self).contains(second.token))
+    }
+
     func testStopClearsTheStoredSession() throws {
         let store = MapStore()
         session.configure(makeConfig(store: store))

@@ -20,6 +20,7 @@ import io.videokit.core.ffi.VkSessionData
 import io.videokit.core.ffi.VkSessionState
 import io.videokit.core.ffi.VkSessionStore
 import io.videokit.core.ffi.VkStateChange
+import io.videokit.core.ffi.maxStoredRecordBytes
 import io.videokit.core.ffi.setLogger
 import io.videokit.core.ffi.VkTokenProvider
 import io.videokit.core.ffi.VkVideoSdkClaims
@@ -228,9 +229,16 @@ internal class ProviderAdapter(private val provider: VKTokenProvider) : VkTokenP
 
 /** A store that throws is `storage` (as in Swift); its exception's text is not passed on. */
 internal class StoreAdapter(private val store: VKSessionStore) : VkSessionStore {
-    override fun load(key: String): ByteArray? = foreignCall("the session store", VkErrorKind.STORAGE) { store.load(key) }
+    /** An oversized record crosses the FFI cut to one byte over the core's limit, which it then refuses and clears. */
+    override fun load(key: String): ByteArray? = foreignCall("the session store", VkErrorKind.STORAGE) {
+        store.load(key)?.let { if (it.size > maxRecord) it.copyOf(maxRecord + 1) else it }
+    }
     override fun save(key: String, record: ByteArray) = foreignCall("the session store", VkErrorKind.STORAGE) { store.save(key, record) }
     override fun clear(key: String) = foreignCall("the session store", VkErrorKind.STORAGE) { store.clear(key) }
+
+    internal companion object {
+        val maxRecord: Int by lazy { maxStoredRecordBytes().toInt() }
+    }
 }
 
 internal class LoggerAdapter(private val logger: VKLogger) : VkLogger {

@@ -10,6 +10,7 @@ import kotlinx.coroutines.runBlocking
 import kotlinx.coroutines.withTimeout
 import org.junit.Assert.assertEquals
 import org.junit.Assert.assertFalse
+import org.junit.Assert.assertSame
 import org.junit.Assert.assertTrue
 import org.junit.Test
 
@@ -39,6 +40,28 @@ class StoreTest : SessionTestBase() {
         val other = session.awaitStart(apiToken = DevServer.appToken, identity = "bob")
         assertFalse(other.resumed)
         assertEquals(2, DevServer.count("sessions"))
+    }
+
+    /** From the outside test: a 64 MB record took 3.4 s to cross the FFI before the core refused it. */
+    @Test
+    fun anOversizedRecordIsCutAtTheFfiAndReplacedByANewSession() = runBlocking {
+        val big = ByteArray(8 shl 20) { 'A'.code.toByte() }
+        val small = ByteArray(10)
+        val fixed = { bytes: ByteArray -> StoreAdapter(object : VKSessionStore by MapStore() { override fun load(key: String) = bytes }) }
+        assertEquals(64 * 1024 + 1, fixed(big).load("k")!!.size)
+        assertSame(small, fixed(small).load("k"))
+
+        val store = MapStore()
+        session.configure(testConfig(store = store))
+        session.awaitStart(apiToken = DevServer.appToken, identity = "alice")
+        val key = store.records.keys.single()
+        val planted = MapStore(mapOf(key to big))
+        session.configure(testConfig(store = planted))
+        val second = session.awaitStart(apiToken = DevServer.appToken, identity = "alice")
+        assertFalse(second.resumed)
+        assertEquals(2, DevServer.count("sessions"))
+        val record = planted.records.getValue(key)
+        assertTrue(record.size < 4096 && String(record).contains(second.token))
     }
 
     @Test
