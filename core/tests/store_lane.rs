@@ -35,6 +35,8 @@ struct HeldStore {
     held: Mutex<bool>,
     release: Condvar,
     entered: tokio::sync::Notify,
+    /// Told after every save and clear.
+    changed: tokio::sync::Notify,
 }
 
 impl HeldStore {
@@ -46,6 +48,14 @@ impl HeldStore {
             while *held {
                 held = self.release.wait(held).unwrap();
             }
+        }
+    }
+    /// Waits (at most 10 s) until the one record holds `token`: the calls queued behind a
+    /// store that was held have run.
+    async fn until_saved(&self, token: &str) {
+        let holds = || self.records.lock().unwrap().values().any(|r| String::from_utf8_lossy(r).contains(&format!("\"{token}\"")));
+        while !holds() {
+            tokio::time::timeout(Duration::from_secs(10), self.changed.notified()).await.expect("the queued store calls ran");
         }
     }
     fn release(&self) {
@@ -65,11 +75,13 @@ impl SessionStore for HeldStore {
     fn save(&self, key: &str, record: &[u8]) -> videokit_core::Result<()> {
         self.wait_if(&self.hold_saves);
         self.records.lock().unwrap().insert(key.to_string(), record.to_vec());
+        self.changed.notify_one();
         Ok(())
     }
     fn clear(&self, key: &str) -> videokit_core::Result<()> {
         self.wait_if(&self.hold_clears);
         self.records.lock().unwrap().remove(key);
+        self.changed.notify_one();
         Ok(())
     }
 }
@@ -142,6 +154,8 @@ fn a_stop_during_a_save_leaves_no_record_to_resume() {
                                 // The next start (the next launch, say) must not resume the signed-out session.
         let d = s.start(source()).await.unwrap();
         assert_eq!((d.token.expose(), d.resumed), ("tok-2", false));
+        // (stop()'s wait for its clear ran out, so these calls were queued, not waited for.)
+        store.until_saved("tok-2").await;
     });
     assert!(!releaser.join().unwrap());
     assert_eq!(transport.0.load(Ordering::SeqCst), 2);
@@ -200,4 +214,52 @@ fn no_session_resumes_a_record_whose_clear_is_still_pending() {
     });
     done.send(()).unwrap();
     assert!(!releaser.join().unwrap());
+}
+
+/// From the outside re-test (N2): after a clear that hangs, every start and refresh waited
+/// the whole store wait (2 s) for each of its store calls. Now the wait that runs out marks
+/// the store as stuck: later calls are queued without a wait until it answers, then waited
+/// for again.
+#[test]
+fn a_store_stuck_on_a_clear_costs_one_wait_not_one_per_call() {
+    let rt = runtime();
+    let store = Arc::new(HeldStore::default());
+    let transport = Arc::new(Tokens(AtomicU64::new(0)));
+    let s = session(&rt, store.clone(), transport.clone());
+    rt.block_on(async { s.start(source()).await.unwrap() });
+    store.hold_clears.store(true, Ordering::SeqCst);
+    let (done, releaser) = release_later(store.clone());
+    s.stop(); // its clear hangs: stop() gives up waiting after a second
+    let started = std::time::Instant::now();
+    rt.block_on(async {
+        // A load and a save, then two saves: five store calls, none waited for.
+        let d = s.start(source()).await.unwrap();
+        assert_eq!((d.token.expose(), d.resumed), ("tok-2", false));
+        assert_eq!(s.refresh().await.unwrap().token.expose(), "tok-3");
+        assert_eq!(s.refresh().await.unwrap().token.expose(), "tok-4");
+    });
+    // Without the mark, the first load alone waits the whole store wait.
+    let took = started.elapsed();
+    assert!(took < Duration::from_secs(2), "the calls waited for the stuck store: {took:?}");
+    let key = key_of(&store);
+    assert!(String::from_utf8_lossy(&store.records.lock().unwrap()[&key]).contains("tok-1"), "nothing ran yet");
+    done.send(()).unwrap();
+    assert!(!releaser.join().unwrap());
+    rt.block_on(async {
+        // Answered again: the queued clear, load and saves run, in order ...
+        store.until_saved("tok-4").await;
+        // ... and the store is waited for again: the renewal's save is done when the
+        // refresh returns.
+        assert_eq!(s.refresh().await.unwrap().token.expose(), "tok-5");
+    });
+    let records = store.records.lock().unwrap();
+    assert_eq!(records.len(), 1);
+    assert!(String::from_utf8_lossy(records.values().next().unwrap()).contains("tok-5"));
+}
+
+/// The one key a test's session saved under.
+fn key_of(store: &HeldStore) -> String {
+    let records = store.records.lock().unwrap();
+    assert_eq!(records.len(), 1);
+    records.keys().next().unwrap().clone()
 }

@@ -11,6 +11,7 @@ use crate::secret::Secret;
 use crate::source::{FetchedToken, TokenSource};
 use crate::store::{SessionStore, StoredSession, RECORD_VERSION};
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, LazyLock, Mutex};
 use std::time::{Duration, UNIX_EPOCH};
 use tokio::sync::{mpsc, oneshot};
@@ -66,15 +67,49 @@ impl Drop for PendingClear {
 /// they were queued: a slow store holds up only its own session, a clear queued before a load
 /// (a failed or stopped session's record) always runs first, and a clear queued after a save
 /// always runs after it. The engine waits for a job at most [`STORE_WAIT`] ([`STOP_CLEAR_WAIT`]
-/// in `stop()`), so a store that hangs never holds the session, or the app's thread, for good.
+/// in `stop()`), so a store that hangs never holds the session, or the app's thread, for good;
+/// once a wait has run out, later jobs are queued without a wait until the store answers.
 /// A store that only touches memory is called in place.
 pub(super) struct StoreLane {
     store: Arc<dyn SessionStore>,
     /// `None`: the store never blocks; every job runs in place.
-    jobs: Option<mpsc::UnboundedSender<Job>>,
+    jobs: Option<Jobs>,
     /// What the store puts before a key (`name.`, or nothing): the key it sees, for
     /// [`PENDING_CLEARS`].
     prefix: String,
+}
+
+/// The queue of a store that may block. Jobs are numbered in the order they are queued; a
+/// wait that runs out notes its job's number, and while that job has not finished the store
+/// is stuck on it: later jobs are queued without a wait (each would only run out too), so a
+/// store that hangs costs its session one wait, not one per call.
+struct Jobs {
+    /// The sender, and the number of jobs queued so far (numbered under this lock, so the
+    /// numbers follow the queue's order).
+    queue: Mutex<(mpsc::UnboundedSender<Job>, u64)>,
+    /// How many jobs have finished (the worker's count).
+    finished: Arc<AtomicU64>,
+    /// The highest number of a job whose wait ran out.
+    stuck_on: AtomicU64,
+}
+
+impl Jobs {
+    /// Queues `job`; its number, or `None` if the lane is gone (the runtime shut down).
+    fn send(&self, job: Job) -> Option<u64> {
+        // Counts and a sender only: a panic elsewhere cannot leave them inconsistent.
+        let mut q = self.queue.lock().unwrap_or_else(|p| p.into_inner());
+        q.0.send(job).ok()?;
+        q.1 += 1;
+        Some(q.1)
+    }
+    /// The store has not finished a job whose wait ran out.
+    fn stuck(&self) -> bool {
+        self.finished.load(Ordering::SeqCst) < self.stuck_on.load(Ordering::SeqCst)
+    }
+    /// The wait for job `n` ran out.
+    fn ran_out(&self, n: u64) {
+        self.stuck_on.fetch_max(n, Ordering::SeqCst);
+    }
 }
 
 impl StoreLane {
@@ -85,30 +120,39 @@ impl StoreLane {
         }
         let (tx, mut rx) = mpsc::unbounded_channel::<Job>();
         let s = store.clone();
+        let finished = Arc::new(AtomicU64::new(0));
+        let count = finished.clone();
         // Ends when the session (the sender) is gone.
         runtime.spawn(async move {
             while let Some(job) = rx.recv().await {
                 let s = s.clone();
                 // A job that panics (a store's bug) ends only itself: its waiter gets `None`.
                 let _ = tokio::task::spawn_blocking(move || job(s.as_ref())).await;
+                count.fetch_add(1, Ordering::SeqCst);
             }
         });
-        StoreLane { store, jobs: Some(tx), prefix }
+        let jobs = Jobs { queue: Mutex::new((tx, 0)), finished, stuck_on: AtomicU64::new(0) };
+        StoreLane { store, jobs: Some(jobs), prefix }
     }
 
     /// `f` with the store, after every job queued before it, if that is done within
-    /// [`STORE_WAIT`]. `None` when it was not (the job stays queued and runs in its turn), or
-    /// could not run (the runtime is shutting down, or the store panicked).
+    /// [`STORE_WAIT`]. `None` when it was not, or the store is stuck on an earlier job (the
+    /// job stays queued and runs in its turn), or it could not run (the runtime is shutting
+    /// down, or the store panicked).
     pub async fn run<T: Send + 'static>(&self, what: &str, f: impl FnOnce(&dyn SessionStore) -> T + Send + 'static) -> Option<T> {
         let Some(jobs) = &self.jobs else { return Some(f(self.store.as_ref())) };
         let (tx, rx) = oneshot::channel();
-        jobs.send(Box::new(move |s| {
+        let n = jobs.send(Box::new(move |s| {
             let _ = tx.send(f(s));
-        }))
-        .ok()?;
+        }))?;
+        if jobs.stuck() {
+            log::warn!(target: "videokit", "the session store has not answered an earlier call; going on without waiting to {what}");
+            return None;
+        }
         match tokio::time::timeout(STORE_WAIT, rx).await {
             Ok(r) => r.ok(),
             Err(_) => {
+                jobs.ran_out(n);
                 log::warn!(target: "videokit", "the session store did not {what} within {} s; going on without it", STORE_WAIT.as_secs());
                 None
             }
@@ -141,34 +185,43 @@ impl StoreLane {
         }
     }
 
-    /// Clear `key` after every job queued so far and wait for it (at most [`STORE_WAIT`]).
+    /// Clear `key` after every job queued so far and wait for it (at most [`STORE_WAIT`],
+    /// and not at all while the store is stuck on an earlier job).
     pub async fn clear(&self, key: String) {
         let Some(jobs) = &self.jobs else { return clear_logged(self.store.as_ref(), &key) };
         let (tx, rx) = oneshot::channel();
-        if jobs
-            .send(self.clear_job(key, move || {
-                let _ = tx.send(());
-            }))
-            .is_err()
-        {
+        let Some(n) = jobs.send(self.clear_job(key, move || {
+            let _ = tx.send(());
+        })) else {
             return;
+        };
+        if jobs.stuck() {
+            return; // queued: it runs when the store answers
         }
         if tokio::time::timeout(STORE_WAIT, rx).await.is_err() {
+            jobs.ran_out(n);
             log::warn!(target: "videokit", "the session store did not clear the stored session within {} s; going on without it", STORE_WAIT.as_secs());
         }
     }
 
     /// Clear `key` after every job queued so far, holding the calling thread until it is done
     /// or [`STOP_CLEAR_WAIT`] has passed (`stop()`: normally the record is gone when it
-    /// returns; a slow or hung store never holds the app's thread longer, and until the clear
-    /// is done no session of the process resumes the record).
+    /// returns; a slow or hung store never holds the app's thread longer, nor at all while it
+    /// is stuck on an earlier job, and until the clear is done no session of the process
+    /// resumes the record).
     pub fn clear_waiting(&self, key: String) {
         let Some(jobs) = &self.jobs else { return clear_logged(self.store.as_ref(), &key) };
         let (tx, rx) = std::sync::mpsc::channel();
-        let queued = jobs.send(self.clear_job(key, move || {
+        let Some(n) = jobs.send(self.clear_job(key, move || {
             let _ = tx.send(());
-        }));
-        if queued.is_ok() && rx.recv_timeout(STOP_CLEAR_WAIT).is_err() {
+        })) else {
+            return;
+        };
+        if jobs.stuck() {
+            return;
+        }
+        if rx.recv_timeout(STOP_CLEAR_WAIT).is_err() {
+            jobs.ran_out(n);
             log::warn!(target: "videokit", "the session store is slow to clear; the stored session is cleared when it answers");
         }
     }
