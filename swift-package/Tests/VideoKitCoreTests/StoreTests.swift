@@ -64,6 +64,40 @@ final class StoreTests: SessionTestCase {
         XCTAssertTrue(String(decoding: record, as: UTF8.self).contains(second.token))
     }
 
+    /// Calls back into its session from the store: `state` in `load`, `stop()` in `clear`.
+    final class ReentrantStore: VKSessionStore, @unchecked Sendable {
+        let inner = MapStore()
+        weak var session: VKSession?
+        func load(key: String) throws -> Data? {
+            _ = session?.state
+            return try inner.load(key: key)
+        }
+        func save(key: String, record: Data) throws { try inner.save(key: key, record: record) }
+        func clear(key: String) throws {
+            session?.stop()
+            try inner.clear(key: key)
+        }
+    }
+
+    /// From the outside test (D6): a store calling back into its session (stop() in clear)
+    /// hung it. (Kotlin: aStoreThatCallsBackIntoItsSessionDoesNotHangIt.)
+    func testAStoreThatCallsBackIntoItsSessionDoesNotHangIt() throws {
+        let store = ReentrantStore()
+        var config = makeConfig(store: store)
+        config.name = "reentrant"
+        let s = VKSession(configuration: config)
+        store.session = s
+        _ = try runBlocking { try await s.start(apiToken: self.server.appToken, identity: "alice") }
+        let stopped = DispatchSemaphore(value: 0)
+        Thread {
+            s.stop()
+            stopped.signal()
+        }.start()
+        XCTAssertEqual(stopped.wait(timeout: .now() + 10), .success, "stop() hung on a clear that calls stop()")
+        XCTAssertEqual(s.state, .stopped)
+        eventually(10, "the record cleared") { store.inner.records.get().isEmpty }
+    }
+
     func testStopClearsTheStoredSession() throws {
         let store = MapStore()
         session.configure(makeConfig(store: store))

@@ -64,6 +64,24 @@ class StoreTest : SessionTestBase() {
         assertTrue(record.size < 4096 && String(record).contains(second.token))
     }
 
+    /** From the outside test (D6): a store calling back into its session (stop() in clear) hung it. */
+    @Test
+    fun aStoreThatCallsBackIntoItsSessionDoesNotHangIt() = runBlocking {
+        val inner = MapStore()
+        lateinit var s: VKSession
+        val reentrant = object : VKSessionStore by inner {
+            override fun load(key: String): ByteArray? = inner.load(key).also { s.state }
+            override fun clear(key: String) { s.stop(); inner.clear(key) }
+        }
+        s = VKSession(testConfig(store = reentrant).copy(name = "reentrant"))
+        s.awaitStart(apiToken = DevServer.appToken, identity = "alice")
+        val stopping = Thread { s.stop() }.apply { start(); join(10_000) }
+        assertFalse("stop() hung on a clear that calls stop()", stopping.isAlive)
+        assertEquals(VKSessionState.STOPPED, s.state)
+        eventually(what = "the record cleared") { inner.records.isEmpty() }
+        s.close()
+    }
+
     @Test
     fun stopClearsTheStoredSession() = runBlocking {
         val store = MapStore()
