@@ -136,6 +136,10 @@ pub struct SourceInfo {
     pub renewable: bool,
     /// Secrets this source holds, so that backend text echoing them can be scrubbed.
     pub secrets: Vec<Secret>,
+    /// Every token of this source is for exactly [`identity`](Self::identity) (a backend
+    /// answering for another is refused): a stored record for another identity under this
+    /// source's key was not written by it, and is not resumed.
+    pub identity_checked: bool,
 }
 
 impl SourceInfo {
@@ -143,7 +147,13 @@ impl SourceInfo {
     /// `key_parts`.
     pub fn new(kind: SourceKind, identity: Option<String>, key_parts: &[&str], secrets: Vec<Secret>) -> Self {
         let store_key = format!("{kind}.{}", key_digest(key_parts));
-        SourceInfo { kind, identity, store_key, renewable: true, secrets }
+        SourceInfo { kind, identity, store_key, renewable: true, secrets, identity_checked: false }
+    }
+
+    /// Marks the source's tokens as always for its identity ([`identity_checked`](Self::identity_checked)).
+    pub fn with_checked_identity(mut self) -> Self {
+        self.identity_checked = self.identity.is_some();
+        self
     }
 }
 

@@ -272,9 +272,10 @@ impl StoredSession {
             return Err(Error::new(ErrorKind::Storage, "the stored session record is incomplete"));
         }
         // What no session of ours saves: a token that could not go in a header (or would
-        // reach the app with a line break in it), an identity no configuration accepts, an
-        // issue time that is not before the expiry.
-        if r.token.chars().any(char::is_control) || r.identity.as_deref().is_some_and(|i| i.chars().any(char::is_control)) {
+        // reach the app with a line break in it), an identity no configuration accepts, a
+        // scope with a control character, an issue time that is not before the expiry.
+        let control = |t: &str| t.chars().any(char::is_control);
+        if control(&r.token) || r.identity.as_deref().is_some_and(control) || r.scopes.iter().any(|s| control(s)) {
             return Err(Error::new(ErrorKind::Storage, "the stored session record holds control characters"));
         }
         if let (Some(issued), Some(expires)) = (r.issued_at_ms, r.expires_at_ms) {
@@ -328,6 +329,7 @@ mod tests {
             assert_eq!(refused(StoredSession { token: token.into(), ..rec("k") }), control, "{token:?}");
         }
         assert_eq!(refused(StoredSession { identity: Some("al\nice".into()), ..rec("k") }), control);
+        assert_eq!(refused(StoredSession { scopes: vec!["videos.read".into(), "a\r\nb".into()], ..rec("k") }), control);
         let issued_late = Err((ErrorKind::Storage, "the stored session record was issued after it expires".to_string()));
         assert_eq!(refused(StoredSession { issued_at_ms: Some(5), ..rec("k") }), issued_late);
         assert_eq!(refused(StoredSession { issued_at_ms: Some(6), ..rec("k") }), issued_late);

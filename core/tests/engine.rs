@@ -564,8 +564,9 @@ async fn a_version_1_record_is_discarded_and_fetched_anew() {
     assert!(saved.starts_with(r#"{"v":2,"#) && saved.contains("tok-1") && !saved.contains("kaltura"), "{saved}");
 }
 
-/// Records planted in an app's store (the outside test's): one that claims a year-9999
-/// expiry, one whose token has a line break, one issued after it expires. None is resumed;
+/// Records planted in an app's store (the outside tests'): one that claims a year-9999
+/// expiry, one whose token has a line break, one issued after it expires, one for another
+/// identity or kind of sign-in under this one's key. None is resumed;
 /// each start fetches a new token, which replaces the record. A record valid for 300 days
 /// still resumes.
 #[tokio::test(start_paused = true)]
@@ -578,6 +579,7 @@ async fn implausible_stored_records_are_not_resumed() {
             expires_s * 1000
         )
     };
+    let valid = rec("planted", T0 as i64 + 3600, None);
     let t0 = T0 as i64;
     let cases = [
         (rec("planted", 253_402_300_799, None), false), // 9999-12-31
@@ -585,6 +587,21 @@ async fn implausible_stored_records_are_not_resumed() {
         (rec("planted", t0 + 367 * 86_400, Some(t0)), false),
         (rec("planted\r\nX-Injected: 1", t0 + 3600, None), false),
         (rec("planted", t0 + 3600, Some(t0 + 3600)), false),
+        // Under alice's key, but for another identity, or none (the gateway never answers
+        // for another identity than the one asked), or from another kind of sign-in.
+        (valid.replace(r#""identity":"alice""#, r#""identity":"bob""#), false),
+        (valid.replace(r#""identity":"alice""#, r#""identity":null"#), false),
+        (valid.replace(r#","identity":"alice""#, ""), false),
+        (valid.replace(r#""source":"api_token""#, r#""source":"kaltura""#), false),
+        (
+            valid.replace(
+                r#""scopes":[]"#,
+                r#""scopes":["a
+b"]"#,
+            ),
+            false,
+        ),
+        (valid.clone(), true),
         (rec("planted", t0 + 300 * 86_400, Some(t0)), true),
     ];
     for (record, resumes) in cases {

@@ -96,8 +96,12 @@ fn session(rt: &tokio::runtime::Runtime, store: Arc<HeldStore>, transport: Arc<T
     Arc::new(Session::with_deps(SessionConfig::default(), deps, rt.handle().clone()).unwrap())
 }
 
+/// The same sign-in for every call of one test, another for each test: the clears a test
+/// holds are pending process-wide (by key), and would keep another test's load from running.
 fn source() -> Arc<BackendSource> {
-    Arc::new(BackendSource::new("https://api.example.com/token/{identity}", "alice", vec![], false).unwrap())
+    // libtest runs each test on a thread named after it (the runtime's thread is the test's).
+    let identity = std::thread::current().name().unwrap_or("alice").replace("::", ".");
+    Arc::new(BackendSource::new("https://api.example.com/token/{identity}", &identity, vec![], false).unwrap())
 }
 
 /// Releases `store` when told to, or after 10 s: whether it was the timeout is the result
@@ -262,4 +266,32 @@ fn key_of(store: &HeldStore) -> String {
     let records = store.records.lock().unwrap();
     assert_eq!(records.len(), 1);
     records.keys().next().unwrap().clone()
+}
+
+/// From the outside test: a start that replaced a running session held the caller (the
+/// app's main thread) for `stop()`'s second when the clear was slow; start returns at once.
+/// The replaced session's record is still cleared before the new one's is written.
+#[test]
+fn a_start_that_replaces_a_running_session_does_not_wait_for_the_clear() {
+    let rt = runtime();
+    let store = Arc::new(HeldStore::default());
+    let transport = Arc::new(Tokens(AtomicU64::new(0)));
+    let s = session(&rt, store.clone(), transport.clone());
+    rt.block_on(async { s.start(source()).await.unwrap() });
+    store.hold_clears.store(true, Ordering::SeqCst);
+    let (done, releaser) = release_later(store.clone());
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    let called = std::time::Instant::now();
+    s.start_with_callback(source(), move |r| {
+        let _ = tx.send(r.map(|d| (d.token.expose().to_string(), d.resumed)));
+    });
+    // stop()'s wait for a clear is a second: a start that waited would take at least that.
+    let took = called.elapsed();
+    assert!(took < Duration::from_millis(900), "start() waited for the clear: {took:?}");
+    done.send(()).unwrap();
+    assert!(!releaser.join().unwrap());
+    rt.block_on(async {
+        store.until_saved("tok-2").await;
+        assert_eq!(rx.await.unwrap().unwrap(), ("tok-2".to_string(), false), "the replaced record is not resumed");
+    });
 }

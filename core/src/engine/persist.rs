@@ -8,7 +8,7 @@ use super::timing::Current;
 use super::types::{SessionData, SessionState};
 use crate::clock::{add_ms, diff_ms};
 use crate::secret::Secret;
-use crate::source::{FetchedToken, TokenSource};
+use crate::source::{FetchedToken, SourceKind, TokenSource};
 use crate::store::{SessionStore, StoredSession, RECORD_VERSION};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -264,13 +264,19 @@ impl Inner {
                 return false;
             }
         };
+        if SourceKind::parse(&rec.source) != Some(info.kind) || (info.identity_checked && rec.identity != info.identity) {
+            // Under this source's key, but not its kind or (where every token is for the
+            // identity asked) its identity: not written by it.
+            log::warn!(target: "videokit", "discarded the stored session: it is not for this sign-in");
+            return false;
+        }
         let Some(exp_ms) = rec.expires_at_ms else { return false };
         let now = self.now();
         let expires_at = add_ms(UNIX_EPOCH, exp_ms);
         if expires_at.duration_since(now.server).is_ok_and(|left| left > MAX_RESUME_AHEAD) {
             // No token this SDK saved says so: a planted or corrupt record would otherwise
             // be served, never renewed, for as long as it claims. A new token replaces it.
-            log::warn!(target: "videokit", "discarded the stored session: it claims to be valid for more than a year");
+            log::warn!(target: "videokit", "discarded the stored session: it claims to be valid for more than 366 days");
             return false;
         }
         let token = Secret::new(rec.token);

@@ -149,7 +149,10 @@ impl Inner {
         timing::reuse_for(core.state, core.force_refresh, core.current.as_ref(), core.renewable(), now)
     }
 
-    pub fn stop_locked(&self, core: &mut Core) {
+    /// Stops the session. `wait_for_clear`: hold the caller (at most [`STOP_CLEAR_WAIT`](super::persist::STOP_CLEAR_WAIT))
+    /// until the record is cleared, as `stop()` does; a start that replaces a running
+    /// session does not wait (the pending clear keeps the record from being resumed).
+    pub fn stop_locked(&self, core: &mut Core, wait_for_clear: bool) {
         core.generation += 1;
         if let Some(d) = core.driver.take() {
             d.abort();
@@ -159,7 +162,11 @@ impl Inner {
         if let Some(src) = core.source.take() {
             // Behind any save still queued (which must not bring the record back); normally
             // done when stop() returns.
-            self.store.clear_waiting(src.info().store_key.clone());
+            if wait_for_clear {
+                self.store.clear_waiting(src.info().store_key.clone());
+            } else {
+                self.store.clear_later(src.info().store_key.clone());
+            }
         }
         if core.state != SessionState::Stopped {
             self.transition(core, SessionState::Stopped, None);

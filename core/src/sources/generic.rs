@@ -29,6 +29,7 @@ impl FixedTokenSource {
             store_key: format!("session_token.{}", token.fingerprint()),
             renewable: false,
             secrets: vec![token.clone()],
+            identity_checked: false,
         };
         Ok(FixedTokenSource { token, info })
     }

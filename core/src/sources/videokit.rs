@@ -112,7 +112,7 @@ impl ApiTokenSource {
             .map_err(|_| Error::invalid_argument("the gateway URL cannot take the /v1/sessions path"))?;
         let scopes: Vec<String> = scopes.into_iter().map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect();
         let key = [gateway.as_str(), &identity, &scopes.join(" "), &app_token.fingerprint()];
-        let info = SourceInfo::new(SourceKind::ApiToken, Some(identity.clone()), &key, vec![app_token.clone()]);
+        let info = SourceInfo::new(SourceKind::ApiToken, Some(identity.clone()), &key, vec![app_token.clone()]).with_checked_identity();
         Ok(ApiTokenSource { gateway, app_token, identity, scopes, info })
     }
 }
@@ -177,7 +177,8 @@ impl BackendSource {
             Some(identity.clone()),
             &[template.trim(), &identity],
             headers.iter().map(|(_, v)| v.clone()).collect(),
-        );
+        )
+        .with_checked_identity();
         Ok(BackendSource { url, identity, headers, info })
     }
 }
