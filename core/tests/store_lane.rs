@@ -288,10 +288,19 @@ fn a_start_that_replaces_a_running_session_does_not_wait_for_the_clear() {
     // stop()'s wait for a clear is a second: a start that waited would take at least that.
     let took = called.elapsed();
     assert!(took < Duration::from_millis(900), "start() waited for the clear: {took:?}");
-    done.send(()).unwrap();
-    assert!(!releaser.join().unwrap());
     rt.block_on(async {
-        store.until_saved("tok-2").await;
+        // Nor does the new start load a record known to be going: it asks for its token while
+        // the clear is still held (a load queued behind it would be waited for the whole 2 s).
+        while transport.0.load(Ordering::SeqCst) < 2 {
+            assert!(called.elapsed() < Duration::from_secs(5), "no request for the new token");
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        let took = called.elapsed();
+        assert!(took < Duration::from_secs(2), "the new start waited for the clear before its request: {took:?}");
+        // Its token is saved behind the clear (waited for as any save is), then served.
+        done.send(()).unwrap();
         assert_eq!(rx.await.unwrap().unwrap(), ("tok-2".to_string(), false), "the replaced record is not resumed");
+        store.until_saved("tok-2").await;
     });
+    assert!(!releaser.join().unwrap());
 }

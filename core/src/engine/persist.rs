@@ -239,6 +239,12 @@ impl Inner {
         let info = source.info();
         let key = info.store_key.clone();
         let seen_key = self.store.seen_key(&key);
+        if pending_clears().contains_key(&seen_key) {
+            // A stopped or replaced session's record, being cleared: nothing to load, and no
+            // reason to wait for the clear (checked again when the load runs, for clears
+            // queued meanwhile).
+            return false;
+        }
         let loaded = self
             .store
             .run("load the stored session", move |s| {
