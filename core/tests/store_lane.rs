@@ -196,19 +196,35 @@ fn a_store_that_never_answers_holds_a_start_and_a_stop_only_briefly() {
     });
 }
 
+/// A session that has started (tok-1, saved) on a store whose clears are now held until
+/// `done` is sent (or 10 s pass: `releaser` then joins `true`).
+struct Held {
+    rt: tokio::runtime::Runtime,
+    store: Arc<HeldStore>,
+    transport: Arc<Tokens>,
+    session: Arc<Session>,
+    done: mpsc::Sender<()>,
+    releaser: std::thread::JoinHandle<bool>,
+}
+
+fn active_with_clears_held() -> Held {
+    let rt = runtime();
+    let store = Arc::new(HeldStore::default());
+    let transport = Arc::new(Tokens(AtomicU64::new(0)));
+    let session = session(&rt, store.clone(), transport.clone());
+    rt.block_on(async { session.start(source()).await.unwrap() });
+    assert_eq!(store.records.lock().unwrap().len(), 1);
+    store.hold_clears.store(true, Ordering::SeqCst);
+    let (done, releaser) = release_later(store.clone());
+    Held { rt, store, transport, session, done, releaser }
+}
+
 /// From the outside test: stop() waits for the clear at most a second; a session made after
 /// it (through configure, or a new one on the same store) has a store lane of its own, and
 /// loaded the record before the slow clear was done: the signed-out token was resumed.
 #[test]
 fn no_session_resumes_a_record_whose_clear_is_still_pending() {
-    let rt = runtime();
-    let store = Arc::new(HeldStore::default());
-    let transport = Arc::new(Tokens(AtomicU64::new(0)));
-    let a = session(&rt, store.clone(), transport.clone());
-    rt.block_on(async { a.start(source()).await.unwrap() });
-    assert_eq!(store.records.lock().unwrap().len(), 1);
-    store.hold_clears.store(true, Ordering::SeqCst);
-    let (done, releaser) = release_later(store.clone());
+    let Held { rt, store, transport, session: a, done, releaser } = active_with_clears_held();
     a.stop(); // the user signs out; the clear is held, stop() returns anyway
     assert_eq!(store.records.lock().unwrap().len(), 1, "the clear has not run yet");
     let b = session(&rt, store.clone(), transport.clone());
@@ -226,13 +242,7 @@ fn no_session_resumes_a_record_whose_clear_is_still_pending() {
 /// for again.
 #[test]
 fn a_store_stuck_on_a_clear_costs_one_wait_not_one_per_call() {
-    let rt = runtime();
-    let store = Arc::new(HeldStore::default());
-    let transport = Arc::new(Tokens(AtomicU64::new(0)));
-    let s = session(&rt, store.clone(), transport.clone());
-    rt.block_on(async { s.start(source()).await.unwrap() });
-    store.hold_clears.store(true, Ordering::SeqCst);
-    let (done, releaser) = release_later(store.clone());
+    let Held { rt, store, session: s, done, releaser, .. } = active_with_clears_held();
     s.stop(); // its clear hangs: stop() gives up waiting after a second
     let started = std::time::Instant::now();
     rt.block_on(async {
@@ -273,13 +283,7 @@ fn key_of(store: &HeldStore) -> String {
 /// The replaced session's record is still cleared before the new one's is written.
 #[test]
 fn a_start_that_replaces_a_running_session_does_not_wait_for_the_clear() {
-    let rt = runtime();
-    let store = Arc::new(HeldStore::default());
-    let transport = Arc::new(Tokens(AtomicU64::new(0)));
-    let s = session(&rt, store.clone(), transport.clone());
-    rt.block_on(async { s.start(source()).await.unwrap() });
-    store.hold_clears.store(true, Ordering::SeqCst);
-    let (done, releaser) = release_later(store.clone());
+    let Held { rt, store, transport, session: s, done, releaser } = active_with_clears_held();
     let (tx, rx) = tokio::sync::oneshot::channel();
     let called = std::time::Instant::now();
     s.start_with_callback(source(), move |r| {
