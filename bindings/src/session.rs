@@ -40,7 +40,7 @@ use videokit_core::sources::kaltura::KalturaSource;
 use videokit_core::sources::videokit::{ApiTokenSource, BackendSource};
 use videokit_core::sources::videosdk::VideoSdkSource;
 use videokit_core::{
-    EngineSnapshot, Error, Secret, Session, SessionData, SessionDeps, SessionState, StateChange, TokenSource, TransitionHook,
+    EngineSnapshot, Error, Secret, Session, SessionData, SessionDeps, SessionState, StateChange, StoreQueue, TokenSource, TransitionHook,
 };
 
 /// Everything the platform layers cache, as of one point in the session's history.
@@ -225,6 +225,10 @@ struct State {
     /// Bumped by every start, stop and configure: cancelling a start only stops its own.
     epoch: u64,
     next_listener: u64,
+    /// The queue every engine's store calls take, made with the first engine that has a
+    /// store: across `configure` the store is still called one call at a time, in order, and
+    /// a store known to hang is not waited for again.
+    store_queue: Option<StoreQueue>,
 }
 
 struct Shared {
@@ -259,7 +263,7 @@ impl Shared {
         if let Some(e) = &st.config_error {
             return Err(e.clone());
         }
-        match self.make_engine(&st.config) {
+        match self.make_engine(&st.config, &mut st.store_queue) {
             Ok(e) => {
                 st.engine = Some(e.clone());
                 Ok(e)
@@ -272,12 +276,13 @@ impl Shared {
         }
     }
 
-    fn make_engine(&self, c: &Config) -> Result<Arc<Session>, Error> {
+    fn make_engine(&self, c: &Config, store_queue: &mut Option<StoreQueue>) -> Result<Arc<Session>, Error> {
         let rt = runtime().map_err(|e| e.into_core())?;
         let core_config = c.config.to_core().map_err(|e| e.into_core())?;
         let mut deps = SessionDeps::default();
         if let Some(s) = &c.store {
             deps.store = Arc::new(StoreAdapter(s.clone()));
+            deps.store_queue = Some(store_queue.get_or_insert_with(|| StoreQueue::new(rt)).clone());
         }
         if let Some(h) = &c.http_client {
             deps.transport = Some(Arc::new(PlatformTransport::new(h.clone(), core_config.http.clone())));
@@ -453,6 +458,7 @@ impl VkSession {
                 config_error: None,
                 epoch: 0,
                 next_listener: 1,
+                store_queue: None,
             }),
             version: Arc::new(AtomicU64::new(0)),
             tx,

@@ -397,3 +397,91 @@ fn two_hung_stores_do_not_hold_up_a_third_sessions_store() {
         block(call.wait()).unwrap();
     }
 }
+
+/// A store whose clears wait while `hold` is set, counting the calls that run at once.
+#[derive(Default)]
+struct ClearHeldStore {
+    records: Mutex<HashMap<String, Vec<u8>>>,
+    hold: Mutex<bool>,
+    released: Condvar,
+    in_flight: Mutex<(u32, u32)>,
+}
+
+impl ClearHeldStore {
+    fn enter(&self) {
+        let mut n = self.in_flight.lock().unwrap();
+        n.0 += 1;
+        n.1 = n.1.max(n.0);
+    }
+    fn leave(&self) {
+        self.in_flight.lock().unwrap().0 -= 1;
+    }
+    fn most_at_once(&self) -> u32 {
+        self.in_flight.lock().unwrap().1
+    }
+    fn release(&self) {
+        *self.hold.lock().unwrap() = false;
+        self.released.notify_all();
+    }
+}
+
+/// The app's store as each `configure` hands it over: a new wrapper around the same store.
+struct SameStore(Arc<ClearHeldStore>);
+impl VkSessionStore for SameStore {
+    fn load(&self, key: String) -> Result<Option<Vec<u8>>, VkError> {
+        self.0.enter();
+        let r = self.0.records.lock().unwrap().get(&key).cloned();
+        self.0.leave();
+        Ok(r)
+    }
+    fn save(&self, key: String, record: Vec<u8>) -> Result<(), VkError> {
+        self.0.enter();
+        self.0.records.lock().unwrap().insert(key, record);
+        self.0.leave();
+        Ok(())
+    }
+    fn clear(&self, key: String) -> Result<(), VkError> {
+        self.0.enter();
+        let mut held = self.0.hold.lock().unwrap();
+        let until = Instant::now() + Duration::from_secs(20);
+        while *held && Instant::now() < until {
+            held = self.0.released.wait_timeout(held, Duration::from_secs(1)).unwrap().0;
+        }
+        drop(held);
+        self.0.records.lock().unwrap().remove(&key);
+        self.0.leave();
+        Ok(())
+    }
+}
+
+/// From the outside test (F4): every `configure` made a store queue of its own. After a clear
+/// that hung, the new configuration's store calls ran beside it, waited the whole store wait
+/// again, and the old clear, once answered, deleted the new token's record. One queue per
+/// session object: the same store is called one call at a time, in order, across `configure`.
+#[test]
+fn across_configure_the_store_is_called_one_call_at_a_time_and_a_hung_one_is_remembered() {
+    let srv = server();
+    let store = Arc::new(ClearHeldStore::default());
+    let s = VkSession::new(config(&srv.base_url()), Some(Arc::new(SameStore(store.clone()))), None, None).unwrap();
+    let first = block(s.start_api_token("vk_dev_app_token".into(), "alice".into(), vec![]).wait()).unwrap();
+    *store.hold.lock().unwrap() = true;
+    // Its clear hangs: configure gives up waiting for it after a second.
+    s.configure(config(&srv.base_url()), Some(Arc::new(SameStore(store.clone()))), None);
+    let started = Instant::now();
+    let second = block(s.start_api_token("vk_dev_app_token".into(), "alice".into(), vec![]).wait()).unwrap();
+    let third = block(s.refresh_call().wait()).unwrap();
+    let took = started.elapsed();
+    // (The devserver's tokens are the same within a second: the refresh may repeat the start's.)
+    assert!(!second.resumed && second.token != first.token, "the signed-out token was resumed");
+    assert!(took < Duration::from_secs(2), "the store known to hang was waited for again: {took:?}");
+    assert_eq!(store.most_at_once(), 1, "a store call ran beside the hung clear");
+    store.release();
+    // In order: the old clear, then the new saves; the newest token's record is what is left.
+    let until = Instant::now() + Duration::from_secs(10);
+    while !store.records.lock().unwrap().values().any(|r| String::from_utf8_lossy(r).contains(&third.token)) {
+        assert!(Instant::now() < until, "the queued saves did not run");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    assert_eq!(store.records.lock().unwrap().len(), 1);
+    assert_eq!(store.most_at_once(), 1);
+}

@@ -121,7 +121,7 @@ fn config() -> SessionConfig {
 }
 
 fn rig_with(cfg: SessionConfig, clock: Arc<FakeClock>, transport: Arc<Script>, store: Arc<dyn SessionStore>) -> Rig {
-    let deps = SessionDeps { clock: clock.clone(), transport: Some(transport), store, jitter_seed: Some(7), hook: None };
+    let deps = SessionDeps { clock: clock.clone(), transport: Some(transport), store, jitter_seed: Some(7), hook: None, store_queue: None };
     let session = Session::with_deps(cfg, deps, tokio::runtime::Handle::current()).unwrap();
     let changes = Arc::new(Mutex::new(Vec::new()));
     let c2 = changes.clone();
@@ -290,6 +290,7 @@ async fn a_retried_start_shows_each_failed_attempts_error_while_starting() {
         store: Arc::new(MemoryStore::new()),
         jitter_seed: Some(7),
         hook: Some(seen.clone()),
+        store_queue: None,
     };
     let session = Session::with_deps(config(), deps, tokio::runtime::Handle::current()).unwrap();
     session.start(api_source()).await.unwrap();
@@ -895,7 +896,8 @@ async fn a_bad_session_name_is_refused_when_the_session_is_made() {
     let c = clock();
     let t = Script::new(c.clone(), |_, _, _| panic!("no request"));
     let cfg = SessionConfig { name: Some("kaltura.ks".into()), ..config() };
-    let deps = SessionDeps { clock: c, transport: Some(t), store: Arc::new(MemoryStore::new()), jitter_seed: None, hook: None };
+    let deps =
+        SessionDeps { clock: c, transport: Some(t), store: Arc::new(MemoryStore::new()), jitter_seed: None, hook: None, store_queue: None };
     let e = Session::with_deps(cfg, deps, tokio::runtime::Handle::current()).err().unwrap();
     assert_eq!((e.kind(), e.message()), (ErrorKind::InvalidArgument, "a session name must be 1 to 64 letters, digits, '_' or '-'"));
 }

@@ -71,6 +71,7 @@ async fn a_day_of_flapping_network() {
         store: Arc::new(videokit_core::MemoryStore::new()),
         jitter_seed: Some(9),
         hook: None,
+        store_queue: None,
     };
     let session = Session::with_deps(cfg, deps, tokio::runtime::Handle::current()).unwrap();
     session.start(Arc::new(BackendSource::new("https://api.example.com/token/{identity}", "alice", vec![], false).unwrap())).await.unwrap();

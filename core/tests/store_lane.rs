@@ -10,7 +10,7 @@ use std::sync::{mpsc, Arc, Condvar, Mutex};
 use std::time::Duration;
 use videokit_core::http::{HttpRequest, HttpResponse, Transport};
 use videokit_core::sources::videokit::BackendSource;
-use videokit_core::{ErrorKind, Session, SessionConfig, SessionDeps, SessionState, SessionStore};
+use videokit_core::{ErrorKind, Session, SessionConfig, SessionDeps, SessionState, SessionStore, StoreQueue};
 
 /// Answers every request with a new token valid for an hour, counting them.
 struct Tokens(AtomicU64);
@@ -37,6 +37,26 @@ struct HeldStore {
     entered: tokio::sync::Notify,
     /// Told after every save and clear.
     changed: tokio::sync::Notify,
+    /// Calls running now, and the most that ever ran at once.
+    in_flight: AtomicU64,
+    max_in_flight: AtomicU64,
+}
+
+/// Counts a store call as running while it lives.
+struct InFlight<'a>(&'a HeldStore);
+
+impl<'a> InFlight<'a> {
+    fn new(store: &'a HeldStore) -> Self {
+        let n = store.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+        store.max_in_flight.fetch_max(n, Ordering::SeqCst);
+        InFlight(store)
+    }
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.in_flight.fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
 impl HeldStore {
@@ -69,16 +89,19 @@ impl HeldStore {
 
 impl SessionStore for HeldStore {
     fn load(&self, key: &str) -> videokit_core::Result<Option<Vec<u8>>> {
+        let _running = InFlight::new(self);
         self.wait_if(&self.hold_loads);
         Ok(self.records.lock().unwrap().get(key).cloned())
     }
     fn save(&self, key: &str, record: &[u8]) -> videokit_core::Result<()> {
+        let _running = InFlight::new(self);
         self.wait_if(&self.hold_saves);
         self.records.lock().unwrap().insert(key.to_string(), record.to_vec());
         self.changed.notify_one();
         Ok(())
     }
     fn clear(&self, key: &str) -> videokit_core::Result<()> {
+        let _running = InFlight::new(self);
         self.wait_if(&self.hold_clears);
         self.records.lock().unwrap().remove(key);
         self.changed.notify_one();
@@ -92,7 +115,12 @@ fn runtime() -> tokio::runtime::Runtime {
 }
 
 fn session(rt: &tokio::runtime::Runtime, store: Arc<HeldStore>, transport: Arc<Tokens>) -> Arc<Session> {
-    let deps = SessionDeps { transport: Some(transport), store, ..Default::default() };
+    session_on(rt, store, transport, None)
+}
+
+/// A session whose store calls take `queue` (as each engine of one FFI session object does).
+fn session_on(rt: &tokio::runtime::Runtime, store: Arc<HeldStore>, transport: Arc<Tokens>, queue: Option<StoreQueue>) -> Arc<Session> {
+    let deps = SessionDeps { transport: Some(transport), store, store_queue: queue, ..Default::default() };
     Arc::new(Session::with_deps(SessionConfig::default(), deps, rt.handle().clone()).unwrap())
 }
 
@@ -307,4 +335,39 @@ fn a_start_that_replaces_a_running_session_does_not_wait_for_the_clear() {
         store.until_saved("tok-2").await;
     });
     assert!(!releaser.join().unwrap());
+}
+
+/// From the outside test (F4): `configure` made a new engine with a store queue of its own.
+/// Its calls then ran beside a clear of the old engine still hung in the store (two calls at
+/// once on one store), the store it knew to hang was waited for again, and the old clear,
+/// once answered, deleted the new token's record. Engines that share their session object's
+/// queue call the store one call at a time, in order, and remember that it is stuck.
+#[test]
+fn engines_that_share_a_store_queue_call_the_store_one_at_a_time_in_order() {
+    let rt = runtime();
+    let store = Arc::new(HeldStore::default());
+    let transport = Arc::new(Tokens(AtomicU64::new(0)));
+    let queue = StoreQueue::new(rt.handle());
+    let old = session_on(&rt, store.clone(), transport.clone(), Some(queue.clone()));
+    rt.block_on(async { old.start(source()).await.unwrap() });
+    store.hold_clears.store(true, Ordering::SeqCst);
+    let (done, releaser) = release_later(store.clone());
+    old.stop(); // its clear hangs: stop() gives up waiting after a second
+                // What `configure` does: a new engine on the same store.
+    let new = session_on(&rt, store.clone(), transport, Some(queue));
+    let started = std::time::Instant::now();
+    rt.block_on(async {
+        let d = new.start(source()).await.unwrap();
+        assert_eq!((d.token.expose(), d.resumed), ("tok-2", false));
+        assert_eq!(new.refresh().await.unwrap().token.expose(), "tok-3");
+    });
+    let took = started.elapsed();
+    assert!(took < Duration::from_secs(2), "the new engine waited for a store known to be stuck: {took:?}");
+    assert_eq!(store.max_in_flight.load(Ordering::SeqCst), 1, "a store call ran beside the hung clear");
+    done.send(()).unwrap();
+    assert!(!releaser.join().unwrap());
+    rt.block_on(store.until_saved("tok-3"));
+    let key = key_of(&store);
+    assert!(String::from_utf8_lossy(&store.records.lock().unwrap()[&key]).contains("tok-3"));
+    assert_eq!(store.max_in_flight.load(Ordering::SeqCst), 1);
 }

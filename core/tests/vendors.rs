@@ -61,6 +61,7 @@ fn rig(
         store: Arc::new(videokit_core::MemoryStore::new()),
         jitter_seed: Some(1),
         hook: None,
+        store_queue: None,
     };
     (Session::with_deps(cfg, deps, tokio::runtime::Handle::current()).unwrap(), fake)
 }

@@ -42,7 +42,7 @@ impl Session {
             Some(name) => Arc::new(NamedStore::new(deps.store, name)),
             None => deps.store,
         };
-        let store = StoreLane::new(store, config.name.as_deref(), &runtime);
+        let store = StoreLane::new(store, config.name.as_deref(), &runtime, deps.store_queue);
         let inner = Arc::new(Inner {
             config,
             clock: deps.clock,

@@ -35,6 +35,7 @@ mod state;
 mod timing;
 pub mod types;
 
+pub use persist::StoreQueue;
 pub use types::{
     EngineSnapshot, SessionData, SessionDeps, SessionObserver, SessionState, StateChange, TokenLease, TransitionHook,
     FIXED_TOKEN_REUSE_MARGIN,

@@ -16,7 +16,7 @@ use std::sync::{Arc, LazyLock, Mutex};
 use std::time::{Duration, UNIX_EPOCH};
 use tokio::sync::{mpsc, oneshot};
 
-type Job = Box<dyn FnOnce(&dyn SessionStore) + Send>;
+type Job = Box<dyn FnOnce() + Send>;
 
 /// The longest the engine waits for the store to load or save before it goes on without it
 /// (fetching anew, or serving the new token unsaved); the call still completes in its turn.
@@ -29,10 +29,10 @@ pub(super) const STOP_CLEAR_WAIT: Duration = Duration::from_secs(1);
 pub(super) const MAX_RESUME_AHEAD: Duration = Duration::from_secs(366 * 24 * 3600);
 
 /// Clears queued and not yet done, by the key the store sees (the session's name in it), for
-/// every session of the process. A lane is one session's: a session made after a `stop()`
-/// that returned before its clear was done (a store slower than [`STOP_CLEAR_WAIT`]), through
-/// `configure` or as a new session on the same store, has a lane of its own that could load
-/// the record first. A load of a key with a clear pending finds nothing instead.
+/// every session of the process. A queue is one session object's: another session on the
+/// same store, made after a `stop()` that returned before its clear was done (a store slower
+/// than [`STOP_CLEAR_WAIT`]), has a queue of its own that could load the record first. A load
+/// of a key with a clear pending finds nothing instead.
 static PENDING_CLEARS: LazyLock<Mutex<HashMap<String, usize>>> = LazyLock::new(Mutex::default);
 
 fn pending_clears() -> std::sync::MutexGuard<'static, HashMap<String, usize>> {
@@ -63,26 +63,59 @@ impl Drop for PendingClear {
 }
 
 /// A session's store, and the lane its calls take. A store that may block (disk, Keychain, a
-/// platform store) is called on the runtime's blocking pool, one job at a time in the order
-/// they were queued: a slow store holds up only its own session, a clear queued before a load
-/// (a failed or stopped session's record) always runs first, and a clear queued after a save
-/// always runs after it. The engine waits for a job at most [`STORE_WAIT`] ([`STOP_CLEAR_WAIT`]
-/// in `stop()`), so a store that hangs never holds the session, or the app's thread, for good;
-/// once a wait has run out, later jobs are queued without a wait until the store answers.
-/// A store that only touches memory is called in place.
+/// platform store) is called through a [`StoreQueue`]: on the runtime's blocking pool, one job
+/// at a time in the order they were queued, so a slow store holds up only its own session, a
+/// clear queued before a load (a failed or stopped session's record) always runs first, and a
+/// clear queued after a save always runs after it. The engine waits for a job at most
+/// [`STORE_WAIT`] ([`STOP_CLEAR_WAIT`] in `stop()`), so a store that hangs never holds the
+/// session, or the app's thread, for good; once a wait has run out, later jobs are queued
+/// without a wait until the store answers. A store that only touches memory is called in place.
 pub(super) struct StoreLane {
     store: Arc<dyn SessionStore>,
     /// `None`: the store never blocks; every job runs in place.
-    jobs: Option<Jobs>,
+    jobs: Option<StoreQueue>,
     /// What the store puts before a key (`name.`, or nothing): the key it sees, for
     /// [`PENDING_CLEARS`].
     prefix: String,
 }
 
-/// The queue of a store that may block. Jobs are numbered in the order they are queued; a
-/// wait that runs out notes its job's number, and while that job has not finished the store
-/// is stuck on it: later jobs are queued without a wait (each would only run out too), so a
-/// store that hangs costs its session one wait, not one per call.
+/// The queue a session's store calls take: one job at a time, in order, on the runtime's
+/// blocking pool. Jobs are numbered in the order they are queued; a wait that runs out notes
+/// its job's number, and while that job has not finished the store is stuck on it: later jobs
+/// are queued without a wait (each would only run out too), so a store that hangs costs its
+/// session one wait, not one per call.
+///
+/// One per session object, not per engine: the FFI crate hands the same queue to every engine
+/// its `configure` makes ([`SessionDeps::store_queue`](super::SessionDeps::store_queue)). With
+/// a queue per engine, the new engine's calls ran beside a call of the old one still hung in
+/// the store (two calls at once on one store; the old clear, once answered, deleted the new
+/// token's record), and a store known to hang was waited for again.
+#[derive(Clone)]
+pub struct StoreQueue(Arc<Jobs>);
+
+impl std::fmt::Debug for StoreQueue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StoreQueue").field("finished", &self.0.finished.load(Ordering::SeqCst)).finish_non_exhaustive()
+    }
+}
+
+impl StoreQueue {
+    /// A queue whose worker runs on `runtime` until the last clone of the queue is gone.
+    pub fn new(runtime: &tokio::runtime::Handle) -> StoreQueue {
+        let (tx, mut rx) = mpsc::unbounded_channel::<Job>();
+        let finished = Arc::new(AtomicU64::new(0));
+        let count = finished.clone();
+        runtime.spawn(async move {
+            while let Some(job) = rx.recv().await {
+                // A job that panics (a store's bug) ends only itself: its waiter gets `None`.
+                let _ = tokio::task::spawn_blocking(job).await;
+                count.fetch_add(1, Ordering::SeqCst);
+            }
+        });
+        StoreQueue(Arc::new(Jobs { queue: Mutex::new((tx, 0)), finished, stuck_on: AtomicU64::new(0) }))
+    }
+}
+
 struct Jobs {
     /// The sender, and the number of jobs queued so far (numbered under this lock, so the
     /// numbers follow the queue's order).
@@ -113,25 +146,13 @@ impl Jobs {
 }
 
 impl StoreLane {
-    pub fn new(store: Arc<dyn SessionStore>, name: Option<&str>, runtime: &tokio::runtime::Handle) -> StoreLane {
+    /// `queue`: the session object's (see [`StoreQueue`]); `None`, a queue of its own.
+    pub fn new(store: Arc<dyn SessionStore>, name: Option<&str>, runtime: &tokio::runtime::Handle, queue: Option<StoreQueue>) -> StoreLane {
         let prefix = name.map(|n| format!("{n}.")).unwrap_or_default();
         if !store.may_block() {
             return StoreLane { store, jobs: None, prefix };
         }
-        let (tx, mut rx) = mpsc::unbounded_channel::<Job>();
-        let s = store.clone();
-        let finished = Arc::new(AtomicU64::new(0));
-        let count = finished.clone();
-        // Ends when the session (the sender) is gone.
-        runtime.spawn(async move {
-            while let Some(job) = rx.recv().await {
-                let s = s.clone();
-                // A job that panics (a store's bug) ends only itself: its waiter gets `None`.
-                let _ = tokio::task::spawn_blocking(move || job(s.as_ref())).await;
-                count.fetch_add(1, Ordering::SeqCst);
-            }
-        });
-        let jobs = Jobs { queue: Mutex::new((tx, 0)), finished, stuck_on: AtomicU64::new(0) };
+        let jobs = queue.unwrap_or_else(|| StoreQueue::new(runtime));
         StoreLane { store, jobs: Some(jobs), prefix }
     }
 
@@ -140,10 +161,11 @@ impl StoreLane {
     /// job stays queued and runs in its turn), or it could not run (the runtime is shutting
     /// down, or the store panicked).
     pub async fn run<T: Send + 'static>(&self, what: &str, f: impl FnOnce(&dyn SessionStore) -> T + Send + 'static) -> Option<T> {
-        let Some(jobs) = &self.jobs else { return Some(f(self.store.as_ref())) };
+        let Some(StoreQueue(jobs)) = &self.jobs else { return Some(f(self.store.as_ref())) };
         let (tx, rx) = oneshot::channel();
-        let n = jobs.send(Box::new(move |s| {
-            let _ = tx.send(f(s));
+        let store = self.store.clone();
+        let n = jobs.send(Box::new(move || {
+            let _ = tx.send(f(store.as_ref()));
         }))?;
         if jobs.stuck() {
             log::warn!(target: "videokit", "the session store has not answered an earlier call; going on without waiting to {what}");
@@ -162,8 +184,9 @@ impl StoreLane {
     /// A job that clears `key`, pending in [`PENDING_CLEARS`] until it has run; then `done`.
     fn clear_job(&self, key: String, done: impl FnOnce() + Send + 'static) -> Job {
         let pending = PendingClear::new(self.seen_key(&key));
-        Box::new(move |s| {
-            clear_logged(s, &key);
+        let store = self.store.clone();
+        Box::new(move || {
+            clear_logged(store.as_ref(), &key);
             drop(pending);
             done();
         })
@@ -178,7 +201,7 @@ impl StoreLane {
     /// cannot outlive the clear).
     pub fn clear_later(&self, key: String) {
         match &self.jobs {
-            Some(jobs) => {
+            Some(StoreQueue(jobs)) => {
                 let _ = jobs.send(self.clear_job(key, || {}));
             }
             None => clear_logged(self.store.as_ref(), &key),
@@ -188,7 +211,7 @@ impl StoreLane {
     /// Clear `key` after every job queued so far and wait for it (at most [`STORE_WAIT`],
     /// and not at all while the store is stuck on an earlier job).
     pub async fn clear(&self, key: String) {
-        let Some(jobs) = &self.jobs else { return clear_logged(self.store.as_ref(), &key) };
+        let Some(StoreQueue(jobs)) = &self.jobs else { return clear_logged(self.store.as_ref(), &key) };
         let (tx, rx) = oneshot::channel();
         let Some(n) = jobs.send(self.clear_job(key, move || {
             let _ = tx.send(());
@@ -210,7 +233,7 @@ impl StoreLane {
     /// is stuck on an earlier job, and until the clear is done no session of the process
     /// resumes the record).
     pub fn clear_waiting(&self, key: String) {
-        let Some(jobs) = &self.jobs else { return clear_logged(self.store.as_ref(), &key) };
+        let Some(StoreQueue(jobs)) = &self.jobs else { return clear_logged(self.store.as_ref(), &key) };
         let (tx, rx) = std::sync::mpsc::channel();
         let Some(n) = jobs.send(self.clear_job(key, move || {
             let _ = tx.send(());

@@ -1,6 +1,7 @@
 //! The engine's public types: the states, what a session knows, what observers and hooks
 //! receive, and the injectable dependencies.
 
+use super::persist::StoreQueue;
 use crate::clock::{Clock, SystemClock};
 use crate::error::{Error, Result};
 use crate::http::Transport;
@@ -174,10 +175,21 @@ pub struct SessionDeps {
     pub jitter_seed: Option<u64>,
     /// Called at every transition under the engine's lock (see [`TransitionHook`]).
     pub hook: Option<Arc<dyn TransitionHook>>,
+    /// The queue the store's calls take. Engines that follow one another in one session
+    /// object (a `configure`) share one, so the store is still called one call at a time and
+    /// a store known to hang is not waited for again. `None`: a queue of its own.
+    pub store_queue: Option<StoreQueue>,
 }
 
 impl Default for SessionDeps {
     fn default() -> Self {
-        SessionDeps { clock: Arc::new(SystemClock), transport: None, store: Arc::new(MemoryStore::new()), jitter_seed: None, hook: None }
+        SessionDeps {
+            clock: Arc::new(SystemClock),
+            transport: None,
+            store: Arc::new(MemoryStore::new()),
+            jitter_seed: None,
+            hook: None,
+            store_queue: None,
+        }
     }
 }
