@@ -227,7 +227,9 @@ struct State {
     next_listener: u64,
     /// The queue every engine's store calls take, made with the first engine that has a
     /// store: across `configure` the store is still called one call at a time, in order, and
-    /// a store known to hang is not waited for again.
+    /// a store known to hang is not waited for again. (The platform layers hand over a new
+    /// wrapper at each `configure`, so whether it is the same store cannot be told here: a
+    /// different store given by `configure` also takes its turn after the old one's calls.)
     store_queue: Option<StoreQueue>,
 }
 
