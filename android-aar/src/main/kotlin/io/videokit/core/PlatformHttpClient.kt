@@ -31,8 +31,9 @@ import kotlinx.coroutines.suspendCancellableCoroutine
 /**
  * [VkHttpClient] over [HttpURLConnection]. The blocking exchange runs on a small SDK-owned
  * pool ("videokit-http", threads exit after 10 s idle); a cancelled call (the core's
- * deadline passed, or the session stopped) disconnects the connection at once, which ends
- * the blocked read.
+ * deadline passed, or the session stopped) returns at once, and the connection is
+ * disconnected on a pool thread, which ends the blocked read (the JDK's disconnect first
+ * waits for a read in progress; the cancelling thread never does).
  */
 internal class PlatformHttpClient(private val executor: Executor = defaultExecutor) : VkHttpClient {
 
@@ -43,12 +44,26 @@ internal class PlatformHttpClient(private val executor: Executor = defaultExecut
             cont.resumeWithException(classify(e))
             return@suspendCancellableCoroutine
         }
-        cont.invokeOnCancellation { conn.disconnect() }
+        cont.invokeOnCancellation { closeElsewhere(conn) }
         try {
             executor.execute(task(conn, request, cont))
         } catch (e: java.util.concurrent.RejectedExecutionException) {
             conn.disconnect()
             cont.resumeWithException(VkHttpException.Network("too many requests in flight"))
+        }
+    }
+
+    /**
+     * Closes [conn] on another thread. A cancellation runs on the thread that cancels: Rust's
+     * runtime thread, which every session shares. The JDK's disconnect() waits for a read in
+     * progress on the body (it locks the stream), so a slow server would hold that thread, and
+     * with it every session's requests and timers, for as long as it kept the read going.
+     */
+    private fun closeElsewhere(conn: HttpURLConnection) {
+        try {
+            executor.execute { conn.disconnect() }
+        } catch (_: java.util.concurrent.RejectedExecutionException) {
+            Thread({ conn.disconnect() }, "videokit-http").apply { isDaemon = true }.start()
         }
     }
 

@@ -87,6 +87,14 @@ class PlatformHttpClientTest {
             }
         }
         route("/silent") { _ -> stallRelease.await(30, TimeUnit.SECONDS) }
+        route("/one-byte-of-many") { ex ->
+            // A declared length (the JDK reads it through a keep-alive stream), one byte of it,
+            // then nothing until the test ends: the client stays inside a read of the body.
+            ex.sendResponseHeaders(200, 1000)
+            ex.responseBody.write('x'.code)
+            ex.responseBody.flush()
+            stallRelease.await(30, TimeUnit.SECONDS)
+        }
         server.start()
     }
 
@@ -154,6 +162,33 @@ class PlatformHttpClientTest {
     fun aSilentServerIsTimeout() = runBlocking {
         val e = runCatching { client.send(req("/silent", timeoutMs = 300)) }.exceptionOrNull()
         assertTrue("$e", e is VkHttpException.Timeout)
+    }
+
+    /**
+     * From the outside test: Rust cancels a request (its deadline passed, or the session
+     * stopped) on the SDK's runtime thread, which every session shares. The JDK's disconnect()
+     * waits for a read in progress on the body (it locks the stream), so that thread was held
+     * for as long as a slow server kept the read going: other sessions' requests and timers
+     * stalled for seconds. cancel() now returns at once; the connection is closed on another thread.
+     */
+    @Test
+    fun cancellingDuringABodyReadReturnsAtOnce() = runBlocking {
+        val call = async(Dispatchers.Default) { client.send(req("/one-byte-of-many")) }
+        val reading = System.nanoTime()
+        // (The name is mangled: the function takes a ULong.)
+        while (!Thread.getAllStackTraces().values.any { st -> st.any { it.methodName.startsWith("readCapped") } }) {
+            if (System.nanoTime() - reading > 10_000_000_000L) fail("the client never got to reading the body")
+            Thread.onSpinWait()
+        }
+        // The server holds the read for 3 s more at most (then the test would pass late: the
+        // assertion below is what tells).
+        Thread({ Thread.sleep(3_000); stallRelease.countDown() }, "release-later").apply { isDaemon = true }.start()
+        val t0 = System.nanoTime()
+        call.cancel()
+        val ms = (System.nanoTime() - t0) / 1_000_000
+        assertTrue("cancel() held the cancelling thread for $ms ms", ms < 500)
+        withTimeout(10_000) { runCatching { call.await() } }
+        if (!call.isCancelled) fail("the call was not cancelled")
     }
 
     @Test
