@@ -371,3 +371,30 @@ fn engines_that_share_a_store_queue_call_the_store_one_at_a_time_in_order() {
     assert!(String::from_utf8_lossy(&store.records.lock().unwrap()[&key]).contains("tok-3"));
     assert_eq!(store.max_in_flight.load(Ordering::SeqCst), 1);
 }
+
+/// From the outside test: a session closed (or stopped) while its store's clear hung, then a
+/// new session object on the same store and key (its own queue): the new one's save ran
+/// beside the old clear, and the clear, once answered, deleted the new token's record. A save
+/// now waits for the clears of its record queued before it anywhere in the process.
+#[test]
+fn a_save_waits_for_another_sessions_earlier_clear_of_its_record() {
+    let Held { rt, store, transport, session: old, done, releaser } = active_with_clears_held();
+    old.stop(); // its clear hangs: stop() gives up waiting after a second
+    drop(old); // closed: its queue stays until the clear has run
+    let new = session(&rt, store.clone(), transport.clone());
+    rt.block_on(async {
+        // Its save waits behind the clear: the start gives up on it after the store wait
+        // (2 s) and serves the token unsaved.
+        let d = new.start(source()).await.unwrap();
+        assert_eq!((d.token.expose(), d.resumed), ("tok-2", false));
+    });
+    assert_eq!(store.max_in_flight.load(Ordering::SeqCst), 1, "the save ran beside the hung clear");
+    let key = key_of(&store);
+    assert!(String::from_utf8_lossy(&store.records.lock().unwrap()[&key]).contains("tok-1"), "nothing ran yet");
+    done.send(()).unwrap();
+    assert!(!releaser.join().unwrap());
+    // The clear, then the save: the new token's record is what is left.
+    rt.block_on(store.until_saved("tok-2"));
+    assert_eq!(key_of(&store), key);
+    assert_eq!(store.max_in_flight.load(Ordering::SeqCst), 1);
+}

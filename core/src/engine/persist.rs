@@ -12,7 +12,7 @@ use crate::source::{FetchedToken, SourceKind, TokenSource};
 use crate::store::{SessionStore, StoredSession, RECORD_VERSION};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, LazyLock, Mutex};
+use std::sync::{Arc, Condvar, LazyLock, Mutex};
 use std::time::{Duration, UNIX_EPOCH};
 use tokio::sync::{mpsc, oneshot};
 
@@ -28,37 +28,83 @@ pub(super) const STOP_CLEAR_WAIT: Duration = Duration::from_secs(1);
 /// token is fetched). Tokens that live longer still work; they are just not resumed.
 pub(super) const MAX_RESUME_AHEAD: Duration = Duration::from_secs(366 * 24 * 3600);
 
-/// Clears queued and not yet done, by the key the store sees (the session's name in it), for
-/// every session of the process. A queue is one session object's: another session on the
-/// same store, made after a `stop()` that returned before its clear was done (a store slower
-/// than [`STOP_CLEAR_WAIT`]), has a queue of its own that could load the record first. A load
-/// of a key with a clear pending finds nothing instead.
-static PENDING_CLEARS: LazyLock<Mutex<HashMap<String, usize>>> = LazyLock::new(Mutex::default);
+/// The longest a save waits for a clear of its record queued earlier by another session
+/// object (a stopped or closed one whose store is slow); past it the save is not made.
+pub(super) const EARLIER_CLEAR_WAIT: Duration = Duration::from_secs(10);
 
-fn pending_clears() -> std::sync::MutexGuard<'static, HashMap<String, usize>> {
-    // Counts only: a panic elsewhere cannot leave them inconsistent.
-    PENDING_CLEARS.lock().unwrap_or_else(|p| p.into_inner())
+/// Clears queued and not yet done, by the key the store sees (the session's name in it), for
+/// every session of the process, each with a ticket in the order they were queued. A queue is
+/// one session object's: another session object on the same store, made after a `stop()` or
+/// `close()` that returned before its clear was done (a store slower than
+/// [`STOP_CLEAR_WAIT`]), has a queue of its own. Its load of a key with a clear pending finds
+/// nothing, and its save waits for the clears queued before it ([`EARLIER_CLEAR_WAIT`]), so an
+/// old clear never deletes the newer record, and never runs beside its save.
+static PENDING_CLEARS: LazyLock<(Mutex<Clears>, Condvar)> = LazyLock::new(Default::default);
+
+#[derive(Default)]
+struct Clears {
+    /// The tickets of the clears pending, by key.
+    by_key: HashMap<String, Vec<u64>>,
+    /// Tickets given so far.
+    issued: u64,
+}
+
+impl Clears {
+    fn pending(&self, key: &str) -> bool {
+        self.by_key.contains_key(key)
+    }
+    fn pending_before(&self, key: &str, ticket: u64) -> bool {
+        self.by_key.get(key).is_some_and(|t| t.iter().any(|&t| t <= ticket))
+    }
+}
+
+fn pending_clears() -> std::sync::MutexGuard<'static, Clears> {
+    // Tickets only: a panic elsewhere cannot leave them inconsistent.
+    PENDING_CLEARS.0.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// Waits until no clear of `key` with a ticket up to `ticket` is pending, at most `wait`;
+/// whether none is.
+fn wait_for_clears_before(key: &str, ticket: u64, wait: Duration) -> bool {
+    let deadline = std::time::Instant::now() + wait;
+    let mut c = pending_clears();
+    while c.pending_before(key, ticket) {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        if left.is_zero() {
+            return false;
+        }
+        c = PENDING_CLEARS.1.wait_timeout(c, left).unwrap_or_else(|p| p.into_inner()).0;
+    }
+    true
 }
 
 /// One pending clear of a key, from when it is queued until its job has run or is dropped.
-struct PendingClear(String);
+struct PendingClear {
+    key: String,
+    ticket: u64,
+}
 
 impl PendingClear {
     fn new(key: String) -> PendingClear {
-        *pending_clears().entry(key.clone()).or_insert(0) += 1;
-        PendingClear(key)
+        let mut c = pending_clears();
+        c.issued += 1;
+        let ticket = c.issued;
+        c.by_key.entry(key.clone()).or_default().push(ticket);
+        PendingClear { key, ticket }
     }
 }
 
 impl Drop for PendingClear {
     fn drop(&mut self) {
-        let mut p = pending_clears();
-        if let Some(n) = p.get_mut(&self.0) {
-            *n -= 1;
-            if *n == 0 {
-                p.remove(&self.0);
+        let mut c = pending_clears();
+        if let Some(t) = c.by_key.get_mut(&self.key) {
+            t.retain(|&t| t != self.ticket);
+            if t.is_empty() {
+                c.by_key.remove(&self.key);
             }
         }
+        drop(c);
+        PENDING_CLEARS.1.notify_all();
     }
 }
 
@@ -262,7 +308,7 @@ impl Inner {
         let info = source.info();
         let key = info.store_key.clone();
         let seen_key = self.store.seen_key(&key);
-        if pending_clears().contains_key(&seen_key) {
+        if pending_clears().pending(&seen_key) {
             // A stopped or replaced session's record, being cleared: nothing to load, and no
             // reason to wait for the clear (checked again when the load runs, for clears
             // queued meanwhile).
@@ -271,7 +317,7 @@ impl Inner {
         let loaded = self
             .store
             .run("load the stored session", move |s| {
-                if pending_clears().contains_key(&seen_key) {
+                if pending_clears().pending(&seen_key) {
                     return Ok(None); // a stopped session's record, being cleared
                 }
                 let r = s.load_record(&key);
@@ -350,7 +396,21 @@ impl Inner {
             scopes: data.scopes.clone(),
             details: source.save_details(&data.details),
         };
-        if let Some(Err(e)) = self.store.run("save the session", move |s| s.save_record(rec)).await {
+        // After every clear of this record queued so far, in any session of the process: one
+        // queued by this session has run before this job does (its queue is in order); one
+        // of another session object, still pending, is waited for.
+        // (A store called in place never waits: that would be on the runtime's thread.)
+        let seen_key = self.store.seen_key(&rec.key);
+        let ticket = pending_clears().issued;
+        let queued = self.store.jobs.is_some();
+        let saved = self.store.run("save the session", move |s| {
+            if queued && !wait_for_clears_before(&seen_key, ticket, EARLIER_CLEAR_WAIT) {
+                log::warn!(target: "videokit", "another session's clear of this stored session has not finished; not saved");
+                return Ok(());
+            }
+            s.save_record(rec)
+        });
+        if let Some(Err(e)) = saved.await {
             log::warn!(target: "videokit", "could not save the session: {e}");
         }
     }
