@@ -84,6 +84,17 @@ impl fmt::Debug for FetchedToken {
 }
 
 impl FetchedToken {
+    /// `malformed_response` when the token, its identity or a scope holds a control character
+    /// (CR/LF, NUL, ESC...): the app would put the token in a header, and the SDK would save
+    /// a record it then refuses to resume. The message names no value.
+    pub fn check_text(&self) -> Result<()> {
+        let control = |t: &str| t.chars().any(char::is_control);
+        if control(self.token.expose()) || self.identity.as_deref().is_some_and(control) || self.scopes.iter().any(|s| control(s)) {
+            return Err(Error::malformed("the token source answered a token, identity or scope with control characters"));
+        }
+        Ok(())
+    }
+
     /// A token with nothing else known; expiry is filled from a JWT `exp` if it is one.
     /// `invalid_token` when it is a JWT whose time claims are malformed or out of range.
     pub fn bare(token: Secret) -> Result<Self> {

@@ -247,6 +247,33 @@ async fn a_backend_token_past_year_9999_is_invalid_token_at_start() {
     }
 }
 
+/// From the outside test (issue 11): a backend token with CR/LF, NUL or ESC was handed to the
+/// app (which puts it in a header) and saved, as a record the SDK then refused to resume. It
+/// is `malformed_response` now, as is such an identity or scope; a fixed session token with
+/// one is `invalid_argument`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_token_with_control_characters_is_refused_never_handed_out() {
+    for body in [
+        r#"{"sessionToken":"eyJ.tok\r\nX-Evil: 1"}"#,
+        r#"{"sessionToken":"eyJ.tok\u0000\u001b[31m"}"#,
+        r#"{"sessionToken":"eyJ.tok","scopes":["read\nwrite"]}"#,
+    ] {
+        let (port, conns) = raw_backend(http_json("200 OK", body), true).await;
+        let (s, mut rx) = session_with(quick_config(), None);
+        let src = BackendSource::new(&format!("http://127.0.0.1:{port}/token/{{identity}}"), "alice", vec![], false).unwrap();
+        let e = s.start(Arc::new(src)).await.unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::MalformedResponse, "{body}");
+        assert!(!e.message().contains("eyJ.tok") && !e.message().contains("X-Evil"), "{e}");
+        assert_eq!(conns.load(Ordering::SeqCst), 1, "terminal at start, not retried");
+        assert_eq!(states(&mut rx).await, ["starting", "failed"]);
+        assert!(s.token().await.is_err());
+    }
+    for token in ["abc\u{0}def", "abc\r\nX-Evil: 1", "abc\u{1b}def"] {
+        let e = FixedTokenSource::new(Secret::new(token)).err().unwrap();
+        assert_eq!(e.kind(), ErrorKind::InvalidArgument, "{token:?}");
+    }
+}
+
 // ---- 3. identities ----
 
 #[test]

@@ -84,7 +84,8 @@ impl Inner {
             if self.lock_gen(gen).is_none() {
                 return false;
             }
-            let e = match source.fetch(&FetchContext { http: &self.http }).await {
+            let fetched = source.fetch(&FetchContext { http: &self.http }).await;
+            let e = match fetched.and_then(|t| t.check_text().map(|()| t)) {
                 Ok(tok) => match self.activate(gen, source, tok).await {
                     Ok(go_on) => return go_on,
                     Err(arrived_expired) => arrived_expired,

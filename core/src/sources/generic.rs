@@ -21,6 +21,9 @@ impl FixedTokenSource {
             return Err(Error::invalid_argument("the session token is empty"));
         }
         let token = Secret::new(token.expose().trim());
+        if token.expose().chars().any(char::is_control) {
+            return Err(Error::invalid_argument("the session token holds control characters"));
+        }
         // A JWT with malformed or out-of-range time claims is refused up front.
         let identity = FetchedToken::bare(token.clone())?.identity;
         let info = SourceInfo {
