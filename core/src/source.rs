@@ -103,7 +103,8 @@ impl FetchedToken {
         Ok(t)
     }
 
-    /// Fill unknown expiry / issued-at from the token's JWT claims, when it is a JWT.
+    /// Fill unknown expiry / issued-at from the token's JWT claims, when it is a JWT (a known
+    /// expiry later than the JWT's `exp` becomes the `exp`).
     /// A JWT whose `exp`/`iat`/`nbf` is not a number or lies outside the years 1..=9999 is
     /// `invalid_token` (it would otherwise pass as a token that never expires, and no date
     /// type on the platforms can hold it).
@@ -113,9 +114,14 @@ impl FetchedToken {
         }
         if let Ok(j) = crate::jwt::decode(self.token.expose()) {
             let times = j.time_claims()?;
-            if self.expires_at.is_none() {
-                self.expires_at = times.exp.map(crate::clock::from_unix_secs);
-            }
+            // The earlier of the answer's expiry and the JWT's own: a token is refused by its
+            // `exp` whatever its issuer said beside it (a far-future `expiresAt` was served,
+            // never renewed, after the JWT had expired).
+            let exp = times.exp.map(crate::clock::from_unix_secs);
+            self.expires_at = match (self.expires_at, exp) {
+                (Some(said), Some(exp)) => Some(said.min(exp)),
+                (said, exp) => said.or(exp),
+            };
             if self.issued_at.is_none() {
                 self.issued_at = times.iat.map(crate::clock::from_unix_secs);
             }

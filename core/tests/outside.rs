@@ -274,6 +274,25 @@ async fn a_token_with_control_characters_is_refused_never_handed_out() {
     }
 }
 
+/// From the outside test (issue 11): a backend's `expiresAt` in year 9999 beside a JWT whose
+/// `exp` is an hour away won: the token would have been served, never renewed, long after it
+/// expired. The earlier of the two is the token's expiry.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_jwt_expires_at_its_exp_whatever_the_answer_says_beside_it() {
+    use videokit_core::clock::{format_rfc3339, from_unix_secs};
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
+    let jwt = jwt_with(&format!(r#"{{"sub":"alice","exp":{}}}"#, now + 3600));
+    // Later than the JWT's exp: the exp. Earlier: the answer's (a backend may end it sooner).
+    for (said, want) in [("9999-12-31T23:59:59.999Z".to_string(), now + 3600), (format_rfc3339(from_unix_secs(now + 600)), now + 600)] {
+        let body = format!(r#"{{"sessionToken":"{jwt}","expiresAt":"{said}"}}"#);
+        let (port, _) = raw_backend(http_json("200 OK", &body), true).await;
+        let (s, _rx) = session_with(quick_config(), None);
+        let src = BackendSource::new(&format!("http://127.0.0.1:{port}/token/{{identity}}"), "alice", vec![], false).unwrap();
+        let d = s.start(Arc::new(src)).await.unwrap();
+        assert_eq!(d.expires_at, Some(from_unix_secs(want)), "{said}");
+    }
+}
+
 // ---- 3. identities ----
 
 #[test]
