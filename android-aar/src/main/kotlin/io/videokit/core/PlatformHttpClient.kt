@@ -35,7 +35,11 @@ import kotlinx.coroutines.suspendCancellableCoroutine
  * disconnected on a pool thread, which ends the blocked read (the JDK's disconnect first
  * waits for a read in progress; the cancelling thread never does).
  */
-internal class PlatformHttpClient(private val executor: Executor = defaultExecutor) : VkHttpClient {
+internal class PlatformHttpClient(
+    private val executor: Executor = defaultExecutor,
+    /** Where a cancelled call's connection is disconnected (tests: nowhere, to see the reader stop on its own). */
+    private val closer: Executor = executor,
+) : VkHttpClient {
 
     override suspend fun send(request: VkHttpRequest): VkHttpResponse = suspendCancellableCoroutine { cont ->
         val conn = try {
@@ -61,7 +65,7 @@ internal class PlatformHttpClient(private val executor: Executor = defaultExecut
      */
     private fun closeElsewhere(conn: HttpURLConnection) {
         try {
-            executor.execute { conn.disconnect() }
+            closer.execute { conn.disconnect() }
         } catch (_: java.util.concurrent.RejectedExecutionException) {
             Thread({ conn.disconnect() }, "videokit-http").apply { isDaemon = true }.start()
         }
@@ -69,7 +73,7 @@ internal class PlatformHttpClient(private val executor: Executor = defaultExecut
 
     private fun task(conn: HttpURLConnection, request: VkHttpRequest, cont: kotlinx.coroutines.CancellableContinuation<VkHttpResponse>) = Runnable {
         val result = try {
-            Result.success(exchange(conn, request))
+            Result.success(exchange(conn, request, cont))
         } catch (e: Throwable) {
             conn.disconnect()
             Result.failure(classify(e))
@@ -93,7 +97,7 @@ internal class PlatformHttpClient(private val executor: Executor = defaultExecut
         return conn
     }
 
-    private fun exchange(conn: HttpURLConnection, request: VkHttpRequest): VkHttpResponse {
+    private fun exchange(conn: HttpURLConnection, request: VkHttpRequest, cont: kotlinx.coroutines.CancellableContinuation<VkHttpResponse>): VkHttpResponse {
         val body = request.body
         if (body != null) {
             conn.doOutput = true
@@ -114,14 +118,21 @@ internal class PlatformHttpClient(private val executor: Executor = defaultExecut
             throw VkHttpException.BodyTooLarge("$declared bytes")
         }
         val stream: InputStream? = if (status >= 400) conn.errorStream else conn.inputStream
-        val bytes = stream?.use { readCapped(it, limit) } ?: ByteArray(0)
+        val bytes = stream?.use { readCapped(it, limit, cont) } ?: ByteArray(0)
         return VkHttpResponse(status.toUShort(), headers, bytes)
     }
 
-    private fun readCapped(input: InputStream, limit: ULong): ByteArray {
+    /**
+     * The body, at most [limit] bytes. Stops at the first read after the call is cancelled: the
+     * JDK's disconnect() does not end a read in progress (for a short body it hands the stream
+     * to its keep-alive cleaner), so a server trickling the body kept this thread reading, one
+     * per cancelled request, until the pool ran out and every session's requests were refused.
+     */
+    private fun readCapped(input: InputStream, limit: ULong, cont: kotlinx.coroutines.CancellableContinuation<*>): ByteArray {
         val out = ByteArrayOutputStream()
         val buf = ByteArray(8192)
         while (true) {
+            if (cont.isCancelled) throw IOException("cancelled")
             val n = input.read(buf)
             if (n < 0) break
             if (out.size().toULong() + n.toULong() > limit) throw VkHttpException.BodyTooLarge("over $limit bytes")
