@@ -207,12 +207,25 @@ impl StoreLane {
     /// job stays queued and runs in its turn), or it could not run (the runtime is shutting
     /// down, or the store panicked).
     pub async fn run<T: Send + 'static>(&self, what: &str, f: impl FnOnce(&dyn SessionStore) -> T + Send + 'static) -> Option<T> {
+        self.run_and_wait(what, true, f).await
+    }
+
+    /// [`run`](Self::run), or with `wait` false, queued without a wait (`None`).
+    async fn run_and_wait<T: Send + 'static>(
+        &self,
+        what: &str,
+        wait: bool,
+        f: impl FnOnce(&dyn SessionStore) -> T + Send + 'static,
+    ) -> Option<T> {
         let Some(StoreQueue(jobs)) = &self.jobs else { return Some(f(self.store.as_ref())) };
         let (tx, rx) = oneshot::channel();
         let store = self.store.clone();
         let n = jobs.send(Box::new(move || {
             let _ = tx.send(f(store.as_ref()));
         }))?;
+        if !wait {
+            return None;
+        }
         if jobs.stuck() {
             log::warn!(target: "videokit", "the session store has not answered an earlier call; going on without waiting to {what}");
             return None;
@@ -400,10 +413,16 @@ impl Inner {
         // queued by this session has run before this job does (its queue is in order); one
         // of another session object, still pending, is waited for.
         // (A store called in place never waits: that would be on the runtime's thread.)
+        // A clear still pending when the save is queued has outlived `stop()`'s wait (or was
+        // queued by a replacing start): the store is slow to clear, and the save is not
+        // waited for (it would be, for the store wait, every time a save waits 10 s in vain).
         let seen_key = self.store.seen_key(&rec.key);
-        let ticket = pending_clears().issued;
+        let (ticket, behind_a_clear) = {
+            let c = pending_clears();
+            (c.issued, c.pending_before(&seen_key, c.issued))
+        };
         let queued = self.store.jobs.is_some();
-        let saved = self.store.run("save the session", move |s| {
+        let saved = self.store.run_and_wait("save the session", !behind_a_clear, move |s| {
             if queued && !wait_for_clears_before(&seen_key, ticket, EARLIER_CLEAR_WAIT) {
                 log::warn!(target: "videokit", "another session's clear of this stored session has not finished; not saved");
                 return Ok(());
