@@ -352,22 +352,39 @@ fn engines_that_share_a_store_queue_call_the_store_one_at_a_time_in_order() {
     rt.block_on(async { old.start(source()).await.unwrap() });
     store.hold_clears.store(true, Ordering::SeqCst);
     let (done, releaser) = release_later(store.clone());
-    old.stop(); // its clear hangs: stop() gives up waiting after a second
-                // What `configure` does: a new engine on the same store.
+    // Its clear hangs: stop() gives up waiting after a second. Then what `configure` does:
+    // a new engine on the same store.
+    old.stop();
     let new = session_on(&rt, store.clone(), transport, Some(queue));
+    start_and_refresh_without_waiting(&rt, &new, "the new engine waited for a store known to be stuck");
+    assert_eq!(store.max_in_flight.load(Ordering::SeqCst), 1, "a store call ran beside the hung clear");
+    release_and_keep_the_newest(&rt, &store, done, releaser);
+}
+
+/// Starts `s` (tok-2) and refreshes it (tok-3) without waiting for the store: under 2 s.
+fn start_and_refresh_without_waiting(rt: &tokio::runtime::Runtime, s: &Session, why: &str) {
     let started = std::time::Instant::now();
     rt.block_on(async {
-        let d = new.start(source()).await.unwrap();
+        let d = s.start(source()).await.unwrap();
         assert_eq!((d.token.expose(), d.resumed), ("tok-2", false));
-        assert_eq!(new.refresh().await.unwrap().token.expose(), "tok-3");
+        assert_eq!(s.refresh().await.unwrap().token.expose(), "tok-3");
     });
     let took = started.elapsed();
-    assert!(took < Duration::from_secs(2), "the new engine waited for a store known to be stuck: {took:?}");
-    assert_eq!(store.max_in_flight.load(Ordering::SeqCst), 1, "a store call ran beside the hung clear");
+    assert!(took < Duration::from_secs(2), "{why}: {took:?}");
+}
+
+/// Lets the store answer: the calls queued run in order, tok-3's record is the one left, and
+/// no two store calls ever ran at once.
+fn release_and_keep_the_newest(
+    rt: &tokio::runtime::Runtime,
+    store: &HeldStore,
+    done: mpsc::Sender<()>,
+    releaser: std::thread::JoinHandle<bool>,
+) {
     done.send(()).unwrap();
     assert!(!releaser.join().unwrap());
     rt.block_on(store.until_saved("tok-3"));
-    let key = key_of(&store);
+    let key = key_of(store);
     assert!(String::from_utf8_lossy(&store.records.lock().unwrap()[&key]).contains("tok-3"));
     assert_eq!(store.max_in_flight.load(Ordering::SeqCst), 1);
 }
@@ -382,24 +399,14 @@ fn a_save_waits_for_another_sessions_earlier_clear_of_its_record() {
     old.stop(); // its clear hangs: stop() gives up waiting after a second
     drop(old); // closed: its queue stays until the clear has run
     let new = session(&rt, store.clone(), transport.clone());
-    let started = std::time::Instant::now();
-    rt.block_on(async {
-        // Its saves wait behind the clear, and are not waited for: a clear still pending has
-        // outlived stop()'s wait (from the outside re-test: each start or renewal waited the
-        // whole store wait, 2 s, for a save that was waiting 10 s for a clear hung for good).
-        let d = new.start(source()).await.unwrap();
-        assert_eq!((d.token.expose(), d.resumed), ("tok-2", false));
-        assert_eq!(new.refresh().await.unwrap().token.expose(), "tok-3");
-    });
-    let took = started.elapsed();
-    assert!(took < Duration::from_secs(2), "a save queued behind a pending clear was waited for: {took:?}");
+    // Its saves wait behind the clear, and are not waited for: a clear still pending has
+    // outlived stop()'s wait (from the outside re-test: each start or renewal waited the whole
+    // store wait, 2 s, for a save that was waiting 10 s for a clear hung for good).
+    start_and_refresh_without_waiting(&rt, &new, "a save queued behind a pending clear was waited for");
     assert_eq!(store.max_in_flight.load(Ordering::SeqCst), 1, "the save ran beside the hung clear");
     let key = key_of(&store);
     assert!(String::from_utf8_lossy(&store.records.lock().unwrap()[&key]).contains("tok-1"), "nothing ran yet");
-    done.send(()).unwrap();
-    assert!(!releaser.join().unwrap());
-    // The clear, then the saves: the newest token's record is what is left.
-    rt.block_on(store.until_saved("tok-3"));
+    // The clear, then the saves: the newest token's record is what is left, under the same key.
+    release_and_keep_the_newest(&rt, &store, done, releaser);
     assert_eq!(key_of(&store), key);
-    assert_eq!(store.max_in_flight.load(Ordering::SeqCst), 1);
 }
