@@ -83,13 +83,19 @@ impl fmt::Debug for FetchedToken {
     }
 }
 
+/// Whether a token, its identity or a scope holds a control character: what no token this
+/// SDK hands out or saves may hold (checked when fetched, and when a stored record is read).
+pub(crate) fn holds_control_characters(token: &str, identity: Option<&str>, scopes: &[String]) -> bool {
+    let control = |t: &str| t.chars().any(char::is_control);
+    control(token) || identity.is_some_and(control) || scopes.iter().any(|s| control(s))
+}
+
 impl FetchedToken {
     /// `malformed_response` when the token, its identity or a scope holds a control character
     /// (CR/LF, NUL, ESC...): the app would put the token in a header, and the SDK would save
     /// a record it then refuses to resume. The message names no value.
     pub fn check_text(&self) -> Result<()> {
-        let control = |t: &str| t.chars().any(char::is_control);
-        if control(self.token.expose()) || self.identity.as_deref().is_some_and(control) || self.scopes.iter().any(|s| control(s)) {
+        if holds_control_characters(self.token.expose(), self.identity.as_deref(), &self.scopes) {
             return Err(Error::malformed("the token source answered a token, identity or scope with control characters"));
         }
         Ok(())

@@ -274,8 +274,7 @@ impl StoredSession {
         // What no session of ours saves: a token that could not go in a header (or would
         // reach the app with a line break in it), an identity no configuration accepts, a
         // scope with a control character, an issue time that is not before the expiry.
-        let control = |t: &str| t.chars().any(char::is_control);
-        if control(&r.token) || r.identity.as_deref().is_some_and(control) || r.scopes.iter().any(|s| control(s)) {
+        if crate::source::holds_control_characters(&r.token, r.identity.as_deref(), &r.scopes) {
             return Err(Error::new(ErrorKind::Storage, "the stored session record holds control characters"));
         }
         if let (Some(issued), Some(expires)) = (r.issued_at_ms, r.expires_at_ms) {

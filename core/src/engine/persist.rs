@@ -410,12 +410,12 @@ impl Inner {
             details: source.save_details(&data.details),
         };
         // After every clear of this record queued so far, in any session of the process: one
-        // queued by this session has run before this job does (its queue is in order); one
-        // of another session object, still pending, is waited for.
-        // (A store called in place never waits: that would be on the runtime's thread.)
-        // A clear still pending when the save is queued has outlived `stop()`'s wait (or was
-        // queued by a replacing start): the store is slow to clear, and the save is not
-        // waited for (it would be, for the store wait, every time a save waits 10 s in vain).
+        // queued by this session has run before this job does (its queue is in order); one of
+        // another session object, still pending, is waited for (not by a store called in
+        // place: that would be on the runtime's thread). A clear still pending now has
+        // outlived `stop()`'s wait, or was queued by a replacing start: the store is slow to
+        // clear, and the save is not waited for (else every save would cost the store wait
+        // while it waits 10 s in vain behind a clear hung for good).
         let seen_key = self.store.seen_key(&rec.key);
         let (ticket, behind_a_clear) = {
             let c = pending_clears();
