@@ -26,14 +26,15 @@ import java.util.concurrent.TimeUnit
 import javax.net.ssl.SSLException
 import kotlin.coroutines.resume
 import kotlin.coroutines.resumeWithException
+import kotlinx.coroutines.CancellableContinuation
 import kotlinx.coroutines.suspendCancellableCoroutine
 
 /**
  * [VkHttpClient] over [HttpURLConnection]. The blocking exchange runs on a small SDK-owned
  * pool ("videokit-http", threads exit after 10 s idle); a cancelled call (the core's
- * deadline passed, or the session stopped) returns at once, and the connection is
- * disconnected on a pool thread, which ends the blocked read (the JDK's disconnect first
- * waits for a read in progress; the cancelling thread never does).
+ * deadline passed, or the session stopped) returns at once: the connection is disconnected
+ * on a pool thread (the JDK's disconnect waits for a read in progress; the cancelling thread
+ * never does), and the reader stops at its next read.
  */
 internal class PlatformHttpClient(
     private val executor: Executor = defaultExecutor,
@@ -71,7 +72,7 @@ internal class PlatformHttpClient(
         }
     }
 
-    private fun task(conn: HttpURLConnection, request: VkHttpRequest, cont: kotlinx.coroutines.CancellableContinuation<VkHttpResponse>) = Runnable {
+    private fun task(conn: HttpURLConnection, request: VkHttpRequest, cont: CancellableContinuation<VkHttpResponse>) = Runnable {
         val result = try {
             Result.success(exchange(conn, request, cont))
         } catch (e: Throwable) {
@@ -97,7 +98,7 @@ internal class PlatformHttpClient(
         return conn
     }
 
-    private fun exchange(conn: HttpURLConnection, request: VkHttpRequest, cont: kotlinx.coroutines.CancellableContinuation<VkHttpResponse>): VkHttpResponse {
+    private fun exchange(conn: HttpURLConnection, request: VkHttpRequest, cont: CancellableContinuation<VkHttpResponse>): VkHttpResponse {
         val body = request.body
         if (body != null) {
             conn.doOutput = true
@@ -128,7 +129,7 @@ internal class PlatformHttpClient(
      * to its keep-alive cleaner), so a server trickling the body kept this thread reading, one
      * per cancelled request, until the pool ran out and every session's requests were refused.
      */
-    private fun readCapped(input: InputStream, limit: ULong, cont: kotlinx.coroutines.CancellableContinuation<*>): ByteArray {
+    private fun readCapped(input: InputStream, limit: ULong, cont: CancellableContinuation<*>): ByteArray {
         val out = ByteArrayOutputStream()
         val buf = ByteArray(8192)
         while (true) {
