@@ -13,7 +13,7 @@ use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::mpsc;
 use videokit_core::http::{choose_plain_http_addr, parse_url, ReqwestTransport, Resolver};
-use videokit_core::sources::generic::FixedTokenSource;
+use videokit_core::sources::generic::{CustomSource, FixedTokenSource, ProvidedToken, TokenProvider};
 use videokit_core::sources::videokit::{ApiTokenSource, BackendSource};
 use videokit_core::{ErrorKind, HttpConfig, Secret, Session, SessionConfig, SessionDeps, StateChange};
 use videokit_devserver::{DevServer, DevServerConfig, DEFAULT_APP_TOKEN};
@@ -291,6 +291,42 @@ async fn a_jwt_expires_at_its_exp_whatever_the_answer_says_beside_it() {
         let d = s.start(Arc::new(src)).await.unwrap();
         assert_eq!(d.expires_at, Some(from_unix_secs(want)), "{said}");
     }
+}
+
+/// An app's token provider that hands out one token, with the expiry the app gives.
+struct OneToken(String, Option<std::time::SystemTime>);
+
+#[async_trait]
+impl TokenProvider for OneToken {
+    async fn fetch_token(&self, _identity: Option<String>) -> videokit_core::Result<ProvidedToken> {
+        Ok(ProvidedToken { token: Secret::new(self.0.clone()), expires_at: self.1 })
+    }
+}
+
+/// From the outside test (issue 11): a provider's token was taken as given. One read from a
+/// file ends in a newline, which the control-character check then refused, and an expiry the
+/// app computed (a day) won over the JWT's own `exp` (an hour). A provider's token is trimmed
+/// like every other source's, and expires at the earlier of the two.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_providers_token_is_trimmed_and_expires_at_its_jwt_exp_at_the_latest() {
+    use videokit_core::clock::from_unix_secs;
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
+    let jwt = jwt_with(&format!(r#"{{"sub":"alice","exp":{}}}"#, now + 3600));
+    let cases = [
+        (format!(" {jwt}\n"), Some(from_unix_secs(now + 86_400)), jwt.clone(), Some(from_unix_secs(now + 3600))),
+        (format!("{jwt}\r\n"), Some(from_unix_secs(now + 600)), jwt.clone(), Some(from_unix_secs(now + 600))),
+        ("\topaque-token\n".to_string(), None, "opaque-token".to_string(), None),
+    ];
+    for (given, said, token, expires_at) in cases {
+        let (s, _rx) = session_with(quick_config(), None);
+        let src = CustomSource::new(Arc::new(OneToken(given.clone(), said)), Some("alice".into())).unwrap();
+        let d = s.start(Arc::new(src)).await.unwrap();
+        assert_eq!((d.token.expose(), d.expires_at), (token.as_str(), expires_at), "{given:?}");
+    }
+    // Inside the token, a control character is still refused.
+    let (s, _rx) = session_with(quick_config(), None);
+    let src = CustomSource::new(Arc::new(OneToken("abc\r\nX-Evil: 1".into(), None)), None).unwrap();
+    assert_eq!(s.start(Arc::new(src)).await.unwrap_err().kind(), ErrorKind::MalformedResponse);
 }
 
 // ---- 3. identities ----

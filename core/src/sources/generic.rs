@@ -58,7 +58,8 @@ impl TokenSource for FixedTokenSource {
 #[derive(Clone)]
 pub struct ProvidedToken {
     pub token: Secret,
-    /// Server-time expiry, if the app knows it; otherwise read from the JWT `exp` if any.
+    /// Server-time expiry, if the app knows it; otherwise read from the JWT `exp` if any. A JWT
+    /// expires at the earlier of the two.
     pub expires_at: Option<SystemTime>,
 }
 
@@ -93,12 +94,17 @@ impl TokenSource for CustomSource {
     }
     async fn fetch(&self, _ctx: &FetchContext<'_>) -> Result<FetchedToken> {
         let p = self.provider.fetch_token(self.identity.clone()).await?;
-        if p.token.expose().trim().is_empty() {
+        // Trimmed, as a fixed or fetched token is: one read from a file or a text field often
+        // ends in a newline, which the check for control characters would otherwise refuse.
+        let token = p.token.expose().trim();
+        if token.is_empty() {
             return Err(Error::invalid_token("the token provider returned an empty token"));
         }
-        let mut t = FetchedToken::bare(p.token)?;
-        if p.expires_at.is_some() {
-            t.expires_at = p.expires_at;
+        let mut t = FetchedToken::bare(Secret::new(token))?;
+        // The earlier of the app's expiry and a JWT's own `exp`, as for a backend's answer: a
+        // JWT is refused by its `exp` whatever the app computed beside it.
+        if let Some(said) = p.expires_at {
+            t.expires_at = Some(t.expires_at.map_or(said, |exp| exp.min(said)));
         }
         if t.identity.is_none() {
             t.identity = self.identity.clone();

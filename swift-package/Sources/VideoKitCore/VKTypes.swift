@@ -303,6 +303,7 @@ public struct VKProvidedToken: Sendable, CustomStringConvertible, CustomDebugStr
     /// The session token.
     public let token: String
     /// Its expiry (server time) if known; otherwise the SDK reads the token's JWT `exp`, if any.
+    /// A JWT expires at the earlier of the two.
     public let expiresAt: Date?
 
     /// A token and, when known, its expiry.

@@ -222,7 +222,7 @@ data class VKStateChange(
  *
  * @property token the session token.
  * @property expiresAt its expiry (server time) if known; otherwise the SDK reads the
- *   token's JWT `exp`, if any.
+ *   token's JWT `exp`, if any. A JWT expires at the earlier of the two.
  */
 class VKProvidedToken @JvmOverloads constructor(
     val token: String,
