@@ -26,13 +26,16 @@ class ConcurrencyTest : SessionTestBase() {
         val done = CountDownLatch(threads)
         val until = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(runMs) + TimeUnit.SECONDS.toNanos(1)
 
-        fun checkToken(t: String?, how: String) {
+        // [asked]: when the call was made. A token handed out after it must not have expired
+        // before it (exp has 1 s granularity). Checking against the time the answer is looked at
+        // instead would fail a valid token whenever this thread is descheduled for a second
+        // between the answer and the check, as on a loaded CI machine.
+        fun checkToken(t: String?, asked: Instant, how: String) {
             if (t == null) { problems.add("$how: no token"); return }
             val sub = runCatching { Jwt.sub(t) }.getOrNull()
             val exp = runCatching { Jwt.exp(t) }.getOrNull()
             if (sub != "alice") problems.add("$how: token for '$sub'")
-            // Valid when handed out (exp has 1 s granularity).
-            if (exp == null || exp.plusSeconds(1) < Instant.now()) problems.add("$how: expired token (exp $exp)")
+            if (exp == null || exp.plusSeconds(1) < asked) problems.add("$how: expired token (exp $exp, asked at $asked)")
         }
 
         val workers = (0 until threads).map { i ->
@@ -43,8 +46,9 @@ class ConcurrencyTest : SessionTestBase() {
                         when (i % 4) {
                             0 -> {
                                 val f = CompletableFuture<String?>()
+                                val asked = Instant.now()
                                 session.token { t, e -> if (e != null) problems.add("token(callback): $e"); f.complete(t) }
-                                checkToken(f.get(10, TimeUnit.SECONDS), "token(callback)")
+                                checkToken(f.get(10, TimeUnit.SECONDS), asked, "token(callback)")
                             }
                             1 -> {
                                 val s = session.state
@@ -52,7 +56,10 @@ class ConcurrencyTest : SessionTestBase() {
                                 val d = session.sessionData
                                 if (d == null) problems.add("no sessionData") else if (d.identity != "alice") problems.add("sessionData for ${d.identity}")
                             }
-                            else -> checkToken(runBlocking { session.token() }, "token()")
+                            else -> {
+                                val asked = Instant.now()
+                                checkToken(runBlocking { session.token() }, asked, "token()")
+                            }
                         }
                         calls.incrementAndGet()
                     }
