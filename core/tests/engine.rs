@@ -338,6 +338,34 @@ async fn retry_after_is_honoured_exactly() {
     assert_eq!(t.gaps_ms(), [7000, 2000]);
 }
 
+/// From the outside test (issue 11): `Retry-After: 0` (or an HTTP date already past) was taken
+/// as the delay, so a renewal against a backend answering 503 with it retried as fast as the
+/// backend answered: 20 requests a second, for as long as the session ran. It lengthens the
+/// backoff; it never shortens it.
+#[tokio::test(start_paused = true)]
+async fn retry_after_zero_or_past_does_not_shorten_the_backoff() {
+    let c = clock();
+    let past = httpdate::fmt_http_date(std::time::UNIX_EPOCH + Duration::from_secs(T0 - 60));
+    let t = Script::new(c.clone(), move |n, _, now| match n {
+        1 => Ok(ok_session(n, now, 600)),
+        2..=4 => Ok(status(503, Some(0))),
+        5 | 6 => {
+            let mut r = status(503, None);
+            r.headers.push(("retry-after".into(), past.clone()));
+            Ok(r)
+        }
+        _ => Ok(ok_session(n, now, 600)),
+    });
+    let rig = rig_with(config(), c.clone(), t.clone(), Arc::new(MemoryStore::new()));
+    rig.session.start(api_source()).await.unwrap();
+    // Renewal at 540 s; its retries after 0.5, 1, 2, 4 and 8 s, as without Retry-After.
+    tokio::time::sleep(Duration::from_secs(560)).await;
+    settle().await;
+    assert_eq!(t.count(), 7);
+    assert_eq!(t.gaps_ms()[1..], [500, 1000, 2000, 4000, 8000]);
+    assert_eq!(rig.session.state(), SessionState::Active);
+}
+
 #[tokio::test(start_paused = true)]
 async fn a_start_does_not_wait_longer_than_the_longest_retry_delay_for_retry_after() {
     // From the outside test: `Retry-After: 999999999` held a start for an hour per attempt.

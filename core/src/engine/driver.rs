@@ -127,9 +127,13 @@ impl Inner {
                 return None;
             }
         }
+        // `Retry-After` lengthens the backoff, never shortens it: a struggling backend (or a
+        // proxy in front of it) answering `Retry-After: 0`, or a date already past, would
+        // otherwise have every client retry as fast as it answers.
+        let backoff = self.config.retry.delay(attempt, &mut self.rng.lock().unwrap_or_else(|p| p.into_inner()));
         let delay = match e.retry_after() {
-            Some(ra) => ra.min(self.config.retry.max_retry_after),
-            None => self.config.retry.delay(attempt, &mut self.rng.lock().unwrap_or_else(|p| p.into_inner())),
+            Some(ra) => ra.min(self.config.retry.max_retry_after).max(backoff),
+            None => backoff,
         };
         log::warn!(target: "videokit", "attempt {attempt} failed ({e}); retrying in {} ms", delay.as_millis());
         let mut core = self.lock_gen(gen)?;
