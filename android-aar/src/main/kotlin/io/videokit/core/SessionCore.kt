@@ -12,6 +12,7 @@ import io.videokit.core.ffi.VkStateChange
 import io.videokit.core.ffi.VkStateListener
 import io.videokit.core.ffi.VkTokenEvent
 import io.videokit.core.ffi.VkTokenListener
+import java.lang.ref.WeakReference
 import java.util.concurrent.Executor
 import kotlinx.coroutines.CancellationException
 import kotlinx.coroutines.CompletableDeferred
@@ -55,8 +56,13 @@ internal class View(
     }
 }
 
-/** A registration with the native session; [remove] is queued behind the add, so it always finds the id. */
-internal class Registration(private val core: SessionCore, private val unregister: (VkSession, ULong) -> Unit) : VKListenerHandle {
+/**
+ * A registration with the native session; [remove] is queued behind the add, so it always finds
+ * the id. It holds its session weakly: Rust holds the listener, and through it this (see [SessionCore]).
+ */
+internal class Registration(core: SessionCore, private val unregister: (VkSession, ULong) -> Unit) : VKListenerHandle {
+    private val core = WeakReference(core)
+
     @Volatile var id: ULong? = null
 
     @Volatile var removed = false
@@ -64,13 +70,18 @@ internal class Registration(private val core: SessionCore, private val unregiste
     override fun remove() {
         if (removed) return
         removed = true
-        core.submit { s -> id?.let { unregister(s, it) } }
+        core.get()?.submit { s -> id?.let { unregister(s, it) } }
     }
 }
 
 /**
  * The native session and the calls queued before it exists (cold start: loading JNA and the
  * library takes hundreds of milliseconds, which must not be spent on the app's thread).
+ *
+ * What Rust holds (the sink, the listeners) reaches this only through weak references. Rust's
+ * references to them are roots for the JVM's collector, so a strong one would keep a session the
+ * app dropped without `close()` alive, renewing for good; now it is collected, UniFFI's cleaner
+ * frees the native session, and its renewals end, as they do on Swift when ARC frees it.
  */
 internal class SessionCore(initial: VKConfiguration, private val executor: () -> Executor) {
     private class Op(val run: (VkSession) -> Unit, val fail: (VKException) -> Unit, val provisional: VKSessionState? = null)
@@ -116,7 +127,7 @@ internal class SessionCore(initial: VKConfiguration, private val executor: () ->
         Thread({ runCatching { warmUp() } }, "videokit-warmup").apply { isDaemon = true }.start()
         val s = try {
             Platform.applyLogger(config)
-            VkSession(config.toFfi(), config.store?.let { StoreAdapter(it) }, PlatformHttpClient(), Sink())
+            VkSession(config.toFfi(), config.store?.let { StoreAdapter(it) }, PlatformHttpClient(), Sink(this))
         } catch (t: Throwable) {
             val e = t.toVKException()
             val failed = synchronized(lock) {
@@ -204,8 +215,21 @@ internal class SessionCore(initial: VKConfiguration, private val executor: () ->
         flow?.value = v.state
     }
 
-    private inner class Sink : VkSessionSink {
-        override fun onSnapshot(snapshot: VkSnapshot) = offer(snapshot)
+    private class Sink(core: SessionCore) : VkSessionSink {
+        private val core = WeakReference(core)
+
+        override fun onSnapshot(snapshot: VkSnapshot) {
+            core.get()?.offer(snapshot)
+        }
+    }
+
+    /** Runs [block] on the callback executor while this session is alive (listeners hold only this). */
+    private class Deliver(core: SessionCore) {
+        private val core = WeakReference(core)
+
+        fun execute(block: () -> Unit) {
+            core.get()?.executor?.invoke()?.execute(block)
+        }
     }
 
     /**
@@ -240,11 +264,12 @@ internal class SessionCore(initial: VKConfiguration, private val executor: () ->
 
     fun addListener(listener: VKStateListener): VKListenerHandle {
         val r = Registration(this) { s, id -> s.removeListener(id) }
+        val to = Deliver(this)
         submit { s ->
             r.id = s.addListener(object : VkStateListener {
                 override fun onStateChange(change: VkStateChange) {
                     val c = change.toVK()
-                    executor().execute { if (!r.removed) listener.onStateChange(c) }
+                    to.execute { if (!r.removed) listener.onStateChange(c) }
                 }
             })
         }
@@ -254,11 +279,12 @@ internal class SessionCore(initial: VKConfiguration, private val executor: () ->
     /** [direct]: deliver on the SDK thread (for the token flow, which buffers). */
     fun addTokenListener(listener: VKTokenListener, direct: Boolean = false): VKListenerHandle {
         val r = Registration(this) { s, id -> s.removeTokenListener(id) }
+        val to = Deliver(this)
         submit { s ->
             r.id = s.addTokenListener(object : VkTokenListener {
                 override fun onToken(event: VkTokenEvent) {
                     val e = VKTokenEvent(event.token, event.expiresAt, event.data.toVK())
-                    if (direct) listener.onToken(e) else executor().execute { if (!r.removed) listener.onToken(e) }
+                    if (direct) listener.onToken(e) else to.execute { if (!r.removed) listener.onToken(e) }
                 }
             })
         }

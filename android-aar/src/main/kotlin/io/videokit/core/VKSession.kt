@@ -54,8 +54,8 @@ class VKSession(configuration: VKConfiguration) : VKSessionApi {
     private val scope by lazy { CoroutineScope(SupervisorJob() + Dispatchers.Default + CoroutineName("videokit")) }
     private val foregroundSources = mutableSetOf<Any>()
 
-    /** Re-checks expiry when the app comes back to the foreground (see [attachForeground]). */
-    val foreground: VKForegroundTracker = VKForegroundTracker { checkNow() }
+    /** Re-checks expiry when the app comes back to the foreground (see [attachForeground]); holds this weakly. */
+    val foreground: VKForegroundTracker = java.lang.ref.WeakReference(this).let { me -> VKForegroundTracker { me.get()?.checkNow() } }
 
     init {
         attachStore(configuration)

@@ -340,4 +340,44 @@ class SessionApiTest : SessionTestBase() {
             assertEquals(VKErrorKind.NOT_STARTED, (e.cause as VKException).kind)
         }
     }
+
+    /**
+     * From the outside test (issue 11): a session the app made and dropped without `close()` was
+     * never collected (Rust's references to its sink and listeners are roots for the collector),
+     * and it renewed its token for good; on Swift, ARC frees it. Now it is collected, and its
+     * renewals end.
+     */
+    @Test
+    fun aSessionDroppedWithoutCloseIsCollectedAndStopsRenewing() {
+        val calls = AtomicInteger()
+        val provider = object : VKTokenProvider {
+            override suspend fun fetchToken(identity: String?): VKProvidedToken =
+                VKProvidedToken("opaque-${calls.incrementAndGet()}", java.time.Instant.now().plusSeconds(2))
+        }
+        val dropped = startAndDrop(provider)
+        val deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20)
+        while (dropped.get() != null && System.nanoTime() < deadline) {
+            System.gc()
+            Thread.sleep(20)
+        }
+        assertNull("the dropped session is still reachable (${calls.get()} provider calls)", dropped.get())
+        // UniFFI's cleaner frees its native part soon after: a renewal may be under way meanwhile,
+        // then none. Alive, it renews at least every 2 s with these 2 s tokens.
+        var seen = calls.get()
+        repeat(3) {
+            Thread.sleep(2_500)
+            if (calls.get() == seen) return
+            seen = calls.get()
+        }
+        fail("the dropped session still renews: ${calls.get()} provider calls")
+    }
+
+    /** A session made, listened to and started, of which only the weak reference returned is kept. */
+    private fun startAndDrop(provider: VKTokenProvider): java.lang.ref.WeakReference<VKSession> {
+        val s = VKSession(testConfig())
+        s.addListener { }
+        s.addTokenListener { }
+        runBlocking { s.awaitStart(provider = provider) }
+        return java.lang.ref.WeakReference(s)
+    }
 }
