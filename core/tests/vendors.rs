@@ -76,7 +76,13 @@ fn kaltura_cfg() -> KalturaConfig {
     c
 }
 
-/// A Kaltura server: widget KS "widgetks-N", user KS "userks-N" valid `life` seconds.
+/// A v2 KS of partner 1851571 whose encrypted part is `label` (a KS in every way the SDK checks).
+fn ks(label: &str) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD.encode(format!("v2|1851571|{label}"))
+}
+
+/// A Kaltura server: widget KS `ks("widgetks-N")`, user KS `ks("userks-N")` valid `life` seconds.
 fn kaltura_server(
     life: i64,
     bad_widget_once: bool,
@@ -88,7 +94,7 @@ fn kaltura_server(
         if path.ends_with("/session/action/startWidgetSession") {
             assert_eq!(p["widgetId"], "_1851571");
             assert_eq!(p["format"], "1");
-            (200, format!(r#"{{"partnerId":1851571,"ks":"widgetks-{n}","userId":0,"objectType":"KalturaStartWidgetSessionResponse"}}"#))
+            (200, format!(r#"{{"partnerId":1851571,"ks":"{}","userId":0,"objectType":"KalturaStartWidgetSessionResponse"}}"#, ks(&format!("widgetks-{n}"))))
         } else {
             assert!(path.ends_with("/apptoken/action/startSession"), "{path}");
             if !refused.swap(true, Ordering::SeqCst) {
@@ -114,7 +120,8 @@ fn kaltura_server(
             (
                 200,
                 format!(
-                    r#"{{"ks":"userks-{n}","sessionType":0,"partnerId":"1851571","userId":"user@example.com","expiry":{},"privileges":"sessionid:0_xeu31jy5,apptoken:0_xeu31jy5,sview:*","objectType":"KalturaSessionInfo"}}"#,
+                    r#"{{"ks":"{}","sessionType":0,"partnerId":"1851571","userId":"user@example.com","expiry":{},"privileges":"sessionid:0_xeu31jy5,apptoken:0_xeu31jy5,sview:*","objectType":"KalturaSessionInfo"}}"#,
+                    ks(&format!("userks-{n}")),
                     now + life
                 ),
             )
@@ -126,7 +133,7 @@ fn kaltura_server(
 async fn kaltura_cold_start_is_two_requests_and_each_renewal_one() {
     let (s, fake) = rig(kaltura_server(3600, false));
     let d = s.start(Arc::new(KalturaSource::new(kaltura_cfg(), false).unwrap())).await.unwrap();
-    assert_eq!(d.token.expose(), "userks-2");
+    assert_eq!(d.token.expose(), ks("userks-2"));
     assert_eq!(d.identity.as_deref(), Some("user@example.com"));
     assert_eq!(d.expires_at, Some(SystemTime::UNIX_EPOCH + Duration::from_secs(T0 + 3600)));
     assert_eq!(
@@ -139,25 +146,45 @@ async fn kaltura_cold_start_is_two_requests_and_each_renewal_one() {
         }
     );
     assert_eq!(fake.n.load(Ordering::SeqCst), 2);
-    // The widget KS travels in the POST body, never the URL.
-    assert!(fake.log.lock().unwrap().iter().all(|(path, _)| !path.contains("widgetks")));
+    // The widget KS travels in the POST body, never the URL (every v2 KS starts "djJ8": "v2|").
+    assert!(fake.log.lock().unwrap().iter().all(|(path, _)| !path.contains("djJ8")));
     // Lead = min(300, 360) = 300 → renewal at 3300 s: one request (widget KS cached).
     tokio::time::sleep(Duration::from_secs(3301)).await;
     for _ in 0..20 {
         tokio::task::yield_now().await;
     }
     assert_eq!(fake.n.load(Ordering::SeqCst), 3);
-    assert_eq!(s.token().await.unwrap().expose(), "userks-3");
-    assert_eq!(fake.log.lock().unwrap()[2].1["ks"], "widgetks-1");
+    assert_eq!(s.token().await.unwrap().expose(), ks("userks-3"));
+    assert_eq!(fake.log.lock().unwrap()[2].1["ks"], ks("widgetks-1"));
 }
 
 #[tokio::test(start_paused = true)]
 async fn kaltura_invalid_widget_ks_is_retried_once_with_a_fresh_one() {
     let (s, fake) = rig(kaltura_server(3600, true));
     let d = s.start(Arc::new(KalturaSource::new(kaltura_cfg(), false).unwrap())).await.unwrap();
-    assert_eq!(d.token.expose(), "userks-4");
+    assert_eq!(d.token.expose(), ks("userks-4"));
     let paths: Vec<String> = fake.log.lock().unwrap().iter().map(|(p, _)| p.rsplit('/').next().unwrap().to_string()).collect();
     assert_eq!(paths, ["startWidgetSession", "startSession", "startWidgetSession", "startSession"]);
+}
+
+/// From the outside test (issue 11): a `ks` that is not a KS (not base64, or neither a v1 nor a
+/// v2 KS) was handed to the app as its session. It is `malformed_response` now, at once.
+#[tokio::test(start_paused = true)]
+async fn a_ks_that_is_not_a_ks_is_malformed_response() {
+    for bad in ["%%%not-base64%%%", "YWJjfDE7MQ==", "djJ8fHh5eg=="] {
+        let (s, fake) = rig(move |path, _, now| {
+            if path.ends_with("startWidgetSession") {
+                (200, format!(r#"{{"partnerId":1851571,"ks":"{}","userId":0,"objectType":"KalturaStartWidgetSessionResponse"}}"#, ks("w")))
+            } else {
+                (200, format!(r#"{{"ks":"{bad}","sessionType":0,"partnerId":"1851571","userId":"user@example.com","expiry":{},"objectType":"KalturaSessionInfo"}}"#, now + 3600))
+            }
+        });
+        let e = s.start(Arc::new(KalturaSource::new(kaltura_cfg(), false).unwrap())).await.unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::MalformedResponse, "{bad}: {e}");
+        assert!(!e.to_string().contains(bad), "{e}");
+        assert_eq!(fake.n.load(Ordering::SeqCst), 2, "{bad}: not retried");
+        assert_eq!(s.state(), SessionState::Failed);
+    }
 }
 
 #[tokio::test(start_paused = true)]
@@ -167,7 +194,7 @@ async fn kaltura_errors_are_rejected_with_their_code_and_no_secret() {
     let (s, fake) = rig(kaltura_server(3600, false));
     let e = s.start(Arc::new(KalturaSource::new(cfg, false).unwrap())).await.unwrap_err();
     assert_eq!((e.kind(), e.code()), (ErrorKind::Rejected, Some("INVALID_APP_TOKEN_HASH")));
-    assert!(!e.to_string().contains("wrongwrong") && !e.to_string().contains("widgetks"));
+    assert!(!e.to_string().contains("wrongwrong") && !e.to_string().contains("djJ8"));
     assert_eq!(fake.n.load(Ordering::SeqCst), 2, "terminal: no retry");
     assert_eq!(s.state(), SessionState::Failed);
 

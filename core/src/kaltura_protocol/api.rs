@@ -224,9 +224,15 @@ fn strip_ks_like_runs(text: &str) -> String {
     out
 }
 
+/// The answer's `ks`, which must read as a KS (v1 or v2): anything else would be handed to the
+/// app as its session, and fail only when it reaches Kaltura.
 fn ks_field(obj: &Map<String, Value>, what: &str) -> Result<Secret> {
     match obj.get("ks") {
-        Some(Value::String(s)) if !s.trim().is_empty() => Ok(Secret::new(s.trim())),
+        Some(Value::String(s)) if !s.trim().is_empty() => match decode_ks(s) {
+            Ok(_) => Ok(Secret::new(s.trim())),
+            // The decoder's messages never contain the KS.
+            Err(e) => Err(Error::malformed(format!("the {what} response's ks is not a KS ({})", e.message()))),
+        },
         Some(Value::String(_)) => Err(Error::malformed(format!("the {what} response has an empty ks"))),
         None | Some(Value::Null) => Err(Error::malformed(format!("the {what} response has no ks"))),
         Some(v) => Err(Error::malformed(format!("the {what} response's ks is {}, not a string", json_type_name(v)))),
@@ -276,17 +282,20 @@ fn opt_string(obj: &Map<String, Value>, name: &str, what: &str) -> Result<String
 mod tests {
     use super::*;
 
+    /// A v2 KS: base64 of `v2|7|encrypted-part`.
+    const KS: &str = "djJ8N3xlbmNyeXB0ZWQtcGFydA==";
+
     #[test]
     fn lenient_numbers_and_user() {
-        let w = parse_widget_session(br#"{"partnerId":"102","ks":"abc","objectType":"KalturaStartWidgetSessionResponse"}"#, &[]).unwrap();
-        assert_eq!((w.partner_id, w.user_id.as_str(), w.ks.expose()), (102, "", "abc"));
+        let w = parse_widget_session(br#"{"partnerId":"102","ks":"djJ8N3xlbmNyeXB0ZWQtcGFydA==","objectType":"KalturaStartWidgetSessionResponse"}"#, &[]).unwrap();
+        assert_eq!((w.partner_id, w.user_id.as_str(), w.ks.expose()), (102, "", KS));
         let s = parse_session_info(
-            b"\xEF\xBB\xBF{\"ks\":\"k\",\"sessionType\":\"2\",\"partnerId\":7,\"userId\":\"\",\"expiry\":\"1763337600\"}",
+            b"\xEF\xBB\xBF{\"ks\":\"djJ8N3xlbmNyeXB0ZWQtcGFydA==\",\"sessionType\":\"2\",\"partnerId\":7,\"userId\":\"\",\"expiry\":\"1763337600\"}",
             &[],
         )
         .unwrap();
         assert_eq!((s.session_type, s.partner_id, s.user_id.as_str(), s.expiry, s.privileges.as_str()), (2, 7, "", 1763337600, ""));
-        let f = parse_session_info(br#"{"ks":"k","sessionType":0,"partnerId":7,"expiry":1763337600.0}"#, &[]).unwrap();
+        let f = parse_session_info(br#"{"ks":"djJ8N3xlbmNyeXB0ZWQtcGFydA==","sessionType":0,"partnerId":7,"expiry":1763337600.0}"#, &[]).unwrap();
         assert_eq!(f.expiry, 1763337600);
     }
 
@@ -301,11 +310,15 @@ mod tests {
             br#"{"partnerId":1}"#,
             br#"{"ks":"","partnerId":1}"#,
             br#"{"ks":5,"partnerId":1}"#,
-            br#"{"ks":"k"}"#,
-            br#"{"ks":"k","partnerId":"12x"}"#,
-            br#"{"ks":"k","partnerId":1.5}"#,
-            br#"{"ks":"k","partnerId":true}"#,
-            br#"{"ks":"k","partnerId":1,"userId":[]}"#,
+            // Not a KS: not base64, or base64 of neither a v1 nor a v2 KS.
+            br#"{"ks":"%%%not-base64%%%","partnerId":1}"#,
+            br#"{"ks":"abc","partnerId":1}"#,
+            br#"{"ks":"djJ8fHh5eg==","partnerId":1}"#,
+            br#"{"ks":"djJ8N3xlbmNyeXB0ZWQtcGFydA=="}"#,
+            br#"{"ks":"djJ8N3xlbmNyeXB0ZWQtcGFydA==","partnerId":"12x"}"#,
+            br#"{"ks":"djJ8N3xlbmNyeXB0ZWQtcGFydA==","partnerId":1.5}"#,
+            br#"{"ks":"djJ8N3xlbmNyeXB0ZWQtcGFydA==","partnerId":true}"#,
+            br#"{"ks":"djJ8N3xlbmNyeXB0ZWQtcGFydA==","partnerId":1,"userId":[]}"#,
             b"\xff\xfe",
         ];
         for b in bodies {
@@ -313,10 +326,10 @@ mod tests {
             assert_eq!(e.kind(), ErrorKind::MalformedResponse, "{}", String::from_utf8_lossy(b));
         }
         let infos: &[&[u8]] = &[
-            br#"{"ks":"k","partnerId":1,"expiry":5}"#,
-            br#"{"ks":"k","partnerId":1,"sessionType":0}"#,
-            br#"{"ks":"k","partnerId":1,"sessionType":99999999999,"expiry":5}"#,
-            br#"{"ks":"k","partnerId":1,"sessionType":0,"expiry":5,"privileges":3}"#,
+            br#"{"ks":"djJ8N3xlbmNyeXB0ZWQtcGFydA==","partnerId":1,"expiry":5}"#,
+            br#"{"ks":"djJ8N3xlbmNyeXB0ZWQtcGFydA==","partnerId":1,"sessionType":0}"#,
+            br#"{"ks":"djJ8N3xlbmNyeXB0ZWQtcGFydA==","partnerId":1,"sessionType":99999999999,"expiry":5}"#,
+            br#"{"ks":"djJ8N3xlbmNyeXB0ZWQtcGFydA==","partnerId":1,"sessionType":0,"expiry":5,"privileges":3}"#,
         ];
         for b in infos {
             let e = parse_session_info(b, &[]).unwrap_err();
