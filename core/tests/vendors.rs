@@ -277,6 +277,37 @@ async fn videosdk_tokens_are_checked_before_the_session_is_active() {
     }
 }
 
+/// From the outside test (issue 11): a token for another room or participant than the one asked
+/// was taken (the session `ACTIVE` as "mallory"); the app would have found out only when joining
+/// failed. It is `invalid_token` now, at once: `room_mismatch` or `identity_mismatch`. A room or
+/// participant not asked for is not checked.
+#[tokio::test(start_paused = true)]
+async fn a_videosdk_token_for_another_room_or_participant_is_refused() {
+    let good = vector("v2_room_participant_rtc"); // room 2kyv-gzay-64pg, participant lxvdplwt
+    for (room, participant, code) in [
+        (Some("r1"), Some("lxvdplwt"), Some("room_mismatch")),
+        (Some("2kyv-gzay-64pg"), Some("mallory"), Some("identity_mismatch")),
+        (None, Some("mallory"), Some("identity_mismatch")),
+        (Some("2kyv-gzay-64pg"), None, None),
+        (None, None, None),
+    ] {
+        let g = good.clone();
+        let (s, fake) = rig(move |_, _, _| (200, format!(r#"{{"token":"{g}"}}"#)));
+        let src = VideoSdkSource::new("https://tokens.example/get-token", room.map(Into::into), participant.map(Into::into), 0, false).unwrap();
+        let got = s.start(Arc::new(src)).await;
+        assert_eq!(fake.n.load(Ordering::SeqCst), 1, "{room:?} {participant:?}: one request, not retried");
+        match code {
+            None => assert_eq!(got.unwrap().token.expose(), good),
+            Some(code) => {
+                let e = got.unwrap_err();
+                assert_eq!((e.kind(), e.code()), (ErrorKind::InvalidToken, Some(code)), "{e}");
+                assert!(!e.to_string().contains(&good), "{e}");
+                assert_eq!(s.state(), SessionState::Failed);
+            }
+        }
+    }
+}
+
 /// The SDK always asks for JSON (`format=1`) and has no XML parser: a server (or a proxy)
 /// that answers with Kaltura's XML serialisation anyway fails the start at once with a typed
 /// `malformed_response`, after one request, without echoing the KS in the body.

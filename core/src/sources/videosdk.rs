@@ -7,7 +7,7 @@
 //! (`peerId` is what VideoSDK's own example token server reads; `participantId` is the
 //! claim's name; both are sent.)
 
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::{scrub_short, Error, ErrorKind, Result};
 use crate::http::{json_object, parse_url, HttpRequest};
 use crate::secret::Secret;
 use crate::source::{FetchContext, FetchedToken, SourceInfo, SourceKind, TokenDetails, TokenSource};
@@ -18,6 +18,7 @@ use serde_json::Value;
 /// The VideoSDK token-server source.
 pub struct VideoSdkSource {
     url: url::Url,
+    room_id: Option<String>,
     participant_id: Option<String>,
     leeway_secs: i64,
     info: SourceInfo,
@@ -49,7 +50,7 @@ impl VideoSdkSource {
             url.set_query(None);
         }
         let info = SourceInfo::new(SourceKind::VideoSdk, participant_id.clone(), &[url.as_str(), room_id.as_deref().unwrap_or("")], vec![]);
-        Ok(VideoSdkSource { url, participant_id, leeway_secs: leeway_secs.clamp(0, 3600), info })
+        Ok(VideoSdkSource { url, room_id, participant_id, leeway_secs: leeway_secs.clamp(0, 3600), info })
     }
 }
 
@@ -93,6 +94,24 @@ impl TokenSource for VideoSdkSource {
         }
         let now = crate::clock::unix_secs(ctx.http.server_now());
         let (token, claims) = parse_token_server_body(&resp.body, now, self.leeway_secs)?;
+        // A token for another room or participant than the one asked would fail only when it
+        // joins: refused now, as a backend answering for another identity is. (A token without
+        // the claim is for any room, or any participant.)
+        for (what, asked, got, code) in [
+            ("room", &self.room_id, &claims.room_id, "room_mismatch"),
+            ("participant", &self.participant_id, &claims.participant_id, "identity_mismatch"),
+        ] {
+            if let (Some(asked), Some(got)) = (asked, got) {
+                if got != asked {
+                    return Err(Error::invalid_token(format!(
+                        "the VideoSDK token server issued a token for another {what} than the one asked (asked \"{}\", got \"{}\")",
+                        scrub_short(asked),
+                        scrub_short(got)
+                    ))
+                    .with_code(code));
+                }
+            }
+        }
         Ok(FetchedToken {
             expires_at: claims.exp.map(crate::clock::from_unix_secs),
             issued_at: claims.iat.map(crate::clock::from_unix_secs),
