@@ -224,12 +224,24 @@ struct FileConfig {
     comment: Option<serde_json::Value>,
 }
 
+/// The largest config file read (1 MiB).
+pub const MAX_CONFIG_FILE_BYTES: u64 = 1024 * 1024;
+
 impl DevServerConfig {
     /// Read a JSON config file (format in devserver/README.md): see
     /// [`from_json_str`](Self::from_json_str).
+    /// A file larger than [`MAX_CONFIG_FILE_BYTES`] is refused, read no further (`/dev/zero`
+    /// would otherwise be read until memory runs out).
     pub fn from_json_file(path: impl AsRef<std::path::Path>) -> Result<Self, ConfigError> {
+        use std::io::Read as _;
         let path = path.as_ref();
-        let text = std::fs::read_to_string(path).map_err(|e| ConfigError(format!("cannot read {}: {e}", path.display())))?;
+        let cannot = |e: std::io::Error| ConfigError(format!("cannot read {}: {e}", path.display()));
+        let mut bytes = Vec::new();
+        std::fs::File::open(path).map_err(cannot)?.take(MAX_CONFIG_FILE_BYTES + 1).read_to_end(&mut bytes).map_err(cannot)?;
+        if bytes.len() as u64 > MAX_CONFIG_FILE_BYTES {
+            return Err(ConfigError(format!("{} is larger than {} bytes: not a config file", path.display(), MAX_CONFIG_FILE_BYTES)));
+        }
+        let text = String::from_utf8(bytes).map_err(|_| ConfigError(format!("{} is not UTF-8 text", path.display())))?;
         Self::from_json_str(&text)
     }
 
@@ -340,6 +352,20 @@ impl DevServerConfig {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_config_file_is_read_only_up_to_its_cap() {
+        let e = DevServerConfig::from_json_file("/dev/zero").unwrap_err();
+        assert!(e.0.contains("larger than 1048576 bytes"), "{}", e.0);
+        let dir = std::env::temp_dir().join(format!("vk-devserver-config-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let f = dir.join("c.json");
+        std::fs::write(&f, br#"{"appTokens": ["vk_other"]}"#).unwrap();
+        assert!(DevServerConfig::from_json_file(&f).unwrap().app_tokens.iter().any(|t| t == "vk_other"));
+        std::fs::write(&f, b"\xff\xfe{}").unwrap();
+        assert!(DevServerConfig::from_json_file(&f).unwrap_err().0.contains("not UTF-8"));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
     use super::*;
 
     #[test]

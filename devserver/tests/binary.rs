@@ -49,7 +49,7 @@ fn exchange(base: &str, request: &[u8], half_close: bool) -> String {
 }
 
 fn get(base: &str, path: &str) -> String {
-    raw(base, format!("GET {path} HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n").as_bytes())
+    raw(base, format!("GET {path} HTTP/1.1\r\nhost: 127.0.0.1\r\nconnection: close\r\n\r\n").as_bytes())
 }
 
 #[test]
@@ -89,7 +89,7 @@ fn bad_arguments_exit_2() {
 
 fn with_body(path: &str, body: &str) -> Vec<u8> {
     format!(
-        "POST {path} HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+        "POST {path} HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
         body.len()
     )
     .into_bytes()
@@ -117,8 +117,8 @@ fn malformed_requests_get_errors_and_the_server_lives_on() {
         b"GET /get-token?roomId=%FF HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n".to_vec(),
         b"POST /v2/rooms HTTP/1.1\r\nhost: x\r\nauthorization: \xff.\xfe.\xfd\r\ncontent-length: 0\r\nconnection: close\r\n\r\n".to_vec(),
         b"GET /v2/rooms/validate/%FF%FE HTTP/1.1\r\nhost: x\r\nauthorization: a.b.c\r\nconnection: close\r\n\r\n".to_vec(),
-        b"POST /_control/faults HTTP/1.1\r\nhost: x\r\ncontent-length: 5\r\nconnection: close\r\n\r\n[[[[[".to_vec(),
-        b"POST /_control/config HTTP/1.1\r\nhost: x\r\ncontent-length: 30\r\nconnection: close\r\n\r\n{\"clock_offset_secs\": 1e400}  ".to_vec(),
+        b"POST /_control/faults HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-length: 5\r\nconnection: close\r\n\r\n[[[[[".to_vec(),
+        b"POST /_control/config HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-length: 30\r\nconnection: close\r\n\r\n{\"clock_offset_secs\": 1e400}  ".to_vec(),
         with_body("/_control/faults", r#"{"kind":"oversize","bytes":99999999999999999999999}"#),
         with_body("/_control/faults", r#"{"kind":"oversize","bytes":999999999999}"#),
         with_body("/_control/config", r#"{"clock_offset_secs": 9223372036854775807}"#),

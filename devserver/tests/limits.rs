@@ -213,3 +213,48 @@ async fn kaltura_multirequest_in_json_and_form_with_earlier_results() {
     assert!(x.contains("<item><error><code>INVALID_WIDGET_ID</code>"), "{x}");
     s.shutdown().await;
 }
+
+/// The first line of the answer to one raw request.
+async fn status_line(addr: std::net::SocketAddr, request: &str) -> String {
+    let mut t = TcpStream::connect(addr).await.unwrap();
+    t.write_all(request.as_bytes()).await.unwrap();
+    let mut got = Vec::new();
+    tokio::time::timeout(Duration::from_secs(10), t.read_to_end(&mut got)).await.expect("answered within 10 s").unwrap();
+    String::from_utf8_lossy(&got).lines().next().unwrap_or("").to_string()
+}
+
+/// From the outside test (issue 11): a web page could drive the control endpoints: a
+/// cross-origin "simple" POST (`text/plain`, no preflight) changed the configuration, and a
+/// page rebinding its own name to 127.0.0.1 could read it. They answer local tools only now.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn control_endpoints_refuse_what_a_web_page_sends() {
+    let (s, base, c) = server(DevServerConfig::default()).await;
+    let before: Value = c.get(format!("{base}/_control/config")).send().await.unwrap().json().await.unwrap();
+    let body = r#"{"token_lifetime_secs": 7}"#;
+    let post = |host: &str, origin: Option<&str>| {
+        let origin = origin.map(|o| format!("origin: {o}\r\n")).unwrap_or_default();
+        format!(
+            "POST /_control/config HTTP/1.1\r\nhost: {host}\r\n{origin}content-type: text/plain\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+            body.len()
+        )
+    };
+    for (host, origin) in [
+        ("evil.example:8787", None),
+        ("127.0.0.1", Some("http://evil.example")),
+        ("127.0.0.1", Some("null")),
+        ("localhost.evil.example", Some("http://localhost.evil.example")),
+    ] {
+        assert!(status_line(s.addr(), &post(host, origin)).await.starts_with("HTTP/1.1 403"), "{host} {origin:?}");
+    }
+    let get = "GET /_control/config HTTP/1.1\r\nhost: rebound.evil.example\r\nconnection: close\r\n\r\n";
+    assert!(status_line(s.addr(), get).await.starts_with("HTTP/1.1 403"));
+    let after: Value = c.get(format!("{base}/_control/config")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(after, before, "nothing changed");
+    // Local tools: a loopback Host, with no Origin or a loopback one.
+    for origin in [None, Some("http://localhost:3000"), Some("http://127.0.0.1:8787")] {
+        assert!(status_line(s.addr(), &post(&s.addr().to_string(), origin)).await.starts_with("HTTP/1.1 200"), "{origin:?}");
+    }
+    let after: Value = c.get(format!("{base}/_control/config")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(after["token_lifetime_secs"], 7);
+    s.shutdown().await;
+}
