@@ -94,7 +94,13 @@ fn kaltura_server(
         if path.ends_with("/session/action/startWidgetSession") {
             assert_eq!(p["widgetId"], "_1851571");
             assert_eq!(p["format"], "1");
-            (200, format!(r#"{{"partnerId":1851571,"ks":"{}","userId":0,"objectType":"KalturaStartWidgetSessionResponse"}}"#, ks(&format!("widgetks-{n}"))))
+            (
+                200,
+                format!(
+                    r#"{{"partnerId":1851571,"ks":"{}","userId":0,"objectType":"KalturaStartWidgetSessionResponse"}}"#,
+                    ks(&format!("widgetks-{n}"))
+                ),
+            )
         } else {
             assert!(path.ends_with("/apptoken/action/startSession"), "{path}");
             if !refused.swap(true, Ordering::SeqCst) {
@@ -176,7 +182,13 @@ async fn a_ks_that_is_not_a_ks_is_malformed_response() {
             if path.ends_with("startWidgetSession") {
                 (200, format!(r#"{{"partnerId":1851571,"ks":"{}","userId":0,"objectType":"KalturaStartWidgetSessionResponse"}}"#, ks("w")))
             } else {
-                (200, format!(r#"{{"ks":"{bad}","sessionType":0,"partnerId":"1851571","userId":"user@example.com","expiry":{},"objectType":"KalturaSessionInfo"}}"#, now + 3600))
+                (
+                    200,
+                    format!(
+                        r#"{{"ks":"{bad}","sessionType":0,"partnerId":"1851571","userId":"user@example.com","expiry":{},"objectType":"KalturaSessionInfo"}}"#,
+                        now + 3600
+                    ),
+                )
             }
         });
         let e = s.start(Arc::new(KalturaSource::new(kaltura_cfg(), false).unwrap())).await.unwrap_err();
@@ -293,7 +305,8 @@ async fn a_videosdk_token_for_another_room_or_participant_is_refused() {
     ] {
         let g = good.clone();
         let (s, fake) = rig(move |_, _, _| (200, format!(r#"{{"token":"{g}"}}"#)));
-        let src = VideoSdkSource::new("https://tokens.example/get-token", room.map(Into::into), participant.map(Into::into), 0, false).unwrap();
+        let src =
+            VideoSdkSource::new("https://tokens.example/get-token", room.map(Into::into), participant.map(Into::into), 0, false).unwrap();
         let got = s.start(Arc::new(src)).await;
         assert_eq!(fake.n.load(Ordering::SeqCst), 1, "{room:?} {participant:?}: one request, not retried");
         match code {

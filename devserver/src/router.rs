@@ -34,6 +34,10 @@ pub(crate) fn router(app: App) -> Router {
         .with_state(app)
 }
 
+async fn not_found(req: Request) -> Response {
+    Reply::error(404, &format!("no route for {} {}", req.method(), req.uri().path())).into_response()
+}
+
 /// The control endpoints answer only what a web page cannot send: a `Host` that is a loopback
 /// address or `localhost` (a page that rebinds its own name to 127.0.0.1 sends that name), and
 /// no `Origin` but a loopback one (a page's cross-origin "simple" POST, `text/plain`, needs no
@@ -77,12 +81,20 @@ mod tests {
         for a in ["127.0.0.1", "127.0.0.1:8787", "localhost", "LocalHost:1", "[::1]", "[::1]:8787", "127.9.9.9:80"] {
             assert!(is_loopback_authority(a), "{a}");
         }
-        for a in ["", "x", "evil.example", "evil.example:8787", "10.0.0.1", "[::2]:1", "[::1]x", "127.0.0.1:80x", "127.0.0.1.evil.example", "null", "localhost.evil.example"] {
+        for a in [
+            "",
+            "x",
+            "evil.example",
+            "evil.example:8787",
+            "10.0.0.1",
+            "[::2]:1",
+            "[::1]x",
+            "127.0.0.1:80x",
+            "127.0.0.1.evil.example",
+            "null",
+            "localhost.evil.example",
+        ] {
             assert!(!is_loopback_authority(a), "{a}");
         }
     }
-}
-
-async fn not_found(req: Request) -> Response {
-    Reply::error(404, &format!("no route for {} {}", req.method(), req.uri().path())).into_response()
 }

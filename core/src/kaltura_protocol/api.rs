@@ -287,7 +287,11 @@ mod tests {
 
     #[test]
     fn lenient_numbers_and_user() {
-        let w = parse_widget_session(br#"{"partnerId":"102","ks":"djJ8N3xlbmNyeXB0ZWQtcGFydA==","objectType":"KalturaStartWidgetSessionResponse"}"#, &[]).unwrap();
+        let w = parse_widget_session(
+            br#"{"partnerId":"102","ks":"djJ8N3xlbmNyeXB0ZWQtcGFydA==","objectType":"KalturaStartWidgetSessionResponse"}"#,
+            &[],
+        )
+        .unwrap();
         assert_eq!((w.partner_id, w.user_id.as_str(), w.ks.expose()), (102, "", KS));
         let s = parse_session_info(
             b"\xEF\xBB\xBF{\"ks\":\"djJ8N3xlbmNyeXB0ZWQtcGFydA==\",\"sessionType\":\"2\",\"partnerId\":7,\"userId\":\"\",\"expiry\":\"1763337600\"}",
@@ -295,7 +299,8 @@ mod tests {
         )
         .unwrap();
         assert_eq!((s.session_type, s.partner_id, s.user_id.as_str(), s.expiry, s.privileges.as_str()), (2, 7, "", 1763337600, ""));
-        let f = parse_session_info(br#"{"ks":"djJ8N3xlbmNyeXB0ZWQtcGFydA==","sessionType":0,"partnerId":7,"expiry":1763337600.0}"#, &[]).unwrap();
+        let f = parse_session_info(br#"{"ks":"djJ8N3xlbmNyeXB0ZWQtcGFydA==","sessionType":0,"partnerId":7,"expiry":1763337600.0}"#, &[])
+            .unwrap();
         assert_eq!(f.expiry, 1763337600);
     }
 
