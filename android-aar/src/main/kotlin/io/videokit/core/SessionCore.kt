@@ -57,20 +57,29 @@ internal class View(
 }
 
 /**
- * A registration with the native session; [remove] is queued behind the add, so it always finds
- * the id. It holds its session weakly: Rust holds the listener, and through it this (see [SessionCore]).
+ * An app's [listener], registered with the native session; [remove] is queued behind the add, so
+ * it always finds the id. Its session holds it (until removed), and it holds its session weakly:
+ * what Rust holds reaches it only weakly (see [SessionCore]).
  */
-internal class Registration(core: SessionCore, private val unregister: (VkSession, ULong) -> Unit) : VKListenerHandle {
+internal class Registration<L : Any>(core: SessionCore, val listener: L, private val unregister: (VkSession, ULong) -> Unit) :
+    VKListenerHandle {
     private val core = WeakReference(core)
 
     @Volatile var id: ULong? = null
 
     @Volatile var removed = false
 
+    /** Runs [block] on the session's callback executor, unless removed meanwhile. */
+    fun deliver(block: () -> Unit) {
+        core.get()?.callbackExecutor()?.execute { if (!removed) block() }
+    }
+
     override fun remove() {
         if (removed) return
         removed = true
-        core.get()?.submit { s -> id?.let { unregister(s, it) } }
+        val c = core.get() ?: return
+        c.forget(this)
+        c.submit { s -> id?.let { unregister(s, it) } }
     }
 }
 
@@ -78,10 +87,12 @@ internal class Registration(core: SessionCore, private val unregister: (VkSessio
  * The native session and the calls queued before it exists (cold start: loading JNA and the
  * library takes hundreds of milliseconds, which must not be spent on the app's thread).
  *
- * What Rust holds (the sink, the listeners) reaches this only through weak references. Rust's
- * references to them are roots for the JVM's collector, so a strong one would keep a session the
- * app dropped without `close()` alive, renewing for good; now it is collected, UniFFI's cleaner
- * frees the native session, and its renewals end, as they do on Swift when ARC frees it.
+ * What Rust holds (the sink, the listener wrappers) reaches this, and the app's listeners, only
+ * through weak references; this holds the listeners ([registrations]). Rust's references are
+ * roots for the JVM's collector, so a strong one would keep a session the app dropped without
+ * `close()` alive, renewing for good (also through a listener that refers back to the session,
+ * or to an Activity that does); now it is collected, UniFFI's cleaner frees the native session,
+ * and its renewals end, as they do on Swift when ARC frees it.
  */
 internal class SessionCore(initial: VKConfiguration, private val executor: () -> Executor) {
     private class Op(val run: (VkSession) -> Unit, val fail: (VKException) -> Unit, val provisional: VKSessionState? = null)
@@ -223,14 +234,14 @@ internal class SessionCore(initial: VKConfiguration, private val executor: () ->
         }
     }
 
-    /** Runs [block] on the callback executor while this session is alive (listeners hold only this). */
-    private class Deliver(core: SessionCore) {
-        private val core = WeakReference(core)
+    /** The app's listeners, held here: not by Rust, whose references are GC roots. */
+    private val registrations: MutableSet<Registration<*>> = java.util.Collections.newSetFromMap(java.util.concurrent.ConcurrentHashMap())
 
-        fun execute(block: () -> Unit) {
-            core.get()?.executor?.invoke()?.execute(block)
-        }
+    fun forget(r: Registration<*>) {
+        registrations.remove(r)
     }
+
+    fun callbackExecutor(): Executor = executor()
 
     /**
      * A call's result; a cancelled waiter cancels the call (a starting start is stopped) and
@@ -263,13 +274,15 @@ internal class SessionCore(initial: VKConfiguration, private val executor: () ->
     }
 
     fun addListener(listener: VKStateListener): VKListenerHandle {
-        val r = Registration(this) { s, id -> s.removeListener(id) }
-        val to = Deliver(this)
+        val r = Registration(this, listener) { s, id -> s.removeListener(id) }
+        registrations.add(r)
+        val weak = WeakReference(r)
         submit { s ->
             r.id = s.addListener(object : VkStateListener {
                 override fun onStateChange(change: VkStateChange) {
+                    val reg = weak.get() ?: return
                     val c = change.toVK()
-                    to.execute { if (!r.removed) listener.onStateChange(c) }
+                    reg.deliver { reg.listener.onStateChange(c) }
                 }
             })
         }
@@ -278,13 +291,15 @@ internal class SessionCore(initial: VKConfiguration, private val executor: () ->
 
     /** [direct]: deliver on the SDK thread (for the token flow, which buffers). */
     fun addTokenListener(listener: VKTokenListener, direct: Boolean = false): VKListenerHandle {
-        val r = Registration(this) { s, id -> s.removeTokenListener(id) }
-        val to = Deliver(this)
+        val r = Registration(this, listener) { s, id -> s.removeTokenListener(id) }
+        registrations.add(r)
+        val weak = WeakReference(r)
         submit { s ->
             r.id = s.addTokenListener(object : VkTokenListener {
                 override fun onToken(event: VkTokenEvent) {
+                    val reg = weak.get() ?: return
                     val e = VKTokenEvent(event.token, event.expiresAt, event.data.toVK())
-                    if (direct) listener.onToken(e) else to.execute { if (!r.removed) listener.onToken(e) }
+                    if (direct) reg.listener.onToken(e) else reg.deliver { reg.listener.onToken(e) }
                 }
             })
         }

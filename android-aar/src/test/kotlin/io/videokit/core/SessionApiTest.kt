@@ -343,9 +343,9 @@ class SessionApiTest : SessionTestBase() {
 
     /**
      * From the outside test (issue 11): a session the app made and dropped without `close()` was
-     * never collected (Rust's references to its sink and listeners are roots for the collector),
-     * and it renewed its token for good; on Swift, ARC frees it. Now it is collected, and its
-     * renewals end.
+     * never collected (Rust's references to its sink and listeners are roots for the collector,
+     * and a listener that refers back to its session held it through them), and it renewed its
+     * token for good; on Swift, ARC frees it. Now it is collected, and its renewals end.
      */
     @Test
     fun aSessionDroppedWithoutCloseIsCollectedAndStopsRenewing() {
@@ -354,6 +354,17 @@ class SessionApiTest : SessionTestBase() {
             override suspend fun fetchToken(identity: String?): VKProvidedToken =
                 VKProvidedToken("opaque-${calls.incrementAndGet()}", java.time.Instant.now().plusSeconds(2))
         }
+        // A session the app keeps, with a token listener whose handle it does not keep: the
+        // listener belongs to the session, and nothing of it may go while the session lives.
+        val kept = VKSession(testConfig())
+        val heard = LinkedBlockingQueue<VKTokenEvent>()
+        kept.addTokenListener { heard.add(it) }
+        val keptCalls = AtomicInteger()
+        val keptProvider = object : VKTokenProvider {
+            override suspend fun fetchToken(identity: String?): VKProvidedToken =
+                VKProvidedToken("kept-${keptCalls.incrementAndGet()}", java.time.Instant.now().plusSeconds(2))
+        }
+        runBlocking { kept.awaitStart(provider = keptProvider) }
         val dropped = startAndDrop(provider)
         val deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20)
         while (dropped.get() != null && System.nanoTime() < deadline) {
@@ -361,6 +372,9 @@ class SessionApiTest : SessionTestBase() {
             Thread.sleep(20)
         }
         assertNull("the dropped session is still reachable (${calls.get()} provider calls)", dropped.get())
+        heard.clear()
+        assertTrue("the kept session's listener hears its renewals", heard.poll(10, TimeUnit.SECONDS)?.token.orEmpty().startsWith("kept-"))
+        kept.close()
         // UniFFI's cleaner frees its native part soon after: a renewal may be under way meanwhile,
         // then none. Alive, it renews at least every 2 s with these 2 s tokens.
         var seen = calls.get()
@@ -372,11 +386,15 @@ class SessionApiTest : SessionTestBase() {
         fail("the dropped session still renews: ${calls.get()} provider calls")
     }
 
-    /** A session made, listened to and started, of which only the weak reference returned is kept. */
+    /**
+     * A session made, listened to and started, of which only the weak reference returned is
+     * kept. Its listeners refer back to it, as an Activity's or a ViewModel's do through their
+     * owner (the re-test found those sessions never collected).
+     */
     private fun startAndDrop(provider: VKTokenProvider): java.lang.ref.WeakReference<VKSession> {
         val s = VKSession(testConfig())
-        s.addListener { }
-        s.addTokenListener { }
+        s.addListener { s.state }
+        s.addTokenListener { s.sessionData }
         runBlocking { s.awaitStart(provider = provider) }
         return java.lang.ref.WeakReference(s)
     }
