@@ -329,6 +329,35 @@ async fn a_providers_token_is_trimmed_and_expires_at_its_jwt_exp_at_the_latest()
     assert_eq!(s.start(Arc::new(src)).await.unwrap_err().kind(), ErrorKind::MalformedResponse);
 }
 
+/// From the outside test (issue 11): a provider's token that arrived expired was reported as
+/// "the backend issued…", pointing the app at a backend it may not have. The message names the
+/// token provider; a backend's answer keeps its own.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_expired_token_from_a_provider_is_reported_as_the_providers() {
+    use videokit_core::clock::from_unix_secs;
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
+    let cases = [
+        ("opaque-token".to_string(), Some(from_unix_secs(now - 60))),
+        (jwt_with(&format!(r#"{{"sub":"alice","exp":{}}}"#, now - 60)), None),
+        (jwt_with(&format!(r#"{{"sub":"alice","exp":{}}}"#, now - 60)), Some(from_unix_secs(now + 3600))),
+    ];
+    for (token, said) in cases {
+        let (s, mut rx) = session_with(quick_config(), None);
+        let src = CustomSource::new(Arc::new(OneToken(token.clone(), said)), Some("alice".into())).unwrap();
+        let e = s.start(Arc::new(src)).await.unwrap_err();
+        assert_eq!(
+            (e.kind(), e.message()),
+            (
+                ErrorKind::Expired,
+                "the token provider returned a token that is already expired (check the expiry it gives, the token's own exp and the device's clock)"
+            ),
+            "{said:?}"
+        );
+        assert!(!e.to_string().contains(&token));
+        assert_eq!(states(&mut rx).await, ["starting", "failed"]);
+    }
+}
+
 // ---- 3. identities ----
 
 #[test]

@@ -10,7 +10,7 @@ use crate::clock::Clock;
 use crate::config::SessionConfig;
 use crate::error::{Error, ErrorKind, Result};
 use crate::http::Http;
-use crate::source::{FetchedToken, TokenSource};
+use crate::source::{FetchedToken, SourceKind, TokenSource};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 use tokio::sync::{mpsc, watch};
@@ -182,10 +182,14 @@ impl Inner {
         let now = self.now();
         let cur = Current::new(tok, source.info().kind, false, &self.config.renewal, now);
         if cur.lapsed(now) {
-            return Err(Error::new(
-                ErrorKind::Expired,
-                "the backend issued a token that is already expired (check the backend's clock and token lifetime)",
-            ));
+            // Said of whoever made the token: the app's own provider is not "the backend".
+            let msg = match source.info().kind {
+                SourceKind::Custom => {
+                    "the token provider returned a token that is already expired (check the expiry it gives, the token's own exp and the device's clock)"
+                }
+                _ => "the backend issued a token that is already expired (check the backend's clock and token lifetime)",
+            };
+            return Err(Error::new(ErrorKind::Expired, msg));
         }
         let data = cur.data.clone();
         // Persist before publishing: once callers see the new token, a stop() they make must
