@@ -76,10 +76,12 @@ fn kaltura_cfg() -> KalturaConfig {
     c
 }
 
-/// A v2 KS of partner 1851571 whose encrypted part is `label` (a KS in every way the SDK checks).
+/// A v2 KS of partner 1851571 whose encrypted part is `label`, filled out to the 48 bytes of
+/// the shortest real one (a KS in every way the SDK checks).
 fn ks(label: &str) -> String {
     use base64::Engine as _;
-    base64::engine::general_purpose::STANDARD.encode(format!("v2|1851571|{label}"))
+    assert!(label.len() <= 48);
+    base64::engine::general_purpose::STANDARD.encode(format!("v2|1851571|{label:-<48}"))
 }
 
 /// A Kaltura server: widget KS `ks("widgetks-N")`, user KS `ks("userks-N")` valid `life` seconds.
@@ -215,7 +217,7 @@ async fn kaltura_errors_are_rejected_with_their_code_and_no_secret() {
         if path.ends_with("startWidgetSession") {
             (
                 200,
-                r#"{"partnerId":1851571,"ks":"djJ8MTg1MTU3MXxsecretwidgetkssecretwidgetks","userId":0,"objectType":"KalturaStartWidgetSessionResponse"}"#
+                r#"{"partnerId":1851571,"ks":"djJ8MTg1MTU3MXxsecretwidgetkssecretwidgetkssecretwidgetkssecretwidgetkssecretwA=","userId":0,"objectType":"KalturaStartWidgetSessionResponse"}"#
                     .into(),
             )
         } else {

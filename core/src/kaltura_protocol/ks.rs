@@ -88,14 +88,26 @@ pub fn decode_ks(ks: &str) -> Result<KsInfo> {
     decode_v1(&bytes)
 }
 
+/// The shortest encrypted part of a v2 KS: a SHA-1 of the rest (20 bytes), 16 random bytes and
+/// at least one field, in AES blocks of 16 (the official clients' `generateSessionV2`).
+const V2_MIN_ENCRYPTED: usize = 48;
+
 /// `rest` is what follows `v2|`: `<partnerId>|<encrypted>`.
 fn decode_v2(rest: &[u8]) -> Result<KsInfo> {
     let sep = rest.iter().position(|&b| b == b'|').ok_or_else(|| malformed("the v2 KS has no '|' after its partner id"))?;
     let (pid, encrypted) = rest.split_at(sep);
     let partner_id = parse_partner_id(pid).ok_or_else(|| malformed("the v2 KS has no valid partner id"))?;
-    // `encrypted` still starts with the '|'.
-    if encrypted.len() <= 1 {
+    // `encrypted` still starts with the '|'. What follows is AES-CBC output, so whole 16-byte
+    // blocks, of at least a SHA-1 (20 bytes), 16 random bytes and the fields: 48 bytes or more.
+    let encrypted = &encrypted[1..];
+    if encrypted.is_empty() {
         return Err(malformed("the v2 KS has no encrypted part"));
+    }
+    if encrypted.len() < V2_MIN_ENCRYPTED || encrypted.len() % 16 != 0 {
+        return Err(malformed(format!(
+            "the v2 KS's encrypted part is {} bytes, not whole 16-byte blocks of at least {V2_MIN_ENCRYPTED}",
+            encrypted.len()
+        )));
     }
     Ok(KsInfo { version: 2, partner_id, expiry: None, session_type: None, user_id: None, privileges: None })
 }
@@ -166,7 +178,7 @@ mod tests {
     #[test]
     fn v2_partner_only() {
         let mut raw = b"v2|1851571|".to_vec();
-        raw.extend([0u8, 255, 254, 1, 2, 3, 124, 124]);
+        raw.extend([0u8, 255, 254, 1, 2, 3, 124, 124].repeat(6));
         for e in [&STANDARD, &URL_SAFE_NO_PAD] {
             let info = decode_ks(&e.encode(&raw)).unwrap();
             assert_eq!((info.version, info.partner_id, info.expiry), (2, 1851571, None));
@@ -184,6 +196,11 @@ mod tests {
             STANDARD.encode("v2|12"),
             STANDARD.encode("v2|12|"),
             STANDARD.encode("v2|x1|abc"),
+            // Not whole AES blocks, or fewer than a SHA-1, 16 random bytes and a field fill.
+            STANDARD.encode(format!("v2|12|{}", "x".repeat(8))),
+            STANDARD.encode(format!("v2|12|{}", "x".repeat(32))),
+            STANDARD.encode(format!("v2|12|{}", "x".repeat(47))),
+            STANDARD.encode(format!("v2|12|{}", "x".repeat(49))),
             STANDARD.encode("v2|99999999999999999999|abc"),
             STANDARD.encode(format!("{SIG}|1;1;5;0;1")),
             STANDARD.encode(format!("{SIG}|x;1;5;0;1;u;p")),
