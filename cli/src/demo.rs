@@ -24,8 +24,9 @@ use videokit_devserver::{DevServer, DevServerConfig, Fault, FaultKind, DEFAULT_A
 
 #[derive(Args)]
 pub struct DemoArgs {
-    /// Lifetime of the short-lived tokens used to show a renewal, in seconds.
-    #[arg(long, default_value_t = 4)]
+    /// Lifetime of the short-lived tokens used to show a renewal, in seconds (2 to 300: the
+    /// demo waits up to two lifetimes for renewals).
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u64).range(2..=300))]
     lifetime: u64,
     /// Print only one JSON summary: {"base_url", "checks": [{"name", "ok"}], "passed",
     /// "failed", "requests", "seconds"}.
@@ -86,7 +87,7 @@ fn new_session() -> Result<Session, Error> {
 
 pub async fn run(a: DemoArgs) -> i32 {
     QUIET.store(a.json, Ordering::Relaxed);
-    let lifetime = Duration::from_secs(a.lifetime.max(2));
+    let lifetime = Duration::from_secs(a.lifetime);
     let cfg = DevServerConfig { port: 0, token_lifetime: lifetime, ..Default::default() };
     let server = match DevServer::start(cfg).await {
         Ok(s) => s,

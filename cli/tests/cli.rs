@@ -432,6 +432,11 @@ fn usage_errors_are_json_under_json() {
         &["videosdk", "token", "--json"],
         &["token", "inspect", "--json"],
         &["demo", "--json", "--lifetime", "soon"],
+        // Outside test (issue 11): 0 and 1 became 2 s without a word; a lifetime of hours made
+        // the demo wait two of them for its renewals.
+        &["demo", "--json", "--lifetime", "0"],
+        &["demo", "--json", "--lifetime", "1"],
+        &["demo", "--json", "--lifetime", "301"],
     ] {
         let (code, j, out, err) = videokit_with(args, &[], "");
         assert_eq!((code, j["error"]["kind"].as_str()), (2, Some("usage")), "{args:?}: {out} {err}");
