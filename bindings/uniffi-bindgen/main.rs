@@ -4,7 +4,9 @@
 //! issue 11 (the work JNA does when the bindings load, before the first token):
 //! - the `external fun` declarations nothing calls are removed ([`trim_unused_natives`]);
 //! - each callback interface's vtable is handed to Rust when the first object of that
-//!   interface is, not all of them when the library loads ([`register_vtables_on_first_use`]).
+//!   interface is, not all of them when the library loads ([`register_vtables_on_first_use`]);
+//! - the SDK's threads stay attached to the JVM between the callbacks they make, as daemon
+//!   threads named `videokit-native` ([`keep_callback_threads_attached`]).
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -82,7 +84,8 @@ fn trim_dir(dir: &Path) -> Result<usize, String> {
         }
         generated += 1;
         let (trimmed, _) = trim_unused_natives(&text)?;
-        let (out, _) = register_vtables_on_first_use(&trimmed)?;
+        let (registered, _) = register_vtables_on_first_use(&trimmed)?;
+        let (out, _) = keep_callback_threads_attached(&registered)?;
         if out != text {
             std::fs::write(f, out).map_err(|e| format!("{}: {e}", f.display()))?;
         }
@@ -185,6 +188,64 @@ fn register_vtables_on_first_use(source: &str) -> Result<(String, Vec<String>), 
     Ok((out, names))
 }
 
+/// The helper [`keep_callback_threads_attached`] appends: one initializer for every callback.
+const KEEP_ATTACHED_HELPER: &str = "
+// Rust's threads that call into Kotlin stay attached to the JVM between callbacks, as daemon
+// threads named videokit-native (uniffi-bindgen/main.rs, keep_callback_threads_attached).
+internal val uniffiCallbackThreads = com.sun.jna.CallbackThreadInitializer(true, false, \"videokit-native\")
+
+internal fun uniffiKeepCallbackThreadAttached(callback: com.sun.jna.Callback) {
+    com.sun.jna.Native.setCallbackThreadInitializer(callback, uniffiCallbackThreads)
+}
+";
+
+/// Gives every Kotlin object that Rust calls through JNA (each callback interface's methods,
+/// its free and clone, the future continuation and the dropped-future callback) an `init`
+/// that sets a JNA `CallbackThreadInitializer`: the native thread a callback arrives on is
+/// attached to the JVM once, as a daemon thread named `videokit-native`, and stays attached
+/// until it ends (JNA detaches it then).
+///
+/// Why: without one, JNA attaches the calling thread for each callback and detaches it after,
+/// so every snapshot, log line, store call and future wake-up from Rust's one runtime thread
+/// made a new `java.lang.Thread` (`Thread-1`, `Thread-2`, … in a thread dump), about 80 µs a
+/// listener event on the JVM. Daemon, because an attached non-daemon thread would keep a
+/// desktop JVM from exiting.
+///
+/// Why in `init`: JNA reads the initializer when it first makes the callback's native
+/// closure (a vtable's `write`, or the first `rust_future_poll`), and a Kotlin object's
+/// `init` runs before anything can hand the object to JNA.
+///
+/// Returns the source and the objects given one. A file with no callback interface is left as
+/// it is; one with interfaces but no object implementing them is an error (a new UniFFI
+/// layout must be looked at).
+fn keep_callback_threads_attached(source: &str) -> Result<(String, Vec<String>), String> {
+    let callbacks: Vec<&str> =
+        source.lines().filter_map(|l| l.trim().strip_prefix("internal interface ")?.strip_suffix(" : com.sun.jna.Callback {")).collect();
+    if callbacks.is_empty() {
+        return Ok((source.to_string(), vec![]));
+    }
+    let mut objects = Vec::new();
+    let mut out = String::with_capacity(source.len() + 4096);
+    for line in source.split_inclusive('\n') {
+        out.push_str(line);
+        let t = line.trim();
+        let Some((name, ty)) = t.strip_prefix("internal object ").and_then(|r| r.strip_suffix(" {")).and_then(|r| r.split_once(": "))
+        else {
+            continue;
+        };
+        if callbacks.contains(&ty) {
+            let indent = &line[..line.len() - line.trim_start().len()];
+            out.push_str(&format!("{indent}    init {{ uniffiKeepCallbackThreadAttached(this) }}\n"));
+            objects.push(name.trim_matches('`').to_string());
+        }
+    }
+    if objects.is_empty() {
+        return Err("no callback object found to keep its threads attached (a new UniFFI layout?)".into());
+    }
+    out.push_str(KEEP_ATTACHED_HELPER);
+    Ok((out, objects))
+}
+
 /// How often `word` occurs in `text` with no identifier character on either side.
 fn word_count(text: &str, word: &str) -> usize {
     let ident = |c: Option<char>| c.is_some_and(|c| c.is_ascii_alphanumeric() || c == '_');
@@ -273,6 +334,46 @@ public object FfiConverterTypeVkSink: FfiConverter<VkSink, Long> {
         );
         let missing = register_vtables_on_first_use("    uniffiCallbackInterfaceVkGone.register(this)\n");
         assert!(matches!(&missing, Err(e) if e.contains("VkGone")), "{missing:?}");
+        Ok(())
+    }
+
+    #[test]
+    fn every_object_rust_calls_keeps_its_thread_attached() -> Result<(), String> {
+        let src = "\
+internal interface UniffiRustFutureContinuationCallback : com.sun.jna.Callback {
+    fun callback(`data`: Long,`pollResult`: Byte,)
+}
+internal interface UniffiCallbackInterfaceVkSinkMethod0 : com.sun.jna.Callback {
+    fun callback(`uniffiHandle`: Long,)
+}
+internal object uniffiRustFutureContinuationCallbackImpl: UniffiRustFutureContinuationCallback {
+    override fun callback(data: Long, pollResult: Byte) {}
+}
+internal object uniffiCallbackInterfaceVkSink {
+    internal object `onSnapshot`: UniffiCallbackInterfaceVkSinkMethod0 {
+        override fun callback(`uniffiHandle`: Long,) {}
+    }
+    internal object Other: Runnable {
+    }
+}
+";
+        let (out, objects) = keep_callback_threads_attached(src)?;
+        assert_eq!(objects, ["uniffiRustFutureContinuationCallbackImpl", "onSnapshot"]);
+        let want = src
+            .replace(
+                "UniffiRustFutureContinuationCallback {\n    override",
+                "UniffiRustFutureContinuationCallback {\n    init { uniffiKeepCallbackThreadAttached(this) }\n    override",
+            )
+            .replace(
+                "UniffiCallbackInterfaceVkSinkMethod0 {\n        override",
+                "UniffiCallbackInterfaceVkSinkMethod0 {\n        init { uniffiKeepCallbackThreadAttached(this) }\n        override",
+            );
+        assert_eq!(out, format!("{want}{KEEP_ATTACHED_HELPER}"));
+        assert!(KEEP_ATTACHED_HELPER.contains("CallbackThreadInitializer(true, false, \"videokit-native\")"), "daemon, kept attached");
+        let plain = "internal object Plain {\n}\n";
+        assert_eq!(keep_callback_threads_attached(plain), Ok((plain.to_string(), vec![])));
+        let unknown = keep_callback_threads_attached(&src.replace("internal object", "object"));
+        assert!(matches!(&unknown, Err(e) if e.contains("no callback object")), "{unknown:?}");
         Ok(())
     }
 

@@ -108,4 +108,26 @@ class ConcurrencyTest : SessionTestBase() {
         assertTrue("$errors", errors.isEmpty())
         assertEquals(VKSessionState.ACTIVE, session.state)
     }
+
+    /**
+     * Rust's runtime thread is attached to the JVM once and stays attached, as a daemon thread
+     * named videokit-native. Before, JNA attached and detached it around every callback: a new
+     * java.lang.Thread (Thread-1, Thread-2, ..., not daemon) for each snapshot, log line and
+     * future wake-up (bindings/uniffi-bindgen/main.rs, keep_callback_threads_attached).
+     */
+    @Test
+    fun rustsRuntimeThreadCallsKotlinAsOneDaemonThreadNamedVideokitNative() = runBlocking {
+        val threads = ConcurrentLinkedQueue<Thread>()
+        // "session active ..." is logged on the runtime thread, once per new token.
+        val logger = VKLogger { _, _, message -> if (message.startsWith("session active")) threads.add(Thread.currentThread()) }
+        session.configure(testConfig().copy(logger = logger, logLevel = VKLogLevel.INFO))
+        session.awaitStart(apiToken = DevServer.appToken, identity = "alice")
+        session.refresh()
+        session.refresh()
+        eventually(what = "three activations logged") { threads.size == 3 }
+        val first = threads.first()
+        assertEquals(listOf("videokit-native", "videokit-native", "videokit-native"), threads.map { it.name })
+        assertTrue("a daemon thread, which cannot keep the JVM from exiting", first.isDaemon)
+        assertTrue("one Thread object for the one runtime thread: ${threads.map { System.identityHashCode(it) }}", threads.all { it === first })
+    }
 }
