@@ -37,6 +37,8 @@ struct HeldStore {
     entered: tokio::sync::Notify,
     /// Told after every save and clear.
     changed: tokio::sync::Notify,
+    /// Clears done.
+    clears: AtomicU64,
     /// Calls running now, and the most that ever ran at once.
     in_flight: AtomicU64,
     max_in_flight: AtomicU64,
@@ -104,6 +106,7 @@ impl SessionStore for HeldStore {
         let _running = InFlight::new(self);
         self.wait_if(&self.hold_clears);
         self.records.lock().unwrap().remove(key);
+        self.clears.fetch_add(1, Ordering::SeqCst);
         self.changed.notify_one();
         Ok(())
     }
@@ -194,6 +197,47 @@ fn a_stop_during_a_save_leaves_no_record_to_resume() {
     let records = store.records.lock().unwrap();
     assert_eq!(records.len(), 1);
     assert!(String::from_utf8_lossy(records.values().next().unwrap()).contains("tok-2"));
+}
+
+/// From the outside test (issue 11): `stop()` from the app's thread, racing a start whose save
+/// was running, held the session's lock while it waited for its clear. The activation behind
+/// the save then waited for that lock on the runtime's one thread, which is also the thread that
+/// hands the clear to the store: `stop()` ran out its 1 s wait (22 of 500 stops), every session
+/// of the process stalled meanwhile (an unrelated session's refresh took 1 s), and the record
+/// was cleared only after `stop()` returned. The wait is now made with no lock held.
+#[test]
+fn stop_from_the_apps_thread_waits_for_its_clear_without_holding_up_the_runtime() {
+    let rt = runtime();
+    let store = Arc::new(HeldStore::default());
+    store.hold_saves.store(true, Ordering::SeqCst);
+    let s = session(&rt, store.clone(), Arc::new(Tokens(AtomicU64::new(0))));
+    let (done, releaser) = release_later(store.clone());
+    let clears_when_stop_returned = rt.block_on(async {
+        let s2 = s.clone();
+        let started = tokio::spawn(async move { s2.start(source()).await });
+        store.entered.notified().await; // tok-1 is being saved, and held
+                                        // The app signs out on its own thread (the platform layers call stop() there).
+        let (s3, st) = (s.clone(), store.clone());
+        let stopper = std::thread::spawn(move || {
+            s3.stop();
+            st.clears.load(Ordering::SeqCst)
+        });
+        // Once stop() has stopped the session (its clear queued behind the held save), the
+        // save ends: the activation after it needs the session's lock, on the runtime thread.
+        tokio::time::timeout(Duration::from_secs(10), async {
+            while s.state() != SessionState::Stopped {
+                tokio::time::sleep(Duration::from_millis(1)).await;
+            }
+        })
+        .await
+        .expect("stop() stopped the session");
+        done.send(()).unwrap();
+        assert_eq!(started.await.unwrap().unwrap_err().kind(), ErrorKind::Cancelled);
+        tokio::task::spawn_blocking(move || stopper.join().unwrap()).await.unwrap()
+    });
+    assert!(!releaser.join().unwrap());
+    assert_eq!(clears_when_stop_returned, 1, "stop() returned with its clear done");
+    assert!(store.records.lock().unwrap().is_empty(), "no record to resume");
 }
 
 #[test]

@@ -87,7 +87,7 @@ impl Session {
         let mut core = inner.lock();
         if core.state.is_running() {
             log::info!(target: "videokit", "start() while {}: stopping the running session first", core.state);
-            inner.stop_locked(&mut core, false); // start() returns at once: the clear is not waited for
+            drop(inner.stop_locked(&mut core)); // start() returns at once: the clear is not waited for
         } else if let Some(d) = core.driver.take() {
             d.abort(); // an expired session's driver may still be retrying
         }
@@ -210,8 +210,11 @@ impl Session {
     /// Stop: cancel timers and in-flight requests, clear the token (and the stored
     /// session). Waiting `start`/`token` calls get `cancelled`.
     pub fn stop(&self) {
-        let mut core = self.inner.lock();
-        self.inner.stop_locked(&mut core, true);
+        let clear = self.inner.stop_locked(&mut self.inner.lock());
+        // The lock is released before the wait (see `ClearWait`).
+        if let Some(clear) = clear {
+            clear.wait();
+        }
     }
 
     /// Re-check expiry now (call when the app returns to the foreground: monotonic clocks

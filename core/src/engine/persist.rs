@@ -286,24 +286,44 @@ impl StoreLane {
         }
     }
 
-    /// Clear `key` after every job queued so far, holding the calling thread until it is done
-    /// or [`STOP_CLEAR_WAIT`] has passed (`stop()`: normally the record is gone when it
-    /// returns; a slow or hung store never holds the app's thread longer, nor at all while it
-    /// is stuck on an earlier job, and until the clear is done no session of the process
-    /// resumes the record).
-    pub fn clear_waiting(&self, key: String) {
-        let Some(StoreQueue(jobs)) = &self.jobs else { return clear_logged(self.store.as_ref(), &key) };
-        let (tx, rx) = std::sync::mpsc::channel();
-        let Some(n) = jobs.send(self.clear_job(key, move || {
-            let _ = tx.send(());
-        })) else {
-            return;
+    /// Clear `key` after every job queued so far; `stop()` then waits for it with
+    /// [`ClearWait::wait`], once it holds no lock. `None` when there is nothing to wait for
+    /// (a store called in place has cleared already; the runtime is shutting down).
+    pub fn clear_queued(&self, key: String) -> Option<ClearWait> {
+        let Some(StoreQueue(jobs)) = &self.jobs else {
+            clear_logged(self.store.as_ref(), &key);
+            return None;
         };
-        if jobs.stuck() {
+        let (tx, rx) = std::sync::mpsc::channel();
+        let n = jobs.send(self.clear_job(key, move || {
+            let _ = tx.send(());
+        }))?;
+        Some(ClearWait { jobs: jobs.clone(), n, rx })
+    }
+}
+
+/// A clear `stop()` queued, to be waited for by the app's thread with no lock held: the
+/// queue's worker is a task on the SDK's runtime, whose one thread may itself be waiting for
+/// the session's lock (an activation whose save just ended). Waiting under the lock held both
+/// for [`STOP_CLEAR_WAIT`], and every session of the process with them.
+#[must_use = "a clear is waited for with `wait`, or dropped to not wait"]
+pub struct ClearWait {
+    jobs: Arc<Jobs>,
+    n: u64,
+    rx: std::sync::mpsc::Receiver<()>,
+}
+
+impl ClearWait {
+    /// Holds the calling thread until the clear is done or [`STOP_CLEAR_WAIT`] has passed
+    /// (`stop()`: normally the record is gone when it returns; a slow or hung store never
+    /// holds the app's thread longer, nor at all while it is stuck on an earlier job, and
+    /// until the clear is done no session of the process resumes the record).
+    pub fn wait(self) {
+        if self.jobs.stuck() {
             return;
         }
-        if rx.recv_timeout(STOP_CLEAR_WAIT).is_err() {
-            jobs.ran_out(n);
+        if self.rx.recv_timeout(STOP_CLEAR_WAIT).is_err() {
+            self.jobs.ran_out(self.n);
             log::warn!(target: "videokit", "the session store is slow to clear; the stored session is cleared when it answers");
         }
     }

@@ -3,7 +3,7 @@
 //! and the moves to `active`, `failed`, `expired` and `stopped`.
 
 use super::dispatch::Event;
-use super::persist::StoreLane;
+use super::persist::{ClearWait, StoreLane};
 use super::timing::{self, Current, Now};
 use super::types::{EngineSnapshot, SessionData, SessionState, StateChange, TransitionHook};
 use crate::clock::Clock;
@@ -149,30 +149,26 @@ impl Inner {
         timing::reuse_for(core.state, core.force_refresh, core.current.as_ref(), core.renewable(), now)
     }
 
-    /// Stops the session. `wait_for_clear`: hold the caller (at most [`STOP_CLEAR_WAIT`](super::persist::STOP_CLEAR_WAIT))
-    /// until the record is cleared, as `stop()` does; a start that replaces a running
-    /// session does not wait (the pending clear keeps the record from being resumed).
-    pub fn stop_locked(&self, core: &mut Core, wait_for_clear: bool) {
+    /// Stops the session and queues the clear of its stored record (behind any save still
+    /// queued, which must not bring the record back). Returns the clear, for `stop()` to wait
+    /// for once the lock is released (never under it: see [`ClearWait`]); a start that
+    /// replaces a running session drops it (the pending clear keeps the record from being
+    /// resumed).
+    #[must_use = "wait for the clear once the lock is released, or drop it to not wait"]
+    pub fn stop_locked(&self, core: &mut Core) -> Option<ClearWait> {
         core.generation += 1;
         if let Some(d) = core.driver.take() {
             d.abort();
         }
         core.current = None;
         core.force_refresh = false;
-        if let Some(src) = core.source.take() {
-            // Behind any save still queued (which must not bring the record back); normally
-            // done when stop() returns.
-            if wait_for_clear {
-                self.store.clear_waiting(src.info().store_key.clone());
-            } else {
-                self.store.clear_later(src.info().store_key.clone());
-            }
-        }
+        let clear = core.source.take().and_then(|src| self.store.clear_queued(src.info().store_key.clone()));
         if core.state != SessionState::Stopped {
             self.transition(core, SessionState::Stopped, None);
             log::info!(target: "videokit", "session stopped");
         }
         self.publish(true, Err(Error::cancelled()));
+        clear
     }
 
     /// A new token from the source: `active`. Returns whether the driver goes on, or the
