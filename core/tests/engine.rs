@@ -146,6 +146,39 @@ async fn settle() {
     }
 }
 
+/// From the outside test (issue 11): a start that succeeded, stopped at once (a listener that
+/// saw `active` signs out; another start), completed as `cancelled`, 103-170 times in 200: its
+/// waiter read only the newest outcome. A waiter takes the first outcome after it began.
+#[tokio::test(start_paused = true)]
+async fn a_start_that_succeeded_is_a_success_for_its_caller_though_stopped_before_it_looked() {
+    use std::future::Future as _;
+    use std::task::Poll;
+    let c = clock();
+    let t = Script::new(c.clone(), |n, _, now| Ok(ok_session(n, now, 3600)));
+    let rig = rig_with(config(), c.clone(), t.clone(), Arc::new(MemoryStore::new()));
+    let mut start = Box::pin(rig.session.start(api_source()));
+    // The start begins (and waits); the session goes active and is stopped before it looks.
+    let first = std::future::poll_fn(|cx| Poll::Ready(start.as_mut().poll(cx))).await;
+    assert!(first.is_pending());
+    settle().await;
+    assert_eq!(rig.session.state(), SessionState::Active);
+    rig.session.stop();
+    let d = start.await.expect("the start succeeded");
+    assert_eq!(d.token.expose(), "tok-1");
+    // A start stopped before it succeeded is still cancelled, and so is one replaced by another.
+    let mut start = Box::pin(rig.session.start(api_source()));
+    assert!(std::future::poll_fn(|cx| Poll::Ready(start.as_mut().poll(cx))).await.is_pending());
+    rig.session.stop();
+    settle().await;
+    assert_eq!(start.await.unwrap_err().kind(), ErrorKind::Cancelled);
+    let mut first = Box::pin(rig.session.start(api_source()));
+    assert!(std::future::poll_fn(|cx| Poll::Ready(first.as_mut().poll(cx))).await.is_pending());
+    let second = rig.session.start(api_source()).await.unwrap();
+    assert_eq!(second.token.expose(), "tok-2");
+    assert_eq!(first.await.unwrap_err().kind(), ErrorKind::Cancelled);
+    assert_eq!(t.count(), 2);
+}
+
 #[tokio::test(start_paused = true)]
 async fn start_gives_active_with_exact_transitions_and_data() {
     let c = clock();

@@ -35,7 +35,7 @@ impl Session {
         };
         let http = Http::new(transport, Arc::new(ServerTime::new()), deps.clock.clone(), config.http.clone());
         let (events, rx) = mpsc::unbounded_channel();
-        let (outcomes, _) = watch::channel(Outcome { seq: 0, settled: false, result: None });
+        let (outcomes, _) = watch::channel(Outcome::default());
         let (kick, _) = watch::channel(0u64);
         let rng = deps.jitter_seed.map_or_else(fastrand::Rng::new, fastrand::Rng::with_seed);
         let store: Arc<dyn crate::store::SessionStore> = match &config.name {
@@ -276,9 +276,9 @@ impl Drop for Session {
 }
 
 async fn wait_outcome(rx: &mut watch::Receiver<Outcome>, seq0: u64, settled_only: bool) -> Result<SessionData> {
-    let got = rx.wait_for(|o| o.seq > seq0 && (o.settled || !settled_only) && o.result.is_some()).await;
+    let got = rx.wait_for(|o| o.first_after(seq0, settled_only).is_some()).await;
     match got {
-        Ok(o) => o.result.clone().unwrap_or_else(|| Err(Error::cancelled())),
+        Ok(o) => o.first_after(seq0, settled_only).cloned().unwrap_or_else(|| Err(Error::cancelled())),
         Err(_) => Err(Error::cancelled()),
     }
 }

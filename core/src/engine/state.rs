@@ -17,13 +17,27 @@ use tokio::sync::{mpsc, watch};
 use tokio::task::AbortHandle;
 
 /// What `start()`, `token()` and `refresh()` wait for, published by the driver.
-#[derive(Clone)]
+#[derive(Clone, Default)]
 pub(super) struct Outcome {
+    /// The number of the newest outcome published (0: none yet).
     pub seq: u64,
-    /// Success, terminal failure, start giving up, or a failed attempt while no valid token
-    /// exists: what `start()` and `token()` wait for.
-    pub settled: bool,
-    pub result: Option<Result<SessionData>>,
+    /// The newest outcomes, oldest first: `(number, settled, result)`. Settled: success,
+    /// terminal failure, start giving up, or a failed attempt while no valid token exists
+    /// (what `start()` waits for; `token()` and `refresh()` take any). A waiter takes the
+    /// first one after the number it began at, not the newest: a start that succeeded and was
+    /// stopped at once succeeded for its caller, though the `cancelled` came before it looked.
+    pub recent: std::collections::VecDeque<(u64, bool, Result<SessionData>)>,
+}
+
+/// How many outcomes [`Outcome::recent`] keeps: a waiter that looks only after more than this
+/// many were published gets the oldest one kept that it would take.
+pub(super) const RECENT_OUTCOMES: usize = 32;
+
+impl Outcome {
+    /// The first outcome after `seq0` that a waiter takes (`settled_only`: a start's).
+    pub fn first_after(&self, seq0: u64, settled_only: bool) -> Option<&Result<SessionData>> {
+        self.recent.iter().find(|(n, settled, _)| *n > seq0 && (*settled || !settled_only)).map(|(_, _, r)| r)
+    }
 }
 
 /// What the engine's lock guards.
@@ -106,8 +120,10 @@ impl Inner {
     pub fn publish(&self, settled: bool, result: Result<SessionData>) {
         self.outcomes.send_modify(|o| {
             o.seq += 1;
-            o.settled = settled;
-            o.result = Some(result);
+            o.recent.push_back((o.seq, settled, result));
+            if o.recent.len() > RECENT_OUTCOMES {
+                o.recent.pop_front();
+            }
         });
     }
 
