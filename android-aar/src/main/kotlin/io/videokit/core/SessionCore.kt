@@ -13,6 +13,7 @@ import io.videokit.core.ffi.VkStateListener
 import io.videokit.core.ffi.VkTokenEvent
 import io.videokit.core.ffi.VkTokenListener
 import java.lang.ref.WeakReference
+import java.util.concurrent.locks.ReentrantReadWriteLock
 import java.util.concurrent.Executor
 import kotlinx.coroutines.CancellationException
 import kotlinx.coroutines.CompletableDeferred
@@ -95,7 +96,12 @@ internal class Registration<L : Any>(core: SessionCore, val listener: L, private
  * and its renewals end, as they do on Swift when ARC frees it.
  */
 internal class SessionCore(initial: VKConfiguration, private val executor: () -> Executor) {
-    private class Op(val run: (VkSession) -> Unit, val fail: (VKException) -> Unit, val provisional: VKSessionState? = null)
+    private class Op(
+        val run: (VkSession) -> Unit,
+        val fail: (VKException) -> Unit,
+        val provisional: VKSessionState? = null,
+        val exclusive: Boolean = false,
+    )
 
     private val lock = Any()
     private var native: VkSession? = null
@@ -104,6 +110,14 @@ internal class SessionCore(initial: VKConfiguration, private val executor: () ->
 
     /** [close] has run: calls fail with NOT_STARTED, even those queued behind it. */
     private var closed = false
+
+    /**
+     * Held shared while a call runs on the native session, and exclusively by [close]'s stop
+     * and free: a call racing `close()` either reaches the session before its stop (which ends
+     * it) or fails NOT_STARTED, never starts a session just stopped (whose token would then stay
+     * stored) or finds it freed (INTERNAL). Calls only begin work on the session and return.
+     */
+    private val using = ReentrantReadWriteLock()
 
     /** Run once when the session is closed (the token flows end); guarded by [lock]. */
     private val closeHooks = LinkedHashSet<() -> Unit>()
@@ -177,13 +191,19 @@ internal class SessionCore(initial: VKConfiguration, private val executor: () ->
     }
 
     private fun runOp(op: Op, s: VkSession) = try {
-        val gone = synchronized(lock) { if (closed) initError else null }
-        if (gone != null) op.fail(gone) else op.run(s)
+        val l = if (op.exclusive) using.writeLock() else using.readLock()
+        l.lock()
+        try {
+            val gone = synchronized(lock) { if (closed) initError else null }
+            if (gone != null) op.fail(gone) else op.run(s)
+        } finally {
+            l.unlock()
+        }
     } catch (t: Throwable) {
         // A call refused before it reached the session (a string that is not Unicode): what
         // `state` answers goes back from the provisional state to the session's own (or to
         // that of a call still queued), before the call's completion can read it.
-        runCatching { offer(s.snapshot()) }
+        noteState(s)
         synchronized(lock) {
             val queued = queue?.lastOrNull { it.provisional != null }?.provisional
             if (native == null) publish(if (queued != null) View(real.version, queued, null, null, false, 0, 0) else real)
@@ -195,19 +215,33 @@ internal class SessionCore(initial: VKConfiguration, private val executor: () ->
      * Runs [run] on the native session: now, on this thread, if it exists; else queued, in
      * order. [provisional]: the state the call will give at once, answered meanwhile.
      */
-    fun submit(provisional: VKSessionState? = null, fail: (VKException) -> Unit = {}, run: (VkSession) -> Unit) {
+    fun submit(provisional: VKSessionState? = null, fail: (VKException) -> Unit = {}, exclusive: Boolean = false, run: (VkSession) -> Unit) {
         val s = synchronized(lock) {
             native ?: run {
                 val e = initError
                 if (e == null) {
-                    queue!!.add(Op(run, fail, provisional))
+                    queue!!.add(Op(run, fail, provisional, exclusive))
                     if (provisional != null) publish(View(real.version, provisional, null, null, false, 0, 0))
                     return
                 }
                 null
             }
         }
-        if (s == null) fail(initError!!) else runOp(Op(run, fail), s)
+        if (s == null) fail(initError!!) else runOp(Op(run, fail, null, exclusive), s)
+    }
+
+    /**
+     * Keeps the native session's snapshot and returns its state; null once the session is
+     * closed (freed: its kept state, STOPPED, stands).
+     */
+    fun noteState(s: VkSession): VKSessionState? {
+        using.readLock().lock()
+        try {
+            if (synchronized(lock) { closed }) return null
+            return runCatching { s.snapshot() }.getOrNull()?.also(::offer)?.state?.toVK()
+        } finally {
+            using.readLock().unlock()
+        }
     }
 
     /** Keeps [snapshot] if it is the newest. */
@@ -261,12 +295,12 @@ internal class SessionCore(initial: VKConfiguration, private val executor: () ->
             throw e
         }
         try {
-            return call.wait().toVK().also { if (noteAfter) offer(s.snapshot()) }
+            return call.wait().toVK().also { if (noteAfter) noteState(s) }
         } catch (e: CancellationException) {
             call.cancel()
             throw e
         } catch (t: Throwable) {
-            runCatching { offer(s.snapshot()) }
+            noteState(s)
             throw t.toVKException()
         } finally {
             call.destroy()
@@ -315,7 +349,7 @@ internal class SessionCore(initial: VKConfiguration, private val executor: () ->
 
     /** Stops the session and frees the native one; later calls fail with NOT_STARTED. */
     fun close() {
-        submit { s ->
+        submit(exclusive = true) { s ->
             offer(s.stop())
             val hooks = synchronized(lock) {
                 native = null

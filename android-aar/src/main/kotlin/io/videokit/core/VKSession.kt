@@ -297,7 +297,7 @@ class VKSession(configuration: VKConfiguration) : VKSessionApi {
             core.offer(call.snapshot())
             scope.launch {
                 val result = runCatching { call.wait().toVK() }
-                val after = runCatching { s.snapshot().also(core::offer).state.toVK() }.getOrNull()
+                val after = core.noteState(s)
                 call.destroy()
                 // (A session closed meanwhile has no snapshot to give: its kept state, STOPPED.)
                 result.fold({ whenDone(VKSessionState.ACTIVE, it, null) }, { whenDone(after ?: core.sessionState, null, it.toVKException()) })

@@ -398,4 +398,47 @@ class SessionApiTest : SessionTestBase() {
         runBlocking { s.awaitStart(provider = provider) }
         return java.lang.ref.WeakReference(s)
     }
+
+    /**
+     * close() racing a call (outside test, issue 11): a start that reached the native session
+     * after close()'s stop started it again, and its token stayed stored once the session was
+     * freed (24 of 100 starts; a new session then resumed the closed one's token); a refresh
+     * found the session freed and failed INTERNAL. A call in flight now finishes before close()
+     * stops and frees the session, and a call after it fails NOT_STARTED.
+     */
+    @Test
+    fun closeWaitsForACallInFlightAndLaterCallsFailNotStarted() = runBlocking {
+        val store = MapStore()
+        val s = VKSession(testConfig(store = store).copy(name = "closerace"))
+        s.awaitStart(apiToken = DevServer.appToken, identity = "alice")
+        assertEquals(1, store.records.size)
+        s.stop()
+        eventually(what = "the record cleared") { store.records.isEmpty() }
+        // A start that has reached the native session and is still in its call when close() comes.
+        val inCall = java.util.concurrent.CountDownLatch(1)
+        val release = java.util.concurrent.CountDownLatch(1)
+        val started = CompletableFuture<Result<io.videokit.core.ffi.VkCall>>()
+        val caller = Thread {
+            s.core.submit { native ->
+                inCall.countDown()
+                release.await()
+                started.complete(runCatching { native.startApiToken(DevServer.appToken, "bob", emptyList()) })
+            }
+        }.apply { start() }
+        inCall.await()
+        val closer = Thread { s.close() }.apply { start() }
+        eventually(what = "close() waiting or done") { closer.state == Thread.State.WAITING || closer.state == Thread.State.TERMINATED }
+        release.countDown()
+        caller.join(10_000)
+        closer.join(10_000)
+        val call = started.get(10, TimeUnit.SECONDS).getOrThrow() // before: the session was already freed
+        val failed = runCatching { call.wait() }.exceptionOrNull()
+        call.destroy()
+        assertEquals("the start in flight is ended by close()'s stop", VKErrorKind.CANCELLED, failed?.toVKException()?.kind)
+        assertEquals(VKSessionState.STOPPED, s.state)
+        eventually(what = "no record left to resume") { store.records.isEmpty() }
+        val after = runCatching { s.refresh() }.exceptionOrNull()
+        assertEquals(VKErrorKind.NOT_STARTED, (after as? VKException)?.kind)
+    }
 }
+
