@@ -68,6 +68,16 @@ public class JavaExample {
         }, "alice", (state, data, error) -> viaProvider.complete(state));
         check(viaProvider.get(20, TimeUnit.SECONDS) == VKSessionState.ACTIVE, "blocking provider start");
 
+        // A Java provider refuses with a VKException (checked in Java): the start fails with its kind, not retried.
+        CompletableFuture<VKException> refused = new CompletableFuture<>();
+        session.start(new VKBlockingTokenProvider() {
+            @Override public VKProvidedToken fetchTokenBlocking(String identity) throws VKException {
+                throw new VKException(VKErrorKind.UNAUTHORIZED, "signed out on the backend");
+            }
+        }, "alice", (state, data, error) -> refused.complete(error));
+        VKException why = refused.get(20, TimeUnit.SECONDS);
+        check(why != null && why.getKind() == VKErrorKind.UNAUTHORIZED, "a provider's VKException stops the start with its kind");
+
         // Kaltura: the devserver's partner and app token (never an admin secret).
         CompletableFuture<VKSessionData> ks = new CompletableFuture<>();
         session.start(new VKKalturaConfiguration(1851571L, "0_xeu31jy5", "c9883312395bf5ed4fd5c9a5d86c985c", gateway),

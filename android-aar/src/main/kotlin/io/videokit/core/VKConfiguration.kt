@@ -157,7 +157,12 @@ interface VKTokenProvider {
  * ```
  */
 abstract class VKBlockingTokenProvider : VKTokenProvider {
-    /** A fresh session token for [identity]; may block (an interrupt means: give up). */
+    /**
+     * A fresh session token for [identity]; may block (an interrupt means: give up). Throw
+     * [VKException] with [VKErrorKind.UNAUTHORIZED] or [VKErrorKind.REJECTED] to stop the
+     * session (declared, so Java can throw it: it is a checked exception there).
+     */
+    @Throws(VKException::class)
     abstract fun fetchTokenBlocking(identity: String?): VKProvidedToken
 
     private val oneAtATime = kotlinx.coroutines.sync.Mutex()
