@@ -332,7 +332,9 @@ impl Shared {
                 if let Some(e) = &st.engine {
                     if e.state() == SessionState::Starting {
                         log::info!(target: "videokit", "the start's waiter was cancelled: stopping the start");
-                        e.stop();
+                        // `cancel()` returns at once (it may be on the app's main thread): the
+                        // clear of the stored session stays queued and is not waited for.
+                        drop(e.stop_then_wait_for_clear());
                     }
                 }
             }
@@ -485,9 +487,10 @@ impl VkSession {
         let mut st = lock(&self.shared.state);
         st.epoch += 1;
         let mut from = SessionState::Idle;
+        let mut clear = None;
         if let Some(old) = st.engine.take() {
             if old.state().is_running() {
-                old.stop();
+                clear = Some(old.stop_then_wait_for_clear());
             }
             from = old.state();
         }
@@ -511,7 +514,13 @@ impl VkSession {
             change,
         };
         let _ = self.shared.tx.send(Msg::Transition(Box::new(snapshot), version, Instant::now()));
-        self.shared.snapshot(&st)
+        let now = self.shared.snapshot(&st);
+        drop(st);
+        // As in `stop()`: the old session's clear is waited for with the lock released.
+        if let Some(clear) = clear {
+            clear.wait();
+        }
+        now
     }
 
     /// The session now (version, state, data, last error, lease).
@@ -578,12 +587,19 @@ impl VkSession {
     /// Stop: cancel timers and requests, clear the token and the stored session; a pending
     /// start's waiter gets `cancelled`. Returns the session after it.
     pub fn stop(&self) -> VkSnapshot {
-        let mut st = lock(&self.shared.state);
-        st.epoch += 1;
-        if let Ok(e) = self.shared.engine(&mut st) {
-            e.stop();
+        let (clear, stopped) = {
+            let mut st = lock(&self.shared.state);
+            st.epoch += 1;
+            let clear = self.shared.engine(&mut st).ok().map(|e| e.stop_then_wait_for_clear());
+            (clear, self.shared.snapshot(&st))
+        };
+        // Waited for with this object's lock released: the runtime's thread takes it too (the
+        // platform reads the snapshot after a call it resumed there), so waiting under it
+        // stalled every session of the process for as long as the store took to clear.
+        if let Some(clear) = clear {
+            clear.wait();
         }
-        self.shared.snapshot(&st)
+        stopped
     }
 
     /// Re-check expiry now and renew if due (the app came back to the foreground).

@@ -485,3 +485,36 @@ fn across_configure_the_store_is_called_one_call_at_a_time_and_a_hung_one_is_rem
     assert_eq!(store.records.lock().unwrap().len(), 1);
     assert_eq!(store.most_at_once(), 1);
 }
+
+/// From the outside test (issue 11, round 22): `stop()` held the session object's lock while it
+/// waited up to a second for its store to clear. The platform reads the snapshot after every
+/// call it resumes, on the runtime's thread among others, so every session of the process
+/// stalled behind one slow store (unrelated refreshes took 0.9-1 s). The wait is made with the
+/// lock released: the session answers while its stop still waits for the clear.
+#[test]
+fn a_stop_waiting_for_its_store_to_clear_does_not_hold_the_session_object() {
+    let srv = server();
+    let store = Arc::new(ClearHeldStore::default());
+    let s = Arc::new(VkSession::new(config(&srv.base_url()), Some(Arc::new(SameStore(store.clone()))), None, None).unwrap());
+    block(s.start_api_token("vk_dev_app_token".into(), "alice".into(), vec![]).wait()).unwrap();
+    *store.hold.lock().unwrap() = true;
+    let stopper = {
+        let s = s.clone();
+        std::thread::spawn(move || s.stop())
+    };
+    let until = Instant::now() + Duration::from_secs(10);
+    while store.in_flight.lock().unwrap().0 == 0 {
+        assert!(Instant::now() < until, "the stop's clear never reached the store");
+        std::thread::yield_now();
+    }
+    // The clear is in the store and held: stop() is waiting for it (for up to a second).
+    let asked = Instant::now();
+    let now = s.snapshot();
+    let took = asked.elapsed();
+    assert!(!stopper.is_finished(), "stop() returned before its clear was done");
+    assert!(took < Duration::from_millis(500), "snapshot() waited for the stop's clear: {took:?}");
+    assert_eq!(now.state, VkSessionState::Stopped);
+    store.release();
+    assert_eq!(stopper.join().unwrap().state, VkSessionState::Stopped);
+    assert!(store.records.lock().unwrap().is_empty(), "the record was cleared");
+}

@@ -41,8 +41,8 @@ pub use clock::FakeClock;
 pub use clock::{Clock, SystemClock};
 pub use config::{Jitter, RenewalPolicy, RetryPolicy, SessionConfig};
 pub use engine::{
-    EngineSnapshot, Session, SessionData, SessionDeps, SessionObserver, SessionState, StateChange, StoreQueue, TokenLease, TransitionHook,
-    FIXED_TOKEN_REUSE_MARGIN,
+    ClearWait, EngineSnapshot, Session, SessionData, SessionDeps, SessionObserver, SessionState, StateChange, StoreQueue, TokenLease,
+    TransitionHook, FIXED_TOKEN_REUSE_MARGIN,
 };
 pub use error::{Error, ErrorKind, Result};
 pub use http::HttpConfig;

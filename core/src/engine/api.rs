@@ -3,7 +3,7 @@
 
 use super::dispatch::{dispatch, Event};
 use super::driver::drive;
-use super::persist::StoreLane;
+use super::persist::{ClearWait, StoreLane};
 use super::state::{cannot_renew, Core, Inner, Outcome};
 use super::types::{default_transport, EngineSnapshot, SessionData, SessionDeps, SessionObserver, SessionState, StateChange, TokenLease};
 use super::Session;
@@ -210,11 +210,16 @@ impl Session {
     /// Stop: cancel timers and in-flight requests, clear the token (and the stored
     /// session). Waiting `start`/`token` calls get `cancelled`.
     pub fn stop(&self) {
-        let clear = self.inner.stop_locked(&mut self.inner.lock());
         // The lock is released before the wait (see `ClearWait`).
-        if let Some(clear) = clear {
-            clear.wait();
-        }
+        self.stop_then_wait_for_clear().wait();
+    }
+
+    /// [`stop`](Self::stop), without the wait for the stored session's clear: the caller
+    /// waits with [`ClearWait::wait`] once it holds no lock of its own that the SDK's threads
+    /// take (the FFI's session object), or drops it not to wait (the clear stays queued, and
+    /// until it is done no session of the process resumes the record).
+    pub fn stop_then_wait_for_clear(&self) -> ClearWait {
+        self.inner.stop_locked(&mut self.inner.lock())
     }
 
     /// Re-check expiry now (call when the app returns to the foreground: monotonic clocks

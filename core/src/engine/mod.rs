@@ -35,7 +35,7 @@ mod state;
 mod timing;
 pub mod types;
 
-pub use persist::StoreQueue;
+pub use persist::{ClearWait, StoreQueue};
 pub use types::{
     EngineSnapshot, SessionData, SessionDeps, SessionObserver, SessionState, StateChange, TokenLease, TransitionHook,
     FIXED_TOKEN_REUSE_MARGIN,

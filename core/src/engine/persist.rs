@@ -287,43 +287,55 @@ impl StoreLane {
     }
 
     /// Clear `key` after every job queued so far; `stop()` then waits for it with
-    /// [`ClearWait::wait`], once it holds no lock. `None` when there is nothing to wait for
-    /// (a store called in place has cleared already; the runtime is shutting down).
-    pub fn clear_queued(&self, key: String) -> Option<ClearWait> {
+    /// [`ClearWait::wait`], once it holds no lock. Nothing to wait for when a store called in
+    /// place has cleared already, or the runtime is shutting down.
+    pub fn clear_queued(&self, key: String) -> ClearWait {
         let Some(StoreQueue(jobs)) = &self.jobs else {
             clear_logged(self.store.as_ref(), &key);
-            return None;
+            return ClearWait(None);
         };
         let (tx, rx) = std::sync::mpsc::channel();
-        let n = jobs.send(self.clear_job(key, move || {
+        let queued = jobs.send(self.clear_job(key, move || {
             let _ = tx.send(());
-        }))?;
-        Some(ClearWait { jobs: jobs.clone(), n, rx })
+        }));
+        ClearWait(queued.map(|n| (jobs.clone(), n, rx)))
     }
 }
 
-/// A clear `stop()` queued, to be waited for by the app's thread with no lock held: the
-/// queue's worker is a task on the SDK's runtime, whose one thread may itself be waiting for
-/// the session's lock (an activation whose save just ended). Waiting under the lock held both
-/// for [`STOP_CLEAR_WAIT`], and every session of the process with them.
+/// The clear of a stored session that a stop queued, to be waited for by the app's thread
+/// with no lock held: the queue's worker is a task on the SDK's runtime, whose one thread may
+/// itself be waiting for a lock the waiter holds (the session's, when an activation whose save
+/// just ended takes it; the FFI session object's, when the platform reads the snapshot after
+/// a call on the runtime's thread). Waiting under such a lock held both for
+/// [`STOP_CLEAR_WAIT`], and every session of the process with them. Dropped: not waited for
+/// (the clear stays queued, and until it is done no session of the process resumes the
+/// record).
 #[must_use = "a clear is waited for with `wait`, or dropped to not wait"]
-pub struct ClearWait {
-    jobs: Arc<Jobs>,
-    n: u64,
-    rx: std::sync::mpsc::Receiver<()>,
+pub struct ClearWait(Option<(Arc<Jobs>, u64, std::sync::mpsc::Receiver<()>)>);
+
+impl std::fmt::Debug for ClearWait {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClearWait").field("queued", &self.0.is_some()).finish()
+    }
 }
 
 impl ClearWait {
+    /// Nothing to wait for.
+    pub(super) fn none() -> ClearWait {
+        ClearWait(None)
+    }
+
     /// Holds the calling thread until the clear is done or [`STOP_CLEAR_WAIT`] has passed
     /// (`stop()`: normally the record is gone when it returns; a slow or hung store never
     /// holds the app's thread longer, nor at all while it is stuck on an earlier job, and
     /// until the clear is done no session of the process resumes the record).
     pub fn wait(self) {
-        if self.jobs.stuck() {
+        let Some((jobs, n, rx)) = self.0 else { return };
+        if jobs.stuck() {
             return;
         }
-        if self.rx.recv_timeout(STOP_CLEAR_WAIT).is_err() {
-            self.jobs.ran_out(self.n);
+        if rx.recv_timeout(STOP_CLEAR_WAIT).is_err() {
+            jobs.ran_out(n);
             log::warn!(target: "videokit", "the session store is slow to clear; the stored session is cleared when it answers");
         }
     }

@@ -171,14 +171,14 @@ impl Inner {
     /// replaces a running session drops it (the pending clear keeps the record from being
     /// resumed).
     #[must_use = "wait for the clear once the lock is released, or drop it to not wait"]
-    pub fn stop_locked(&self, core: &mut Core) -> Option<ClearWait> {
+    pub fn stop_locked(&self, core: &mut Core) -> ClearWait {
         core.generation += 1;
         if let Some(d) = core.driver.take() {
             d.abort();
         }
         core.current = None;
         core.force_refresh = false;
-        let clear = core.source.take().and_then(|src| self.store.clear_queued(src.info().store_key.clone()));
+        let clear = core.source.take().map_or_else(ClearWait::none, |src| self.store.clear_queued(src.info().store_key.clone()));
         if core.state != SessionState::Stopped {
             self.transition(core, SessionState::Stopped, None);
             log::info!(target: "videokit", "session stopped");
