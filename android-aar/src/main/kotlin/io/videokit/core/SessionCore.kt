@@ -349,6 +349,10 @@ internal class SessionCore(initial: VKConfiguration, private val executor: () ->
 
     /** Stops the session and frees the native one; later calls fail with NOT_STARTED. */
     fun close() {
+        // First a stop as stop() makes it, under the shared lock: its wait for the store's clear
+        // (up to 1 s with a slow store) held under the exclusive one held every thread that
+        // notes a snapshot after a call. The exclusive stop then ends what a racing call began.
+        submit { s -> offer(s.stop()) }
         submit(exclusive = true) { s ->
             offer(s.stop())
             val hooks = synchronized(lock) {

@@ -440,5 +440,44 @@ class SessionApiTest : SessionTestBase() {
         val after = runCatching { s.refresh() }.exceptionOrNull()
         assertEquals(VKErrorKind.NOT_STARTED, (after as? VKException)?.kind)
     }
+
+    /**
+     * From the outside test (round 22): close() stopped the session under its exclusive lock,
+     * so with a store slow to clear it held that lock for the stop's whole wait (up to 1 s), and
+     * every thread that notes the session's snapshot after a call (the start waiters the stop
+     * ended, on Dispatchers.Default) waited with it: other sessions' and the app's coroutines
+     * stalled. The stop and its wait now run under the shared lock, as stop()'s do.
+     */
+    @Test
+    fun closeWaitsForItsStoresClearWithoutHoldingUpTheSessionsOtherCalls() = runBlocking {
+        val records = java.util.concurrent.ConcurrentHashMap<String, ByteArray>()
+        val clearing = java.util.concurrent.CountDownLatch(1)
+        val release = java.util.concurrent.CountDownLatch(1)
+        val store = object : VKSessionStore {
+            override fun load(key: String): ByteArray? = records[key]
+            override fun save(key: String, record: ByteArray) { records[key] = record }
+            override fun clear(key: String) {
+                clearing.countDown()
+                release.await(10, TimeUnit.SECONDS)
+                records.remove(key)
+            }
+        }
+        val s = VKSession(testConfig(store = store).copy(name = "closeclear"))
+        s.awaitStart(apiToken = DevServer.appToken, identity = "alice")
+        val closer = Thread { s.close() }.apply { start() }
+        assertTrue("the close's clear reached the store", clearing.await(10, TimeUnit.SECONDS))
+        // close() is now waiting (for up to 1 s) for the clear the store holds.
+        val asked = System.nanoTime()
+        val refused = runCatching { s.refresh() }.exceptionOrNull()
+        val tookMs = (System.nanoTime() - asked) / 1_000_000
+        assertTrue("close() returned before its clear was done", closer.isAlive)
+        assertTrue("refresh() waited for close()'s clear: $tookMs ms", tookMs < 500)
+        assertEquals(VKErrorKind.NOT_STARTED, (refused as? VKException)?.kind)
+        release.countDown()
+        closer.join(10_000)
+        assertFalse(closer.isAlive)
+        assertTrue("the record was cleared", records.isEmpty())
+        assertEquals(VKSessionState.STOPPED, s.state)
+    }
 }
 
