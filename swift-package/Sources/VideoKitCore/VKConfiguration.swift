@@ -85,6 +85,52 @@ public struct VKConfiguration: Sendable {
     }
 }
 
+extension VKConfiguration: CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
+    /// Every field, with the gateway URL's credentials (`user:password@`), query and fragment
+    /// as `***`: a configuration can be logged.
+    public var description: String {
+        "VKConfiguration(gatewayURL: \(redactedURL(gatewayURL)), connectTimeout: \(String(describing: connectTimeout)), "
+            + "requestTimeout: \(String(describing: requestTimeout)), renewalLead: \(String(describing: renewalLead)), "
+            + "startAttempts: \(String(describing: startAttempts)), maxRetryDelay: \(String(describing: maxRetryDelay)), "
+            + "allowInsecureHTTP: \(allowInsecureHTTP), store: \(store.map { "\(type(of: $0))" } ?? "nil"), "
+            + "logger: \(logger.map { "\(type(of: $0))" } ?? "nil"), logLevel: \(logLevel), name: \(String(describing: name)))"
+    }
+
+    /// Same as ``description``.
+    public var debugDescription: String { description }
+
+    /// What `dump()` and debuggers show: every field, the gateway URL as in ``description``.
+    public var customMirror: Mirror {
+        Mirror(
+            self,
+            children: [
+                "gatewayURL": redactedURL(gatewayURL), "connectTimeout": connectTimeout as Any,
+                "requestTimeout": requestTimeout as Any, "renewalLead": renewalLead as Any,
+                "startAttempts": startAttempts as Any, "maxRetryDelay": maxRetryDelay as Any,
+                "allowInsecureHTTP": allowInsecureHTTP, "store": store as Any, "logger": logger as Any,
+                "logLevel": logLevel, "callbackQueue": callbackQueue, "name": name as Any,
+            ],
+            displayStyle: .struct)
+    }
+}
+
+/// `url` safe to print: credentials (everything before the authority's last `@`), the query
+/// and the fragment as `***`, as the core redacts a URL it quotes. Kotlin: `redactedUrl`.
+func redactedURL(_ url: String) -> String {
+    var scheme = ""
+    var rest = Substring(url)
+    if let r = url.range(of: "://") {
+        scheme = String(url[..<r.upperBound])
+        rest = url[r.upperBound...]
+    }
+    let authEnd = rest.firstIndex { "/?#\\".contains($0) } ?? rest.endIndex
+    var authority = String(rest[..<authEnd])
+    var tail = String(rest[authEnd...])
+    if let at = authority.lastIndex(of: "@") { authority = "***" + authority[at...] }
+    if let q = tail.firstIndex(where: { $0 == "?" || $0 == "#" }) { tail = tail[...q] + "***" }
+    return scheme + authority + tail
+}
+
 /// Seconds as whole milliseconds; a value that is not finite, or out of range, as `Int64.min`
 /// (which Rust refuses as negative).
 func signedMillis(_ seconds: TimeInterval) -> Int64 {

@@ -29,6 +29,21 @@ final class VendorTests: SessionTestCase {
         XCTAssertFalse(dumped.contains(cfg.appToken), "dump() hides the app token")
     }
 
+    /// From the outside test: a session configuration printed its gateway URL's
+    /// `user:password@` (Kotlin's data-class `toString`; Swift's reflection alike).
+    func testAConfigurationPrintsItsGatewayURLWithoutCredentialsQueryOrFragment() {
+        let cfg = VKConfiguration(gatewayURL: "https://app:pa55word@gw.example.com/base?key=s3cret#frag", name: "kaltura")
+        XCTAssertTrue(cfg.description.hasPrefix("VKConfiguration(gatewayURL: https://***@gw.example.com/base?***, "), cfg.description)
+        XCTAssertTrue(cfg.description.hasSuffix(", name: Optional(\"kaltura\"))"), cfg.description)
+        var dumped = ""
+        dump(cfg, to: &dumped)
+        for text in [cfg.description, cfg.debugDescription, "\(cfg)", dumped] {
+            for secret in ["pa55word", "s3cret", "frag"] { XCTAssertFalse(text.contains(secret), text) }
+        }
+        XCTAssertEqual(redactedURL("http://127.0.0.1:8080"), "http://127.0.0.1:8080")
+        XCTAssertEqual(redactedURL("u:p@h#f"), "***@h#***")
+    }
+
     func testKalturaWrongTokenIsRejectedWithItsCode() throws {
         var wrong = kaltura
         wrong.appToken = "0000000000000000deadbeefdeadbeef"

@@ -303,3 +303,21 @@ internal object Platform {
     /** Where callbacks of a session with [config] run. */
     fun callbackExecutor(config: VKConfiguration): Executor = config.callbackExecutor ?: mainExecutor ?: sdkExecutor
 }
+
+/**
+ * [url] safe to print: credentials (everything before the authority's last `@`), the query and
+ * the fragment as `***`, as the core redacts a URL it quotes. Swift: `redactedURL`.
+ */
+internal fun redactedUrl(url: String): String {
+    val at = url.indexOf("://")
+    val scheme = if (at < 0) "" else url.substring(0, at + 3)
+    val rest = if (at < 0) url else url.substring(at + 3)
+    val authEnd = rest.indexOfFirst { it == '/' || it == '?' || it == '#' || it == '\\' }.let { if (it < 0) rest.length else it }
+    var authority = rest.substring(0, authEnd)
+    var tail = rest.substring(authEnd)
+    val user = authority.lastIndexOf('@')
+    if (user >= 0) authority = "***" + authority.substring(user)
+    val q = tail.indexOfFirst { it == '?' || it == '#' }
+    if (q >= 0) tail = tail.substring(0, q + 1) + "***"
+    return scheme + authority + tail
+}

@@ -85,6 +85,16 @@ data class VKConfiguration @JvmOverloads constructor(
     fun toBuilder(): Builder = Builder(this)
 
     /**
+     * Every field, with the gateway URL's credentials (`user:password@`), query and fragment
+     * as `***`: a configuration can be logged.
+     */
+    override fun toString(): String =
+        "VKConfiguration(gatewayUrl=${redactedUrl(gatewayUrl)}, connectTimeout=$connectTimeout, requestTimeout=$requestTimeout, " +
+            "renewalLead=$renewalLead, startAttempts=$startAttempts, maxRetryDelay=$maxRetryDelay, " +
+            "allowInsecureHttp=$allowInsecureHttp, store=$store, logger=$logger, logLevel=$logLevel, " +
+            "callbackExecutor=$callbackExecutor, name=$name)"
+
+    /**
      * Builds a [VKConfiguration] step by step, for Java:
      * `VKConfiguration.builder().gatewayUrl(url).requestTimeout(Duration.ofSeconds(5)).store(store).build()`.
      */

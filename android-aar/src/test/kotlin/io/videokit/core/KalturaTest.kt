@@ -87,6 +87,13 @@ class KalturaTest : SessionTestBase() {
         // No secret in what apps log.
         assertFalse(cfg.toString().contains(cfg.appToken))
         assertTrue(cfg.toString().contains("appToken=***"))
+        // Nor in a session configuration's (outside test: `user:password@` in the gateway URL).
+        val withSecrets = VKConfiguration(gatewayUrl = "https://app:pa55word@gw.example.com/base?key=s3cret#frag", name = "kaltura")
+        assertTrue(withSecrets.toString(), withSecrets.toString().startsWith("VKConfiguration(gatewayUrl=https://***@gw.example.com/base?***, "))
+        assertTrue(withSecrets.toString().endsWith(", name=kaltura)"))
+        for (secret in listOf("pa55word", "s3cret", "frag")) assertFalse(withSecrets.toString().contains(secret))
+        assertEquals("http://127.0.0.1:8080", redactedUrl("http://127.0.0.1:8080"))
+        assertEquals("***@h#***", redactedUrl("u:p@h#f"))
         assertFalse(d.toString().contains(d.token))
 
         // A forced renewal: one request, the widget KS is reused.
