@@ -334,7 +334,7 @@ impl Shared {
                         log::info!(target: "videokit", "the start's waiter was cancelled: stopping the start");
                         // `cancel()` returns at once (it may be on the app's main thread): the
                         // clear of the stored session stays queued and is not waited for.
-                        drop(e.stop_then_wait_for_clear());
+                        drop(e.stop_without_waiting());
                     }
                 }
             }
@@ -490,7 +490,7 @@ impl VkSession {
         let mut clear = None;
         if let Some(old) = st.engine.take() {
             if old.state().is_running() {
-                clear = Some(old.stop_then_wait_for_clear());
+                clear = Some(old.stop_without_waiting());
             }
             from = old.state();
         }
@@ -590,7 +590,7 @@ impl VkSession {
         let (clear, stopped) = {
             let mut st = lock(&self.shared.state);
             st.epoch += 1;
-            let clear = self.shared.engine(&mut st).ok().map(|e| e.stop_then_wait_for_clear());
+            let clear = self.shared.engine(&mut st).ok().map(|e| e.stop_without_waiting());
             (clear, self.shared.snapshot(&st))
         };
         // Waited for with this object's lock released: the runtime's thread takes it too (the

@@ -211,14 +211,14 @@ impl Session {
     /// session). Waiting `start`/`token` calls get `cancelled`.
     pub fn stop(&self) {
         // The lock is released before the wait (see `ClearWait`).
-        self.stop_then_wait_for_clear().wait();
+        self.stop_without_waiting().wait();
     }
 
     /// [`stop`](Self::stop), without the wait for the stored session's clear: the caller
     /// waits with [`ClearWait::wait`] once it holds no lock of its own that the SDK's threads
     /// take (the FFI's session object), or drops it not to wait (the clear stays queued, and
     /// until it is done no session of the process resumes the record).
-    pub fn stop_then_wait_for_clear(&self) -> ClearWait {
+    pub fn stop_without_waiting(&self) -> ClearWait {
         self.inner.stop_locked(&mut self.inner.lock())
     }
 
