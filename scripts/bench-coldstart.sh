@@ -25,6 +25,12 @@
 #
 #   bash scripts/bench-coldstart.sh [RUNS]            # default 8
 #   VIDEOKIT_BENCH_NO_BUILD=1 bash scripts/bench-coldstart.sh   # reuse build/jvm as it is
+#   VIDEOKIT_BENCH_BUSY=N bash scripts/bench-coldstart.sh   # with N cores kept busy meanwhile
+#
+# VIDEOKIT_BENCH_BUSY=N: N busy loops at normal priority (as an app's own start-up work, or
+# other apps, would be) run on the side for the whole measurement. The SDK's start
+# uses several threads (init, warm-up, the runtime, HTTP) and a plain request one, so a second
+# core that is not free changes the two differently; a phone starting an app is rarely idle.
 #
 # Source: android-aar/src/bench/kotlin/ColdStart.kt. Prerequisites: those of build-jvm.sh.
 set -euo pipefail
@@ -32,6 +38,8 @@ cd "$(dirname "$0")/.."
 RUNS=${1:-8}
 log() { echo "bench-coldstart: $*" >&2; }
 [[ "$RUNS" =~ ^[1-9][0-9]*$ ]] || { echo "bench-coldstart.sh: RUNS must be a whole number from 1 (got '$RUNS')" >&2; exit 2; }
+busy="${VIDEOKIT_BENCH_BUSY:-0}"
+[[ "$busy" =~ ^[0-9]+$ ]] || { echo "bench-coldstart.sh: VIDEOKIT_BENCH_BUSY must be a whole number (got '$busy')" >&2; exit 2; }
 
 if [[ -z "${VIDEOKIT_BENCH_NO_BUILD:-}" ]]; then
   log "building the Kotlin layer against the release-mobile library"
@@ -59,6 +67,15 @@ mkdir -p "$out/coldstart-classes"
 # shellcheck source=lib/serve.sh
 source scripts/lib/serve.sh
 serve_start "$cli" || exit 1
+busy_pids=()
+if ((busy > 0)); then
+  for _ in $(seq 1 "$busy"); do
+    python3 -c 'while True: pass' &
+    busy_pids+=($!)
+  done
+  trap 'kill "${busy_pids[@]}" 2>/dev/null || true; serve_stop' EXIT
+  log "$busy core(s) kept busy for the whole measurement"
+fi
 base="$SERVE_BASE"
 
 # In a jar, as an app's classes are (AppCDS archives classes from jars only).
@@ -107,7 +124,7 @@ for i in $(seq 1 "$RUNS"); do
 done
 
 python3 - "$runs_file" "$RUNS" <<'PY' | tee "$out/coldstart.md"
-import sys, statistics, platform, subprocess
+import os, sys, statistics, platform, subprocess
 rows, failed = {}, {}
 for line in open(sys.argv[1]):
     mode, *kv = line.split()
@@ -127,7 +144,9 @@ def rng(mode, key):
 if failed:
     print("Runs that got no token, left out of the tables: " + ", ".join(f"{m} {n}" for m, n in sorted(failed.items())) + "\n")
 jv = subprocess.run(["java", "-version"], capture_output=True, text=True).stderr.splitlines()[0]
-print(f"Cold start, fresh JVM per run ({jv}; {platform.machine()}; {sys.argv[2]} runs per mode, interleaved), median (range), ms.\n")
+n = int(os.environ.get("VIDEOKIT_BENCH_BUSY") or 0)
+busy = f" {n} busy loop{'s' if n > 1 else ''} running beside it throughout;" if n else ""
+print(f"Cold start, fresh JVM per run ({jv}; {platform.machine()}; {os.cpu_count()} cores;{busy} {sys.argv[2]} runs per mode, interleaved), median (range), ms.\n")
 print("Classes read from the jars as the desktop JVM does by default (parsed and verified at run time):\n")
 print("| measure | SDK, library in the jar (extracted by JNA) | SDK, library on `jna.library.path` (as in an APK) | plain `HttpURLConnection` POST | SDK (APK layout) − plain |")
 print("|---|---:|---:|---:|---:|")

@@ -16,11 +16,14 @@ import java.util.concurrent.CountDownLatch
 
 private fun ms(from: Long, to: Long = System.nanoTime()) = "%.1f".format((to - from) / 1e6)
 
-/** Milliseconds from JVM start to now (read after the measurement: ProcessHandle is not free). */
-private fun sinceJvmStart(nowWallMs: Long): String {
-    val start = ProcessHandle.current().info().startInstant().orElse(null) ?: return "?"
-    return "%.0f".format((nowWallMs - start.toEpochMilli()).toDouble())
-}
+/**
+ * Milliseconds from JVM start (when the VM began to create itself, as the JVM recorded it) to
+ * now; read after the measurement, as loading java.management is not free. Not ProcessHandle's
+ * start instant: on Linux that adds the process's start tick to the boot time, which
+ * /proc/stat gives in whole seconds, so it was off by the same 0-1 s in every run of a boot.
+ */
+private fun sinceJvmStart(nowWallMs: Long): String =
+    "%.0f".format((nowWallMs - java.lang.management.ManagementFactory.getRuntimeMXBean().startTime).toDouble())
 
 /**
  * VIDEOKIT_PROFILE=1: samples every thread's stack each millisecond and prints, to stderr, the
