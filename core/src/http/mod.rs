@@ -146,7 +146,10 @@ impl HttpResponse {
     /// `Retry-After` as delta-seconds or an HTTP date (relative to `server_now`).
     pub fn retry_after(&self, server_now: SystemTime) -> Option<Duration> {
         let v = self.header("retry-after")?.trim();
-        if let Ok(secs) = v.parse::<u64>() {
+        if !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()) {
+            // delta-seconds (1*DIGIT). One too large for a u64 is a very long wait, not none
+            // (RFC 9111 §1.2.2): ignoring it retried at once a server that asked for quiet.
+            let secs = v.parse::<u64>().unwrap_or(u64::MAX);
             return Some(Duration::from_secs(secs.min(24 * 3600)));
         }
         let at = httpdate::parse_http_date(v).ok()?;
@@ -326,6 +329,12 @@ mod tests {
         let later = httpdate::fmt_http_date(now + Duration::from_secs(30));
         assert_eq!(r(&later).retry_after(now), Some(Duration::from_secs(30)));
         assert_eq!(r("soon").retry_after(now), None);
+        // Over u64: the longest wait (later clamped to the policy's max_retry_after), not none.
+        assert_eq!(r("99999999999999999999999").retry_after(now), Some(Duration::from_secs(24 * 3600)));
+        assert_eq!(r(" 86401 ").retry_after(now), Some(Duration::from_secs(24 * 3600)));
+        // Not delta-seconds (a sign, a fraction), and not a date either.
+        assert_eq!(r("+7").retry_after(now), None);
+        assert_eq!(r("7.5").retry_after(now), None);
     }
 
     #[test]
