@@ -47,5 +47,5 @@ pub use engine::{
 pub use error::{Error, ErrorKind, Result};
 pub use http::HttpConfig;
 pub use secret::Secret;
-pub use source::{FetchedToken, SourceKind, TokenDetails, TokenSource};
+pub use source::{FetchedToken, SourceKind, TokenDetails, TokenSource, MAX_SCOPES_BYTES, MAX_TOKEN_BYTES};
 pub use store::{FileStore, MemoryStore, SessionStore};

@@ -90,13 +90,37 @@ pub(crate) fn holds_control_characters(token: &str, identity: Option<&str>, scop
     control(token) || identity.is_some_and(control) || scopes.iter().any(|s| control(s))
 }
 
+/// The longest token the SDK takes ([`FetchedToken::check_text`]), 16 KiB: twice what common
+/// servers take as a whole header line (8 KiB), and small enough that the record saved for it,
+/// with its scopes and the details read from it, stays under the store's
+/// [`MAX_RECORD_BYTES`](crate::store::MAX_RECORD_BYTES), which a resume reads at most.
+pub const MAX_TOKEN_BYTES: usize = 16 * 1024;
+
+/// The most the scopes of one token may hold, all together (bytes of their text).
+pub const MAX_SCOPES_BYTES: usize = 8 * 1024;
+
 impl FetchedToken {
     /// `malformed_response` when the token, its identity or a scope holds a control character
     /// (CR/LF, NUL, ESC...): the app would put the token in a header, and the SDK would save
-    /// a record it then refuses to resume. The message names no value.
+    /// a record it then refuses to resume. The same when the token is over
+    /// [`MAX_TOKEN_BYTES`] or its scopes over [`MAX_SCOPES_BYTES`]: the record would be saved
+    /// and then refused as too large at the next launch, and every snapshot would carry it
+    /// across the FFI. The message names no value.
     pub fn check_text(&self) -> Result<()> {
         if holds_control_characters(self.token.expose(), self.identity.as_deref(), &self.scopes) {
             return Err(Error::malformed("the token source answered a token, identity or scope with control characters"));
+        }
+        let len = self.token.expose().len();
+        if len > MAX_TOKEN_BYTES {
+            return Err(Error::malformed(format!(
+                "the token source answered a token of {len} bytes, over the {MAX_TOKEN_BYTES} a token may have"
+            )));
+        }
+        let scopes: usize = self.scopes.iter().map(String::len).sum();
+        if scopes > MAX_SCOPES_BYTES {
+            return Err(Error::malformed(format!(
+                "the token source answered scopes of {scopes} bytes in all, over the {MAX_SCOPES_BYTES} they may have"
+            )));
         }
         Ok(())
     }

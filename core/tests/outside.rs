@@ -15,7 +15,7 @@ use tokio::sync::mpsc;
 use videokit_core::http::{choose_plain_http_addr, parse_url, ReqwestTransport, Resolver};
 use videokit_core::sources::generic::{CustomSource, FixedTokenSource, ProvidedToken, TokenProvider};
 use videokit_core::sources::videokit::{ApiTokenSource, BackendSource};
-use videokit_core::{ErrorKind, HttpConfig, Secret, Session, SessionConfig, SessionDeps, StateChange};
+use videokit_core::{ErrorKind, HttpConfig, Secret, Session, SessionConfig, SessionDeps, StateChange, TokenSource};
 use videokit_devserver::{DevServer, DevServerConfig, DEFAULT_APP_TOKEN};
 
 fn quick_config() -> SessionConfig {
@@ -494,5 +494,98 @@ async fn a_414_is_http_status_and_not_retried() {
         assert_eq!((e.kind(), e.status()), (ErrorKind::HttpStatus, Some(414)), "read_whole_head={read_whole_head}: {e}");
         assert_eq!(conns.load(Ordering::SeqCst), 1, "read_whole_head={read_whole_head}");
         assert_eq!(states(&mut rx).await, ["starting", "failed"]);
+    }
+}
+
+/// From the outside test (issue 11, O6): a token of any size was taken, from a backend (up to
+/// the 1 MiB body cap), from the app's provider or as a fixed token: saved in a record the next
+/// launch refuses as too large to read, and carried across the FFI in every snapshot. A token
+/// over 16 KiB, or scopes over 8 KiB in all, is refused at once (not retried), naming the size
+/// and not the value; one at the limit is taken.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_token_over_16_kib_or_scopes_over_8_kib_are_refused_at_the_door() {
+    use videokit_core::{MAX_SCOPES_BYTES, MAX_TOKEN_BYTES};
+    assert_eq!((MAX_TOKEN_BYTES, MAX_SCOPES_BYTES), (16 * 1024, 8 * 1024));
+    let at_limit = "t".repeat(MAX_TOKEN_BYTES);
+    let over = "t".repeat(MAX_TOKEN_BYTES + 1);
+    let scope = "s".repeat(1024);
+    let scopes_at_limit = vec![format!("\"{scope}\""); 8].join(",");
+    let scopes_over = vec![format!("\"{scope}\""); 9].join(",");
+    let backend = |body: String| async move {
+        let (port, conns) = raw_backend(http_json("200 OK", &body), true).await;
+        let (s, mut rx) = session_with(quick_config(), None);
+        let src = BackendSource::new(&format!("http://127.0.0.1:{port}/token/{{identity}}"), "alice", vec![], false).unwrap();
+        let r = s.start(Arc::new(src)).await;
+        (r, conns.load(Ordering::SeqCst), states(&mut rx).await)
+    };
+    for (body, want) in [
+        (format!(r#"{{"sessionToken":"{over}"}}"#), "the token source answered a token of 16385 bytes, over the 16384 a token may have"),
+        (
+            format!(r#"{{"sessionToken":"tok","scopes":[{scopes_over}]}}"#),
+            "the token source answered scopes of 9216 bytes in all, over the 8192 they may have",
+        ),
+    ] {
+        let (r, conns, states) = backend(body).await;
+        let e = r.unwrap_err();
+        assert_eq!((e.kind(), e.message()), (ErrorKind::MalformedResponse, want));
+        assert_eq!(conns, 1, "terminal at start, not retried");
+        assert_eq!(states, ["starting", "failed"]);
+    }
+    for body in [format!(r#"{{"sessionToken":"{at_limit}"}}"#), format!(r#"{{"sessionToken":"tok","scopes":[{scopes_at_limit}]}}"#)] {
+        let (r, _, states) = backend(body).await;
+        assert!(r.is_ok(), "{:?}", r.err());
+        assert_eq!(states, ["starting", "active"]);
+    }
+    // The app's provider: the same rule, the same kind.
+    let (s, _rx) = session_with(quick_config(), None);
+    let src = CustomSource::new(Arc::new(OneToken(over.clone(), None)), None).unwrap();
+    assert_eq!(s.start(Arc::new(src)).await.unwrap_err().kind(), ErrorKind::MalformedResponse);
+    let (s, _rx) = session_with(quick_config(), None);
+    let src = CustomSource::new(Arc::new(OneToken(at_limit.clone(), None)), None).unwrap();
+    assert_eq!(s.start(Arc::new(src)).await.unwrap().token.expose(), at_limit);
+    // A fixed token: refused when it is given, as any other bad argument.
+    let e = FixedTokenSource::new(Secret::new(over.clone())).err().unwrap();
+    assert_eq!(
+        (e.kind(), e.message()),
+        (ErrorKind::InvalidArgument, "the session token is 16385 bytes long, over the 16384 a token may have")
+    );
+    assert!(FixedTokenSource::new(Secret::new(at_limit)).is_ok());
+}
+
+/// A provider's source whose saved details are as long as asked: a record of any size.
+struct BigDetails(CustomSource, usize);
+
+#[async_trait]
+impl TokenSource for BigDetails {
+    fn info(&self) -> &videokit_core::source::SourceInfo {
+        self.0.info()
+    }
+    async fn fetch(&self, ctx: &videokit_core::source::FetchContext<'_>) -> videokit_core::Result<videokit_core::FetchedToken> {
+        self.0.fetch(ctx).await
+    }
+    fn save_details(&self, _details: &videokit_core::TokenDetails) -> Option<String> {
+        Some("d".repeat(self.1))
+    }
+}
+
+/// With the token capped, a record can still outgrow what a resume reads through its source's
+/// details (Kaltura's privileges, escaped twice): such a record is not written, rather than
+/// written and then refused as too large at every launch.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_record_a_resume_could_not_read_is_not_saved() {
+    use videokit_core::store::{MemoryStore, SessionStore, MAX_RECORD_BYTES};
+    let expires = Some(std::time::SystemTime::now() + Duration::from_secs(3600));
+    for (details, saved) in [(MAX_RECORD_BYTES - 200, true), (MAX_RECORD_BYTES, false)] {
+        let store = Arc::new(MemoryStore::new());
+        let deps = SessionDeps { store: store.clone(), ..Default::default() };
+        let s = Session::with_deps(quick_config(), deps, tokio::runtime::Handle::current()).unwrap();
+        let src = BigDetails(CustomSource::new(Arc::new(OneToken("opaque-token".into(), expires)), Some("alice".into())).unwrap(), details);
+        let key = src.info().store_key.clone();
+        s.start(Arc::new(src)).await.unwrap();
+        let record = store.load(&key).unwrap();
+        assert_eq!(record.is_some(), saved, "details of {details} bytes");
+        if let Some(r) = record {
+            assert!(r.len() <= MAX_RECORD_BYTES, "{}", r.len());
+        }
     }
 }

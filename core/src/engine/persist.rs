@@ -9,7 +9,7 @@ use super::types::{SessionData, SessionState};
 use crate::clock::{add_ms, diff_ms};
 use crate::secret::Secret;
 use crate::source::{FetchedToken, SourceKind, TokenSource};
-use crate::store::{SessionStore, StoredSession, RECORD_VERSION};
+use crate::store::{SessionStore, StoredSession, MAX_RECORD_BYTES, RECORD_VERSION};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, LazyLock, Mutex};
@@ -441,6 +441,14 @@ impl Inner {
             scopes: data.scopes.clone(),
             details: source.save_details(&data.details),
         };
+        // A record the next launch would refuse to read is not written: the token's own size
+        // is capped on arrival, but its scopes and details (escaped twice, for Kaltura's) add
+        // to it.
+        let len = rec.encode().len();
+        if len > MAX_RECORD_BYTES {
+            log::warn!(target: "videokit", "the session record is {len} bytes, over the {MAX_RECORD_BYTES} a resume reads; not saved");
+            return;
+        }
         // After every clear of this record queued so far, in any session of the process: one
         // queued by this session has run before this job does (its queue is in order); one of
         // another session object, still pending, is waited for (not by a store called in

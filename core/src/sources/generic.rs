@@ -3,7 +3,7 @@
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::secret::Secret;
-use crate::source::{check_identity, FetchContext, FetchedToken, SourceInfo, SourceKind, TokenSource};
+use crate::source::{check_identity, FetchContext, FetchedToken, SourceInfo, SourceKind, TokenSource, MAX_TOKEN_BYTES};
 use async_trait::async_trait;
 use std::sync::Arc;
 use std::time::SystemTime;
@@ -23,6 +23,12 @@ impl FixedTokenSource {
         let token = Secret::new(token.expose().trim());
         if token.expose().chars().any(char::is_control) {
             return Err(Error::invalid_argument("the session token holds control characters"));
+        }
+        if token.expose().len() > MAX_TOKEN_BYTES {
+            return Err(Error::invalid_argument(format!(
+                "the session token is {} bytes long, over the {MAX_TOKEN_BYTES} a token may have",
+                token.expose().len()
+            )));
         }
         // A JWT with malformed or out-of-range time claims is refused up front.
         let identity = FetchedToken::bare(token.clone())?.identity;
