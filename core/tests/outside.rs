@@ -589,3 +589,24 @@ async fn a_record_a_resume_could_not_read_is_not_saved() {
         }
     }
 }
+
+/// From the outside test (issue 11, O4): `Retry-After: 99999999999999999999` overflowed the
+/// parse and was ignored, so the start retried on its usual backoff a server that asked to be
+/// left alone. It reads as the longest wait now, which a start does not wait for: it ends at
+/// once, with the server's error, after one request.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_overflowing_retry_after_ends_a_start_at_once() {
+    let body = r#"{"error":"busy"}"#;
+    let response = format!(
+        "HTTP/1.1 503 Service Unavailable\r\nretry-after: 99999999999999999999\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    let (port, conns) = raw_backend(response.into_bytes(), true).await;
+    let (s, mut rx) = session_with(quick_config(), None);
+    let src = BackendSource::new(&format!("http://127.0.0.1:{port}/token/{{identity}}"), "alice", vec![], false).unwrap();
+    let e = s.start(Arc::new(src)).await.unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::HttpStatus);
+    assert_eq!(e.retry_after(), Some(Duration::from_secs(24 * 3600)));
+    assert_eq!(conns.load(Ordering::SeqCst), 1, "not retried (quick_config allows 4 attempts)");
+    assert_eq!(states(&mut rx).await, ["starting", "failed"]);
+}
