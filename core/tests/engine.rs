@@ -998,3 +998,29 @@ async fn a_renewed_token_that_arrives_expired_is_retried_while_the_held_one_serv
     assert!(e.message().contains("already expired"), "{e}");
     assert_eq!(rig.states(), ["idle>idle", "idle>starting", "starting>failed"]);
 }
+
+/// A cached answer (a token URL behind a CDN or a caching proxy) carries its origin's `Date`
+/// and the `Age` the cache adds. Taken alone, that `Date` set the server's clock back by the
+/// age, and the token, made that long ago, was judged to live that much longer: here 3 h
+/// instead of the 1 h it had left, served for 2 h after it expired. The `Age` is added.
+#[tokio::test(start_paused = true)]
+async fn a_cached_answer_is_dated_by_its_date_plus_its_age() {
+    for (age, due_secs) in [(Some(7200), 3600 - 300), (None, 3 * 3600 - 300)] {
+        let c = clock();
+        let t = Script::new(c.clone(), move |n, _, now| {
+            // Made by the origin 2 h ago, for 3 h; kept by a cache since.
+            let made = now - Duration::from_secs(7200);
+            let mut r = ok_session(n, made, 3 * 3600);
+            r.headers.push(("date".into(), httpdate::fmt_http_date(made)));
+            if let Some(a) = age {
+                r.headers.push(("age".into(), a.to_string()));
+            }
+            Ok(r)
+        });
+        let rig = rig_with(config(), c.clone(), t.clone(), Arc::new(MemoryStore::new()));
+        rig.session.start(api_source()).await.unwrap();
+        // Renewed 5 min before the expiry the server's clock gives it.
+        let due = rig.session.renewal_due_in().unwrap().as_secs_f64();
+        assert!((due - due_secs as f64).abs() <= 1.0, "age {age:?}: renewal due in {due} s, want {due_secs}");
+    }
+}

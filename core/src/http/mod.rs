@@ -143,6 +143,22 @@ impl HttpResponse {
     pub fn date(&self) -> Option<SystemTime> {
         httpdate::parse_http_date(self.header("date")?.trim()).ok()
     }
+    /// The server's time when it sent this answer: the `Date`, plus the `Age` a cache on the
+    /// way adds to an answer it kept (RFC 9111 §5.1): a cached answer's `Date` is when its
+    /// origin made it, and taken alone it would set the server's clock back by as long as the
+    /// answer was kept, and a token in it would be judged to live that much longer.
+    pub fn sent_at(&self) -> Option<SystemTime> {
+        let date = self.date()?;
+        let age = self.header("age").map(str::trim).filter(|v| !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()));
+        // Too many digits for a u64: a very old answer (RFC 9111 §1.2.2).
+        let secs = age.map_or(0, |v| v.parse::<u64>().unwrap_or(u64::MAX));
+        let latest = crate::clock::from_unix_secs(crate::clock::MAX_UNIX_SECS);
+        match date.checked_add(Duration::from_secs(secs)) {
+            Some(t) if t <= latest => Some(t),
+            // Past year 9999: not an age any cache keeps an answer for; the `Date` alone.
+            _ => Some(date),
+        }
+    }
     /// `Retry-After` as delta-seconds or an HTTP date (relative to `server_now`).
     pub fn retry_after(&self, server_now: SystemTime) -> Option<Duration> {
         let v = self.header("retry-after")?.trim();
@@ -214,7 +230,7 @@ impl Http {
         // The clock difference is learnt from answers only: an error page may come from a
         // proxy or a load balancer with a clock of its own, and one skewed 503 expired a
         // valid session (outside test).
-        if let (true, Some(d)) = (resp.is_success(), resp.date()) {
+        if let (true, Some(d)) = (resp.is_success(), resp.sent_at()) {
             self.server_time.observe(d, self.clock.wall());
         }
         log::debug!(target: "videokit::http", "{method:?} {host} -> {} ({} bytes)", resp.status, resp.body.len());
@@ -335,6 +351,28 @@ mod tests {
         // Not delta-seconds (a sign, a fraction), and not a date either.
         assert_eq!(r("+7").retry_after(now), None);
         assert_eq!(r("7.5").retry_after(now), None);
+    }
+
+    #[test]
+    fn an_answer_is_sent_at_its_date_plus_the_age_a_cache_gives_it() {
+        let date = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+        let r = |age: Option<&str>| {
+            let mut headers = vec![("date".to_string(), httpdate::fmt_http_date(date))];
+            headers.extend(age.map(|a| ("age".to_string(), a.to_string())));
+            HttpResponse { status: 200, headers, body: vec![] }
+        };
+        assert_eq!(r(None).sent_at(), Some(date));
+        assert_eq!(r(Some("7200")).sent_at(), Some(date + Duration::from_secs(7200)));
+        assert_eq!(r(Some(" 0 ")).sent_at(), Some(date));
+        // Not delta-seconds: the Date alone.
+        for bad in ["-5", "+5", "1.5", "soon", ""] {
+            assert_eq!(r(Some(bad)).sent_at(), Some(date), "{bad:?}");
+        }
+        // Past year 9999 (or u64): the Date alone, never a panic.
+        assert_eq!(r(Some("99999999999999999999999")).sent_at(), Some(date));
+        assert_eq!(r(Some("18446744073709551615")).sent_at(), Some(date));
+        let no_date = HttpResponse { status: 200, headers: vec![("age".into(), "5".into())], body: vec![] };
+        assert_eq!(no_date.sent_at(), None);
     }
 
     #[test]
