@@ -17,6 +17,8 @@ import java.util.concurrent.locks.ReentrantReadWriteLock
 import java.util.concurrent.Executor
 import kotlinx.coroutines.CancellationException
 import kotlinx.coroutines.CompletableDeferred
+import kotlinx.coroutines.CoroutineScope
+import kotlinx.coroutines.launch
 import kotlinx.coroutines.flow.MutableStateFlow
 import kotlinx.coroutines.flow.StateFlow
 import kotlinx.coroutines.flow.asStateFlow
@@ -187,7 +189,9 @@ internal class SessionCore(initial: VKConfiguration, private val executor: () ->
             requestMethod = "POST"
             setRequestProperty("Content-Type", "application/json")
         }
-        kotlinx.coroutines.Dispatchers.Default.dispatch(kotlin.coroutines.EmptyCoroutineContext, Runnable {})
+        // And a first coroutine: a completion's or a future's waiter is launched from the
+        // thread that makes the call, which is the app's once the library is loaded.
+        CoroutineScope(kotlinx.coroutines.Dispatchers.Default).launch { }
     }
 
     private fun runOp(op: Op, s: VkSession) = try {
@@ -307,6 +311,58 @@ internal class SessionCore(initial: VKConfiguration, private val executor: () ->
         }
     }
 
+    /**
+     * A call for a completion or a future, begun in order with the other calls, now: the
+     * coroutine that waits for it is started where the call reaches the session (the init
+     * thread while the library loads), never on the caller's thread, where a fresh process's
+     * first coroutine costs 40-130 ms of kotlinx.coroutines' start-up, and before which a
+     * `stop()` made after this call would have overtaken it. [done] runs on an SDK thread with
+     * the result and the session's state after it (noted after a failure, or after success when
+     * [noteAfter]; null: not noted, or the session is closed). Returns what abandons the wait.
+     */
+    fun begin(
+        scope: () -> CoroutineScope,
+        provisional: VKSessionState?,
+        noteAfter: Boolean,
+        make: (VkSession) -> VkCall,
+        done: (Result<VKSessionData>, VKSessionState?) -> Unit,
+    ): Pending {
+        val pending = Pending()
+        submit(provisional, { e -> done(Result.failure(e), null) }) { s ->
+            val call = make(s)
+            offer(call.snapshot())
+            pending.made(call)
+            scope().launch {
+                val r = runCatching { call.wait().toVK() }
+                val after = if (noteAfter || r.isFailure) noteState(s) else null
+                pending.finished()
+                call.destroy()
+                done(r, after)
+            }
+        }
+        return pending
+    }
+
+    /** A call begun by [begin]: [cancel] makes its waiter end `CANCELLED` (a starting start is stopped). */
+    internal class Pending {
+        private var call: VkCall? = null
+        private var cancelled = false
+        private var over = false
+
+        fun made(c: VkCall) {
+            val now = synchronized(this) { call = c; cancelled }
+            if (now) c.cancel()
+        }
+
+        fun finished() = synchronized(this) { over = true }
+
+        fun cancel() = synchronized(this) {
+            cancelled = true
+            // Under the lock: finished(), and so the call's destroy(), waits for it.
+            if (!over) call?.cancel()
+        }
+    }
+
     fun addListener(listener: VKStateListener): VKListenerHandle {
         val r = Registration(this, listener) { s, id -> s.removeListener(id) }
         registrations.add(r)
@@ -352,7 +408,7 @@ internal class SessionCore(initial: VKConfiguration, private val executor: () ->
         // First a stop as stop() makes it, under the shared lock: its wait for the store's clear
         // (up to 1 s with a slow store) held under the exclusive one held every thread that
         // notes a snapshot after a call. The exclusive stop then ends what a racing call began.
-        submit { s -> offer(s.stop()) }
+        submit(VKSessionState.STOPPED) { s -> offer(s.stop()) }
         submit(exclusive = true) { s ->
             offer(s.stop())
             val hooks = synchronized(lock) {

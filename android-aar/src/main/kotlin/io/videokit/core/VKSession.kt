@@ -17,8 +17,6 @@ import kotlinx.coroutines.flow.Flow
 import kotlinx.coroutines.flow.StateFlow
 import kotlinx.coroutines.flow.buffer
 import kotlinx.coroutines.flow.callbackFlow
-import kotlinx.coroutines.future.future
-import kotlinx.coroutines.launch
 
 /**
  * A video session: start it once, then ask it for a valid [token] whenever you need one. It
@@ -197,15 +195,19 @@ class VKSession(configuration: VKConfiguration) : VKSessionApi {
      */
     override suspend fun token(): String = core.view.leasedToken() ?: core.await(null, noteAfter = false) { it.tokenCall() }.token
 
-    /** [token] in callback form (Java): returns at once; [callback] runs on the callback thread. */
+    /**
+     * [token] in callback form (Java): returns at once; [callback] runs on the callback thread.
+     * In order with the other calls: a `stop()` made after it ends it `CANCELLED`.
+     */
     fun token(callback: VKTokenCallback) {
         val cached = core.view.leasedToken()
         if (cached != null) return Platform.callbackExecutor(config).execute { callback.onResult(cached, null) }
-        deliver({ token() }) { t, e -> callback.onResult(t, e) }
+        deliver(noteAfter = false, { it.tokenCall() }) { d, e -> callback.onResult(d?.token, e) }
     }
 
-    /** [token] as a future (Java); cancelling it abandons the wait. */
-    fun tokenAsync(): CompletableFuture<String> = scope.future { token() }
+    /** [token] as a future (Java), completed on an SDK thread (at once with a cached token); cancelling it abandons the wait. */
+    fun tokenAsync(): CompletableFuture<String> =
+        core.view.leasedToken()?.let { CompletableFuture.completedFuture(it) } ?: future(noteAfter = false, { it.tokenCall() }) { it.token }
 
     /**
      * Renew now, whatever the expiry (sharing a renewal already in flight).
@@ -214,11 +216,11 @@ class VKSession(configuration: VKConfiguration) : VKSessionApi {
      */
     override suspend fun refresh(): VKSessionData = core.await(null, noteAfter = true) { it.refreshCall() }
 
-    /** [refresh] in callback form (Java). */
-    fun refresh(callback: VKRefreshCallback) = deliver({ refresh() }) { d, e -> callback.onResult(d, e) }
+    /** [refresh] in callback form (Java), in order with the other calls. */
+    fun refresh(callback: VKRefreshCallback) = deliver(noteAfter = true, { it.refreshCall() }) { d, e -> callback.onResult(d, e) }
 
-    /** [refresh] as a future (Java). */
-    fun refreshAsync(): CompletableFuture<VKSessionData> = scope.future { refresh() }
+    /** [refresh] as a future (Java), completed on an SDK thread; cancelling it abandons the wait. */
+    fun refreshAsync(): CompletableFuture<VKSessionData> = future(noteAfter = true, { it.refreshCall() }) { it }
 
     /**
      * Every new token once (see [VKTokenEvent]); each collector gets those from when it starts
@@ -288,29 +290,27 @@ class VKSession(configuration: VKConfiguration) : VKSessionApi {
     }
 
     private fun launchStart(completion: VKCompletion?, make: (VkSession) -> VkCall) {
-        val whenDone = { state: VKSessionState, data: VKSessionData?, error: VKException? ->
-            if (completion != null) Platform.callbackExecutor(config).execute { completion.onResult(state, data, error) }
-        }
         // Refused: the session's own state, not the provisional STARTING of a queued call.
-        core.submit(VKSessionState.STARTING, { e -> whenDone(core.sessionState, null, e) }) { s ->
-            val call = make(s)
-            core.offer(call.snapshot())
-            scope.launch {
-                val result = runCatching { call.wait().toVK() }
-                val after = core.noteState(s)
-                call.destroy()
-                // (A session closed meanwhile has no snapshot to give: its kept state, STOPPED.)
-                result.fold({ whenDone(VKSessionState.ACTIVE, it, null) }, { whenDone(after ?: core.sessionState, null, it.toVKException()) })
+        core.begin({ scope }, VKSessionState.STARTING, noteAfter = true, make) { r, after ->
+            if (completion != null) {
+                val (state, data, error) = r.fold({ Triple(VKSessionState.ACTIVE, it, null) }, { Triple(after ?: core.sessionState, null, it.toVKException()) })
+                Platform.callbackExecutor(config).execute { completion.onResult(state, data, error) }
             }
         }
     }
 
     private suspend fun startCall(make: (VkSession) -> VkCall): VKSessionData = core.await(VKSessionState.STARTING, noteAfter = true, make)
 
-    private fun <T> deliver(block: suspend () -> T, callback: (T?, VKException?) -> Unit) {
-        scope.launch {
-            val r = runCatching { block() }
+    private fun deliver(noteAfter: Boolean, make: (VkSession) -> VkCall, callback: (VKSessionData?, VKException?) -> Unit) {
+        core.begin({ scope }, null, noteAfter, make) { r, _ ->
             Platform.callbackExecutor(config).execute { callback(r.getOrNull(), r.exceptionOrNull()?.toVKException()) }
         }
+    }
+
+    private fun <T> future(noteAfter: Boolean, make: (VkSession) -> VkCall, map: (VKSessionData) -> T): CompletableFuture<T> {
+        val f = CompletableFuture<T>()
+        val pending = core.begin({ scope }, null, noteAfter, make) { r, _ -> r.fold({ f.complete(map(it)) }, { f.completeExceptionally(it.toVKException()) }) }
+        f.whenComplete { _, e -> if (e is java.util.concurrent.CancellationException) pending.cancel() }
+        return f
     }
 }

@@ -43,6 +43,57 @@ class SessionApiTest : SessionTestBase() {
     }
 
     @Test
+    fun callbackAndFutureFormsTakeTheirTurnWhenCalledNotWhenACoroutineGetsToThem() {
+        // From the outside test: token(callback), refresh(callback), tokenAsync() and
+        // refreshAsync() began their call from a coroutine they launched on the caller's thread
+        // (in a fresh process 40-130 ms of kotlinx.coroutines' start-up, there), so a stop()
+        // made right after them overtook them: they ended NOT_STARTED instead of CANCELLED.
+        // Here every Dispatchers.Default thread is busy while they and the stop are made.
+        DevServer.fault("sessions", "stall", "\"ms\": 10000, \"count\": 1")
+        val start = CompletionProbe()
+        session.start(apiToken = DevServer.appToken, identity = "alice", completion = start)
+        eventually(what = "the stalled request reached the server") { DevServer.count("sessions") == 1 }
+        val threads = maxOf(2, Runtime.getRuntime().availableProcessors())
+        val busy = java.util.concurrent.CountDownLatch(threads)
+        val release = java.util.concurrent.CountDownLatch(1)
+        val blockers = List(threads) { kotlinx.coroutines.CoroutineScope(Dispatchers.Default).launch { busy.countDown(); release.await() } }
+        assertTrue("every Dispatchers.Default thread taken", busy.await(10, TimeUnit.SECONDS))
+        val results = LinkedBlockingQueue<Pair<String, VKErrorKind?>>()
+        try {
+            session.token { _, e -> results.add("token(callback)" to e?.kind) }
+            session.refresh { _, e -> results.add("refresh(callback)" to e?.kind) }
+            val tf = session.tokenAsync()
+            val rf = session.refreshAsync()
+            session.stop()
+            release.countDown()
+            for ((name, f) in listOf("tokenAsync" to tf, "refreshAsync" to rf)) {
+                val e = runCatching { f.get(10, TimeUnit.SECONDS) }.exceptionOrNull()
+                results.add(name to ((e as? java.util.concurrent.ExecutionException)?.cause as? VKException)?.kind)
+            }
+        } finally {
+            release.countDown()
+        }
+        val got = List(4) { results.poll(10, TimeUnit.SECONDS) }.filterNotNull().toMap()
+        val cancelled = VKErrorKind.CANCELLED
+        assertEquals(mapOf("token(callback)" to cancelled, "refresh(callback)" to cancelled, "tokenAsync" to cancelled, "refreshAsync" to cancelled), got)
+        assertEquals(cancelled, start.await().error!!.kind)
+        blockers.forEach { it.cancel() }
+    }
+
+    @Test
+    fun closeReadsStoppedAtOnceEvenBeforeTheNativeSessionExists() {
+        // From the outside test: right after close(), state still read the queued start's
+        // STARTING (stop() read STOPPED at once).
+        val own = VKSession(testConfig())
+        val start = CompletionProbe()
+        own.start(apiToken = DevServer.appToken, identity = "carol", completion = start)
+        own.close()
+        assertEquals(VKSessionState.STOPPED, own.state)
+        assertEquals(VKErrorKind.CANCELLED, start.await().error!!.kind)
+        assertEquals(VKSessionState.STOPPED, own.state)
+    }
+
+    @Test
     fun startingRightAfterStartReturnsOnANewAndOnTheCurrentSession() {
         DevServer.fault("sessions", "stall", "\"ms\": 10000, \"count\": 2")
         val probe = CompletionProbe()
