@@ -111,6 +111,9 @@ pub struct VkCall {
     cancel_tx: Mutex<Option<oneshot::Sender<()>>>,
     cancel_rx: Mutex<Option<oneshot::Receiver<()>>>,
     on_cancel: Mutex<Option<Box<dyn FnOnce() + Send>>>,
+    /// The session object's dispatcher, to wait behind (see [`VkCall::wait`]); weak, so that a
+    /// call the app keeps does not keep the dispatcher of a dropped session running.
+    dispatcher: mpsc::WeakUnboundedSender<Msg>,
 }
 
 impl VkCall {
@@ -118,6 +121,7 @@ impl VkCall {
         snapshot: VkSnapshot,
         result: oneshot::Receiver<Result<SessionData, Error>>,
         on_cancel: Option<Box<dyn FnOnce() + Send>>,
+        dispatcher: &mpsc::UnboundedSender<Msg>,
     ) -> Arc<Self> {
         let (cancel_tx, cancel_rx) = oneshot::channel();
         Arc::new(VkCall {
@@ -126,13 +130,14 @@ impl VkCall {
             cancel_tx: Mutex::new(Some(cancel_tx)),
             cancel_rx: Mutex::new(Some(cancel_rx)),
             on_cancel: Mutex::new(on_cancel),
+            dispatcher: dispatcher.downgrade(),
         })
     }
 
-    fn failed(snapshot: VkSnapshot, error: Error) -> Arc<Self> {
+    fn failed(snapshot: VkSnapshot, error: Error, dispatcher: &mpsc::UnboundedSender<Msg>) -> Arc<Self> {
         let (tx, rx) = oneshot::channel();
         let _ = tx.send(Err(error));
-        VkCall::new(snapshot, rx, None)
+        VkCall::new(snapshot, rx, None, dispatcher)
     }
 }
 
@@ -143,18 +148,19 @@ struct Race {
 }
 
 impl Future for Race {
-    type Output = Result<SessionData, Error>;
+    /// The call's own result, or `None`: the waiter's `cancel()` ended it.
+    type Output = Option<Result<SessionData, Error>>;
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         if let Some(c) = self.cancel.as_mut() {
             match Pin::new(c).poll(cx) {
-                Poll::Ready(Ok(())) => return Poll::Ready(Err(Error::cancelled())),
+                Poll::Ready(Ok(())) => return Poll::Ready(None),
                 Poll::Ready(Err(_)) => self.cancel = None, // the call object is gone: never cancelled
                 Poll::Pending => {}
             }
         }
         match Pin::new(&mut self.result).poll(cx) {
-            Poll::Ready(Ok(r)) => Poll::Ready(r),
-            Poll::Ready(Err(_)) => Poll::Ready(Err(Error::cancelled())),
+            Poll::Ready(Ok(r)) => Poll::Ready(Some(r)),
+            Poll::Ready(Err(_)) => Poll::Ready(Some(Err(Error::cancelled()))),
             Poll::Pending => Poll::Pending,
         }
     }
@@ -169,11 +175,31 @@ impl VkCall {
 
     /// The result: the session data (`token` is the token). Once per call; `cancel()` makes
     /// it return `cancelled` at once.
+    ///
+    /// It returns after the sink and the listeners have been given every transition made
+    /// before the result (a start's `active`, the `stopped` that cancelled it): a platform
+    /// that queues a completion and a listener's event on one thread delivers them in that
+    /// order. (A waiter that `cancel()` ended does not wait for that: it just leaves.)
     pub async fn wait(&self) -> Result<VkSessionData, VkError> {
         let result = lock(&self.result).take();
         let cancel = lock(&self.cancel_rx).take();
         let Some(result) = result else { return Err(VkError::internal("wait() was already called on this call")) };
-        Race { result, cancel }.await.map(|d| VkSessionData::from(&d)).map_err(VkError::from)
+        let r = match (Race { result, cancel }).await {
+            None => Err(Error::cancelled()),
+            Some(r) => {
+                // Transitions are queued to the dispatcher under the engine's lock, as they
+                // happen, so every one made before this result is ahead of the barrier.
+                if let Some(tx) = self.dispatcher.upgrade() {
+                    let (done_tx, done_rx) = oneshot::channel();
+                    if tx.send(Msg::Barrier(done_tx)).is_ok() {
+                        drop(tx);
+                        let _ = done_rx.await; // Err: the dispatcher ended (the session is gone)
+                    }
+                }
+                r
+            }
+        };
+        r.map(|d| VkSessionData::from(&d)).map_err(VkError::from)
     }
 
     /// The waiter returns `cancelled` at once. A start that is still starting is stopped; a
@@ -195,6 +221,8 @@ enum Msg {
     RemoveListener(u64),
     AddTokenListener(u64, Arc<dyn VkTokenListener>),
     RemoveTokenListener(u64),
+    /// Answered when every message ahead of it has been delivered.
+    Barrier(oneshot::Sender<()>),
 }
 
 /// Numbers each engine's transitions into the session object's one sequence and queues them.
@@ -316,7 +344,7 @@ impl Shared {
         st.epoch += 1;
         let engine = match source.and_then(|src| Ok((self.engine(&mut st)?, src))) {
             Ok(x) => x,
-            Err(e) => return VkCall::failed(self.snapshot(&st), e),
+            Err(e) => return VkCall::failed(self.snapshot(&st), e, &self.tx),
         };
         let (engine, source) = engine;
         let (tx, rx) = oneshot::channel();
@@ -339,7 +367,7 @@ impl Shared {
                 }
             }
         });
-        VkCall::new(self.snapshot(&st), rx, Some(on_cancel))
+        VkCall::new(self.snapshot(&st), rx, Some(on_cancel), &self.tx)
     }
 
     /// `op` on the SDK runtime against the current engine, as a call.
@@ -351,18 +379,18 @@ impl Shared {
         let mut st = lock(&self.state);
         let engine = match self.engine(&mut st) {
             Ok(e) => e,
-            Err(e) => return VkCall::failed(self.snapshot(&st), e),
+            Err(e) => return VkCall::failed(self.snapshot(&st), e, &self.tx),
         };
         let rt = match runtime() {
             Ok(rt) => rt,
-            Err(e) => return VkCall::failed(self.snapshot(&st), e.into_core()),
+            Err(e) => return VkCall::failed(self.snapshot(&st), e.into_core(), &self.tx),
         };
         let (tx, rx) = oneshot::channel();
         let fut = op(engine);
         rt.spawn(async move {
             let _ = tx.send(fut.await);
         });
-        VkCall::new(self.snapshot(&st), rx, None)
+        VkCall::new(self.snapshot(&st), rx, None, &self.tx)
     }
 }
 
@@ -424,6 +452,9 @@ async fn dispatch(mut rx: mpsc::UnboundedReceiver<Msg>, sink: Option<Arc<dyn VkS
             }
             Msg::AddTokenListener(id, l) => {
                 token_listeners.insert(id, l);
+            }
+            Msg::Barrier(done) => {
+                let _ = done.send(());
             }
             Msg::RemoveTokenListener(id) => {
                 token_listeners.remove(&id);

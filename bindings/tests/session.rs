@@ -518,3 +518,55 @@ fn a_stop_waiting_for_its_store_to_clear_does_not_hold_the_session_object() {
     assert_eq!(stopper.join().unwrap().state, VkSessionState::Stopped);
     assert!(store.records.lock().unwrap().is_empty(), "the record was cleared");
 }
+
+/// From the outside test: a start's completion could reach the app before the listener saw
+/// the transition that ended it (a cancelled start's completion before its `stopped`; the
+/// completion and the listener's event were queued on the callback thread by two threads).
+/// A call's `wait()` now returns only after every transition made before its result reached
+/// the sink and the listeners: in that order on any thread that queues what they give it.
+/// A listener that takes its time over each change (a platform's busy lock or thread) before it
+/// has it: the dispatcher lags behind the engine.
+struct SlowStates(Arc<Recorder<VkStateChange>>);
+impl VkStateListener for SlowStates {
+    fn on_state_change(&self, c: VkStateChange) -> Result<(), VkError> {
+        std::thread::sleep(Duration::from_millis(15));
+        self.0.push(c);
+        Ok(())
+    }
+}
+
+#[test]
+fn a_calls_result_comes_after_the_transitions_that_led_to_it() {
+    let srv = server();
+    for round in 0..5 {
+        let snaps = Recorder::new();
+        let changes = Recorder::new();
+        let s = VkSession::new(config(&srv.base_url()), None, None, Some(Arc::new(Sink(snaps.clone())))).unwrap();
+        s.add_listener(Arc::new(SlowStates(changes.clone())));
+        // A start that succeeds: its ACTIVE is delivered before its waiter returns.
+        let data = block(s.start_api_token("vk_dev_app_token".into(), "alice".into(), vec![]).wait()).unwrap();
+        assert_eq!(states(&changes.all()).last(), Some(&VkSessionState::Active), "round {round}");
+        assert_eq!(
+            snaps.all().last().map(|s| (s.state, s.data.as_ref().map(|d| d.token.clone()))),
+            Some((VkSessionState::Active, Some(data.token)))
+        );
+        // A start ended by a stop: its STOPPED is delivered before its waiter returns.
+        srv.controls().inject(Fault::once("sessions", FaultKind::Delay { ms: 300 }));
+        let call = s.start_api_token("vk_dev_app_token".into(), "bob".into(), vec![]);
+        s.stop();
+        assert!(matches!(block(call.wait()), Err(VkError::Failure { kind: VkErrorKind::Cancelled, .. })));
+        assert_eq!(states(&changes.all()).last(), Some(&VkSessionState::Stopped), "round {round}");
+        assert_eq!(snaps.all().last().map(|s| s.state), Some(VkSessionState::Stopped), "round {round}");
+        // A start ended by `configure` (its engine replaced, the waiter's sender dropped there).
+        let call = s.start_api_token("vk_dev_app_token".into(), "carol".into(), vec![]);
+        s.configure(config(&srv.base_url()), None, None);
+        assert!(matches!(block(call.wait()), Err(VkError::Failure { kind: VkErrorKind::Cancelled, .. })));
+        let after = states(&changes.all());
+        assert!(
+            after.ends_with(&[VkSessionState::Starting, VkSessionState::Stopped])
+                || after.ends_with(&[VkSessionState::Stopped, VkSessionState::Idle]),
+            "round {round}: {after:?}"
+        );
+        srv.controls().reset();
+    }
+}
