@@ -386,12 +386,33 @@ impl Shared {
             Err(e) => return VkCall::failed(self.snapshot(&st), e.into_core(), &self.tx),
         };
         let (tx, rx) = oneshot::channel();
-        let fut = op(engine);
-        rt.spawn(async move {
-            let _ = tx.send(fut.await);
-        });
+        let mut fut = Box::pin(op(engine));
+        // Polled once here, so that the call's checks (is the session started? is there a
+        // token to hand out?) and its place in the line of waiters are taken now, when the app
+        // makes the call, not when the runtime first gets to it: a `stop()` made right after a
+        // `token()` ended it `not_started` instead of `cancelled` (outside test). The runtime's
+        // task polls it again with its own waker, which replaces this one.
+        let _enter = rt.enter();
+        let waker = std::task::Waker::from(Arc::new(NoWake));
+        match fut.as_mut().poll(&mut Context::from_waker(&waker)) {
+            Poll::Ready(r) => {
+                let _ = tx.send(r);
+            }
+            Poll::Pending => {
+                rt.spawn(async move {
+                    let _ = tx.send(fut.await);
+                });
+            }
+        }
         VkCall::new(self.snapshot(&st), rx, None, &self.tx)
     }
+}
+
+/// A waker for a first poll made before a task exists to wake.
+struct NoWake;
+
+impl std::task::Wake for NoWake {
+    fn wake(self: Arc<Self>) {}
 }
 
 /// Delivers transitions, in order, to the sink and the listeners; keeps the latest snapshot

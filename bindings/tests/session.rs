@@ -570,3 +570,29 @@ fn a_calls_result_comes_after_the_transitions_that_led_to_it() {
         srv.controls().reset();
     }
 }
+
+/// From the outside test: a `token()` or `refresh()` made during a start, then a `stop()`,
+/// ended `not_started`, as if made after the stop: the call's checks ran when the runtime
+/// first polled it. They run when the call is made now, so the stop finds them waiting and
+/// they end `cancelled`, as the start does.
+#[test]
+fn a_token_or_refresh_call_made_before_a_stop_is_ended_by_it() {
+    let srv = server();
+    for round in 0..20 {
+        srv.controls().inject(Fault::once("sessions", FaultKind::Delay { ms: 2_000 }));
+        let s = VkSession::new(config(&srv.base_url()), None, None, None).unwrap();
+        let start = s.start_api_token("vk_dev_app_token".into(), "alice".into(), vec![]);
+        let token = s.token_call();
+        let refresh = s.refresh_call();
+        s.stop();
+        for (what, call) in [("start", start), ("token", token), ("refresh", refresh)] {
+            let e = block(call.wait()).unwrap_err();
+            assert!(matches!(e, VkError::Failure { kind: VkErrorKind::Cancelled, .. }), "round {round}, {what}: {e:?}");
+        }
+        srv.controls().reset();
+    }
+    // Made after the stop: not started.
+    let s = VkSession::new(config(&srv.base_url()), None, None, None).unwrap();
+    s.stop();
+    assert!(matches!(block(s.token_call().wait()), Err(VkError::Failure { kind: VkErrorKind::NotStarted, .. })));
+}
