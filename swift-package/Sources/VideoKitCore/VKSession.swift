@@ -194,19 +194,12 @@ public final class VKSession: VKSessionProtocol, CustomReflectable, @unchecked S
     }
 
     /// Completion-handler variant of ``token()``: returns at once; `completion` gets the
-    /// token or the error on the callback queue.
+    /// token or the error on the callback queue. The call is made now, in order with the
+    /// others: a ``stop()`` made right after it ends it ``VKErrorKind/cancelled``.
     public func token(completion: @escaping @Sendable (String?, VKError?) -> Void) {
         let queue = configuration.callbackQueue
         if let t = cache.cachedToken() { return queue.async { completion(t, nil) } }
-        Task {
-            do {
-                let t = try await self.token()
-                queue.async { completion(t, nil) }
-            } catch {
-                let e = VKError.from(error)
-                queue.async { completion(nil, e) }
-            }
-        }
+        begin({ $0.tokenCall() }, noteState: false, { data, error, _ in queue.async { completion(data?.token, error) } })
     }
 
     /// Renew now, whatever the expiry, sharing a renewal already in flight.
@@ -324,24 +317,31 @@ public final class VKSession: VKSessionProtocol, CustomReflectable, @unchecked S
 
     private func launch(_ completion: Completion?, _ op: (VkSession) -> VkCall) {
         let queue = configuration.callbackQueue
-        guard let n = native else {
-            let e = nativeError ?? VKError(kind: .internal, detail: "the SDK could not start")
-            if let completion = completion { queue.async { completion(.idle, nil, e) } }
-            return
+        begin(op, noteState: true) { data, error, state in
+            if let completion = completion { queue.async { completion(data == nil ? state : .active, data, error) } }
         }
-        let call = op(n)  // the start has begun: `state` says so now
+    }
+
+    /// Begins `op` now (the start has begun when this returns: `state` says so; a later call
+    /// never overtakes it) and waits for it in a `Task`; `done` gets the session or the error,
+    /// and the state after it.
+    private func begin(
+        _ op: (VkSession) -> VkCall, noteState: Bool, _ done: @escaping @Sendable (VKSessionData?, VKError?, VKSessionState) -> Void
+    ) {
+        guard let n = native else {
+            return done(nil, nativeError ?? VKError(kind: .internal, detail: "the SDK could not start"), .idle)
+        }
+        let call = op(n)
         cache.apply(call.snapshot())
         Task {
-            let result: (VKSessionState, VKSessionData?, VKError?)
             do {
                 let d = try await call.wait()
-                self.cache.apply(n.snapshot())
-                result = (.active, VKSessionData(d), nil)
+                if noteState { self.cache.apply(n.snapshot()) }
+                done(VKSessionData(d), nil, self.state)
             } catch {
                 self.cache.apply(n.snapshot())
-                result = (self.state, nil, VKError.from(error))
+                done(nil, VKError.from(error), self.state)
             }
-            if let completion = completion { queue.async { completion(result.0, result.1, result.2) } }
         }
     }
 }

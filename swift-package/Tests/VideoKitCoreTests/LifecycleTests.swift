@@ -52,6 +52,26 @@ final class LifecycleTests: SessionTestCase {
         XCTAssertEqual(got.get()?.kind, .notStarted)
     }
 
+    func testTokenWithACompletionTakesItsTurnWhenCalled() throws {
+        // From the outside test (Kotlin; the same here): the completion form made its call from
+        // a Task, which runs later, so a stop() made right after it overtook it: it ended
+        // notStarted instead of cancelled.
+        try server.fault("sessions", "stall", ["count": 1])
+        let probe = CompletionProbe()
+        session.start(apiToken: server.appToken, identity: "alice", completion: probe.completion)
+        let got = Locked<VKError?>(nil)
+        let done = DispatchSemaphore(value: 0)
+        session.token { token, error in
+            XCTAssertNil(token)
+            got.set(error)
+            done.signal()
+        }
+        session.stop()
+        XCTAssertEqual(done.wait(timeout: .now() + 10), .success)
+        XCTAssertEqual(got.get()?.kind, .cancelled)
+        XCTAssertEqual(try probe.wait(10).error?.kind, .cancelled)
+    }
+
     func testStopCancelsAPendingStart() throws {
         try server.fault("sessions", "stall", ["count": 1])
         let rec = StateRecorder()
