@@ -550,6 +550,13 @@ async fn a_token_over_16_kib_or_scopes_over_8_kib_are_refused_at_the_door() {
         (ErrorKind::InvalidArgument, "the session token is 16385 bytes long, over the 16384 a token may have")
     );
     assert!(FixedTokenSource::new(Secret::new(at_limit)).is_ok());
+    // Scopes the app asks for: refused before anything is sent (the answer would carry them
+    // back, and be blamed on the backend), as is a scope with a control character.
+    let api = |scopes: Vec<String>| ApiTokenSource::new("http://127.0.0.1:9/", Secret::new("vk_app"), "alice", scopes, true);
+    let e = api(vec![scope.clone(); 9]).err().unwrap();
+    assert_eq!((e.kind(), e.message()), (ErrorKind::InvalidArgument, "the scopes are 9216 bytes in all, over the 8192 they may have"));
+    assert!(api(vec![scope.clone(); 8]).is_ok());
+    assert_eq!(api(vec!["read\nwrite".into()]).err().unwrap().message(), "a scope holds control characters");
 }
 
 /// A provider's source whose saved details are as long as asked: a record of any size.

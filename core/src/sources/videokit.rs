@@ -111,6 +111,18 @@ impl ApiTokenSource {
             .join(&format!("{}/v1/sessions", base.path().trim_end_matches('/')))
             .map_err(|_| Error::invalid_argument("the gateway URL cannot take the /v1/sessions path"))?;
         let scopes: Vec<String> = scopes.into_iter().map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect();
+        // What an answer may not hold is not asked for: refused here, with nothing sent (the
+        // answer would carry them back and be refused as the backend's fault).
+        if scopes.iter().any(|s| s.chars().any(char::is_control)) {
+            return Err(Error::invalid_argument("a scope holds control characters"));
+        }
+        let total: usize = scopes.iter().map(String::len).sum();
+        if total > crate::source::MAX_SCOPES_BYTES {
+            return Err(Error::invalid_argument(format!(
+                "the scopes are {total} bytes in all, over the {} they may have",
+                crate::source::MAX_SCOPES_BYTES
+            )));
+        }
         let key = [gateway.as_str(), &identity, &scopes.join(" "), &app_token.fingerprint()];
         let info = SourceInfo::new(SourceKind::ApiToken, Some(identity.clone()), &key, vec![app_token.clone()]).with_checked_identity();
         Ok(ApiTokenSource { gateway, app_token, identity, scopes, info })
