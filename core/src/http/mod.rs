@@ -150,8 +150,9 @@ impl HttpResponse {
     pub fn sent_at(&self) -> Option<SystemTime> {
         let date = self.date()?;
         let age = self.header("age").map(str::trim).filter(|v| !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()));
-        // Too many digits for a u64: a very old answer (RFC 9111 §1.2.2).
-        let secs = age.map_or(0, |v| v.parse::<u64>().unwrap_or(u64::MAX));
+        // Larger than a cache can count, or too many digits for a u64: 2^31 s, a very old
+        // answer, as RFC 9111 §1.2.2 says to take it (a token in it has lapsed).
+        let secs = age.map_or(0, |v| v.parse::<u64>().unwrap_or(u64::MAX)).min(1 << 31);
         let latest = crate::clock::from_unix_secs(crate::clock::MAX_UNIX_SECS);
         match date.checked_add(Duration::from_secs(secs)) {
             Some(t) if t <= latest => Some(t),
@@ -368,9 +369,19 @@ mod tests {
         for bad in ["-5", "+5", "1.5", "soon", ""] {
             assert_eq!(r(Some(bad)).sent_at(), Some(date), "{bad:?}");
         }
-        // Past year 9999 (or u64): the Date alone, never a panic.
-        assert_eq!(r(Some("99999999999999999999999")).sent_at(), Some(date));
-        assert_eq!(r(Some("18446744073709551615")).sent_at(), Some(date));
+        // Too large to count (or for a u64): 2^31 s (RFC 9111 §1.2.2), never a panic.
+        let oldest = Some(date + Duration::from_secs(1 << 31));
+        assert_eq!(r(Some("99999999999999999999999")).sent_at(), oldest);
+        assert_eq!(r(Some("18446744073709551615")).sent_at(), oldest);
+        assert_eq!(r(Some("2147483649")).sent_at(), oldest);
+        // Past year 9999: the Date alone.
+        let late = HttpResponse {
+            status: 200,
+            headers: vec![("date".into(), "Fri, 31 Dec 9999 23:59:00 GMT".into()), ("age".into(), "99999".into())],
+            body: vec![],
+        };
+        assert!(late.date().is_some());
+        assert_eq!(late.sent_at(), late.date());
         let no_date = HttpResponse { status: 200, headers: vec![("age".into(), "5".into())], body: vec![] };
         assert_eq!(no_date.sent_at(), None);
     }
