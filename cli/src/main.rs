@@ -102,7 +102,7 @@ struct StartArgs {
     /// Gateway base URL (with --api-token).
     #[arg(long, default_value = DEFAULT_GATEWAY_URL)]
     gateway: String,
-    /// Seconds before giving up on a request.
+    /// Seconds before giving up on a request (one retry after a transient failure: 2 attempts in all).
     #[arg(long, default_value_t = 30)]
     timeout: u64,
     /// Allow plain http:// to non-loopback hosts (never in production).

@@ -24,69 +24,6 @@ import kotlinx.coroutines.flow.StateFlow
 import kotlinx.coroutines.flow.asStateFlow
 
 /**
- * One kept snapshot, converted once when it arrives. The token lease is part of it: its
- * deadlines count from clock readings taken on receipt, and it is only good while this is
- * the kept snapshot (a newer one replaces the whole object).
- */
-internal class View(
-    val version: Long,
-    val state: VKSessionState,
-    val data: VKSessionData?,
-    val error: VKException?,
-    val leased: Boolean,
-    val monoDeadline: Long,
-    val wallDeadline: Long,
-) {
-    /** The token, if the lease holds on both clocks: one field read and two clock reads. */
-    fun leasedToken(): String? {
-        if (!leased || System.nanoTime() - monoDeadline >= 0 || System.currentTimeMillis() >= wallDeadline) return null
-        return data?.token
-    }
-
-    companion object {
-        /** Longest lease honoured: keeps the deadline arithmetic far from overflow. */
-        private const val MAX_LEASE_MS = 24L * 3600 * 1000
-        val IDLE = View(0, VKSessionState.IDLE, null, null, false, 0, 0)
-
-        fun of(s: VkSnapshot): View {
-            val mono = System.nanoTime()
-            val wall = System.currentTimeMillis()
-            val state = s.state.toVK()
-            val ms = minOf(s.leaseMs, MAX_LEASE_MS.toULong()).toLong()
-            val leased = ms > 0 && state == VKSessionState.ACTIVE && s.data != null
-            return View(s.version.toLong(), state, s.data?.toVK(), s.lastError?.toVK(), leased, mono + ms * 1_000_000, wall + ms)
-        }
-    }
-}
-
-/**
- * An app's [listener], registered with the native session; [remove] is queued behind the add, so
- * it always finds the id. Its session holds it (until removed), and it holds its session weakly:
- * what Rust holds reaches it only weakly (see [SessionCore]).
- */
-internal class Registration<L : Any>(core: SessionCore, val listener: L, private val unregister: (VkSession, ULong) -> Unit) :
-    VKListenerHandle {
-    private val core = WeakReference(core)
-
-    @Volatile var id: ULong? = null
-
-    @Volatile var removed = false
-
-    /** Runs [block] on the session's callback executor, unless removed meanwhile. */
-    fun deliver(block: () -> Unit) {
-        core.get()?.callbackExecutor()?.execute { if (!removed) block() }
-    }
-
-    override fun remove() {
-        if (removed) return
-        removed = true
-        val c = core.get() ?: return
-        c.forget(this)
-        c.submit { s -> id?.let { unregister(s, it) } }
-    }
-}
-
-/**
  * The native session and the calls queued before it exists (cold start: loading JNA and the
  * library takes hundreds of milliseconds, which must not be spent on the app's thread).
  *
