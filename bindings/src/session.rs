@@ -111,9 +111,11 @@ pub struct VkCall {
     cancel_tx: Mutex<Option<oneshot::Sender<()>>>,
     cancel_rx: Mutex<Option<oneshot::Receiver<()>>>,
     on_cancel: Mutex<Option<Box<dyn FnOnce() + Send>>>,
-    /// The session object's dispatcher, to wait behind (see [`VkCall::wait`]); weak, so that a
-    /// call the app keeps does not keep the dispatcher of a dropped session running.
-    dispatcher: mpsc::WeakUnboundedSender<Msg>,
+    /// The session object's dispatcher, to wait behind (see [`VkCall::wait`]). Strong: a
+    /// session closed while its calls wait (Kotlin's `close()` frees it at once) still
+    /// delivers the transitions queued before their results first; the dispatcher ends when
+    /// the session and its calls are gone.
+    dispatcher: mpsc::UnboundedSender<Msg>,
 }
 
 impl VkCall {
@@ -130,7 +132,7 @@ impl VkCall {
             cancel_tx: Mutex::new(Some(cancel_tx)),
             cancel_rx: Mutex::new(Some(cancel_rx)),
             on_cancel: Mutex::new(on_cancel),
-            dispatcher: dispatcher.downgrade(),
+            dispatcher: dispatcher.clone(),
         })
     }
 
@@ -189,12 +191,9 @@ impl VkCall {
             Some(r) => {
                 // Transitions are queued to the dispatcher under the engine's lock, as they
                 // happen, so every one made before this result is ahead of the barrier.
-                if let Some(tx) = self.dispatcher.upgrade() {
-                    let (done_tx, done_rx) = oneshot::channel();
-                    if tx.send(Msg::Barrier(done_tx)).is_ok() {
-                        drop(tx);
-                        let _ = done_rx.await; // Err: the dispatcher ended (the session is gone)
-                    }
+                let (done_tx, done_rx) = oneshot::channel();
+                if self.dispatcher.send(Msg::Barrier(done_tx)).is_ok() {
+                    let _ = done_rx.await; // Err: the dispatcher ended
                 }
                 r
             }
