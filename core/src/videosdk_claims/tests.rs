@@ -28,13 +28,12 @@ fn kind(r: Result<VideoSdkClaims>) -> &'static str {
 #[test]
 fn wire_names_round_trip() {
     for p in Permission::ALL {
-        // ok: test code (this file is `#[cfg(test)] mod tests`); a panic is the test failing.
-        assert_eq!(p.as_str().parse::<Permission>().unwrap(), p);
+        // This file is `#[cfg(test)] mod tests`; a panic is the test failing.
+        assert_eq!(p.as_str().parse::<Permission>().unwrap(), p); // ok: test code
         assert_eq!(p.to_string(), p.as_str());
     }
     for r in Role::ALL {
-        // ok: test code; a panic is the test failing.
-        assert_eq!(r.as_str().parse::<Role>().unwrap(), r);
+        assert_eq!(r.as_str().parse::<Role>().unwrap(), r); // ok: test code
     }
     assert!("ALLOW_JOIN".parse::<Permission>().is_err());
     assert_eq!("admin".parse::<Role>().unwrap_err().kind(), ErrorKind::InvalidArgument);
@@ -155,8 +154,7 @@ fn errors_never_contain_the_token() {
 
 #[test]
 fn helpers() {
-    // ok: test code; a panic is the test failing.
-    let c = |p: &str| check(&tok(p), NOW, 0).unwrap();
+    let c = |p: &str| check(&tok(p), NOW, 0).unwrap(); // ok: test code, a panic is the test failing
     let join = c(r#"{"apikey":"k","permissions":["allow_join"]}"#);
     assert!(join.can_join() && !join.must_ask_to_join() && !join.can_moderate());
     let ask = c(r#"{"apikey":"k","permissions":["ask_join"]}"#);

@@ -41,6 +41,11 @@ final class LifecycleTests: SessionTestCase {
         session.stop()
         XCTAssertEqual(vkError { try await self.session.token() }?.kind, .notStarted, "after stop")
         // The completion form reports the same.
+        XCTAssertEqual(tokenWithCompletion()()?.kind, .notStarted)
+    }
+
+    /// Calls `token(completion:)` now; the closure returned waits (at most 10 s) for its error.
+    private func tokenWithCompletion() -> () -> VKError? {
         let got = Locked<VKError?>(nil)
         let done = DispatchSemaphore(value: 0)
         session.token { token, error in
@@ -48,8 +53,10 @@ final class LifecycleTests: SessionTestCase {
             got.set(error)
             done.signal()
         }
-        XCTAssertEqual(done.wait(timeout: .now() + 10), .success)
-        XCTAssertEqual(got.get()?.kind, .notStarted)
+        return {
+            XCTAssertEqual(done.wait(timeout: .now() + 10), .success)
+            return got.get()
+        }
     }
 
     func testTokenWithACompletionTakesItsTurnWhenCalled() throws {
@@ -59,16 +66,9 @@ final class LifecycleTests: SessionTestCase {
         try server.fault("sessions", "stall", ["count": 1])
         let probe = CompletionProbe()
         session.start(apiToken: server.appToken, identity: "alice", completion: probe.completion)
-        let got = Locked<VKError?>(nil)
-        let done = DispatchSemaphore(value: 0)
-        session.token { token, error in
-            XCTAssertNil(token)
-            got.set(error)
-            done.signal()
-        }
+        let tokenResult = tokenWithCompletion()
         session.stop()
-        XCTAssertEqual(done.wait(timeout: .now() + 10), .success)
-        XCTAssertEqual(got.get()?.kind, .cancelled)
+        XCTAssertEqual(tokenResult()?.kind, .cancelled)
         XCTAssertEqual(try probe.wait(10).error?.kind, .cancelled)
     }
 
